@@ -1,0 +1,58 @@
+# Tasklane: `make run` to use it, `make test` to test it. Every install step lives here.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask
+PORT ?= 5000
+export FLASK_APP := wsgi:app
+
+.PHONY: run dev test lint format vendor install install-dev migrate-check clean
+
+run: install vendor
+	$(FLASK) db upgrade
+	@echo "Tasklane is serving on http://127.0.0.1:$(PORT)"
+	exec $(VENV)/bin/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(PORT) wsgi:app
+
+# The Flask development server with reload and the debugger: never expose it.
+dev: install vendor
+	$(FLASK) db upgrade
+	$(FLASK) run --debug --host 127.0.0.1 --port $(PORT)
+
+test: install-dev vendor
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install-dev
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+install: $(VENV)/.installed-runtime
+install-dev: $(VENV)/.installed-dev
+vendor: static/vendor/htmx.min.js
+
+$(PY):
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# Reinstall only when the pinned requirements change (the stamp is older than the file).
+$(VENV)/.installed-runtime: requirements.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt requirements.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.installed-runtime $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+static/vendor/htmx.min.js: node_modules/.package-lock.json
+	mkdir -p static/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor .pytest_cache .ruff_cache

@@ -1,0 +1,118 @@
+"""Tasklane: create_app() builds the Flask application."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from app.config import Config, load_secret_key
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config_class: type[Config] = Config, overrides: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    configure_settings(app, config_class, overrides or {})
+    configure_logging(app)
+    configure_extensions(app)
+    configure_blueprints(app)
+    configure_responses(app)
+    configure_templates(app)
+    configure_cli(app)
+    configure_proxies(app)
+    return app
+
+
+def configure_settings(app: Flask, config_class: type[Config], overrides: dict) -> None:
+    app.config.from_object(config_class)
+    app.config.update(overrides)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = load_secret_key(app.instance_path)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = (
+            f"sqlite:///{Path(app.instance_path) / 'tasklane.sqlite3'}"
+        )
+    from app.database import engine_options
+
+    app.config.setdefault(
+        "SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
+    )
+
+
+def configure_logging(app: Flask) -> None:
+    level = app.config["LOG_LEVEL"]
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("tasklane").setLevel(level)
+
+
+def configure_extensions(app: Flask) -> None:
+    from app import database, login_sessions  # noqa: F401  (registers the user loader)
+    from app.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "info"
+    # Our server-side sessions already bind a cookie to one login; "strong" would also log
+    # people out whenever their address changes (phones moving between networks).
+    login_manager.session_protection = "basic"
+    database.configure(app)
+
+
+def configure_blueprints(app: Flask) -> None:
+    from app import account, admin, auth, errors, main, tasks
+
+    for module in (errors, main, auth, account, tasks, admin):
+        app.register_blueprint(module.bp)
+
+
+def configure_responses(app: Flask) -> None:
+    from app import request_log
+    from app.htmx import add_vary
+    from app.security_headers import add_security_headers
+
+    request_log.init_app(app)
+    production = app.config["PRODUCTION"]
+
+    @app.after_request
+    def _headers(response):
+        add_vary(response)
+        return add_security_headers(response, production)
+
+
+def configure_templates(app: Flask) -> None:
+    from app import template_filters
+    from app.models import Priority
+
+    template_filters.init_app(app)
+    app.jinja_env.globals["Priority"] = Priority
+
+
+def configure_cli(app: Flask) -> None:
+    from app.cli import users
+
+    app.cli.add_command(users)
+
+
+def configure_proxies(app: Flask) -> None:
+    # X-Forwarded-For is trusted only behind a known number of proxies; otherwise anyone could
+    # forge it to dodge per-address rate limits.
+    hops = app.config["TRUSTED_PROXIES"]
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)

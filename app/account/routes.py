@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from app import login_sessions
+from app.account import bp
+from app.account.forms import DeleteAccountForm, EmptyForm, PasswordForm, ProfileForm
+from app.auth.forms import normalise_email
+from app.auth.services import sign_out
+from app.extensions import db
+from app.models import LoginSession
+from app.ownership import get_owned_or_404
+from app.passwords import hash_password, verify_password
+
+WRONG_PASSWORD = "Your current password is not correct."  # noqa: S105 (a message)
+
+
+@bp.before_request
+@login_required
+def _signed_in_only():
+    pass
+
+
+def _page(status: int = 200, **forms):
+    user = current_user._get_current_object()
+    context = {
+        "profile_form": ProfileForm(display_name=user.display_name),
+        "password_form": PasswordForm(),
+        "delete_form": DeleteAccountForm(),
+        "end_form": EmptyForm(),
+        "login_sessions": login_sessions.active_for(user),
+        **forms,
+    }
+    return render_template("account/page.html", **context), status
+
+
+@bp.get("")
+def page():
+    return _page()
+
+
+@bp.post("/profile")
+def profile():
+    form = ProfileForm()
+    if not form.validate_on_submit():
+        return _page(422, profile_form=form)
+    current_user.display_name = form.display_name.data
+    db.session.commit()
+    flash("Your name was saved.", "success")
+    return redirect(url_for("account.page"))
+
+
+@bp.post("/password")
+def password():
+    user = current_user._get_current_object()
+    form = PasswordForm()
+    if form.validate_on_submit() and not verify_password(
+        user.password_hash, form.current_password.data
+    ):
+        form.current_password.errors.append(WRONG_PASSWORD)
+    if form.errors or not form.is_submitted():
+        return _page(422, password_form=form)
+    user.password_hash = hash_password(form.new_password.data)
+    user.must_change_password = False
+    ended = login_sessions.end_others(user, keep=user.current_login_session)
+    db.session.commit()
+    flash(f"Password changed. {ended} other session(s) were signed out.", "success")
+    return redirect(url_for("account.page"))
+
+
+@bp.post("/delete")
+def delete():
+    user = current_user._get_current_object()
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        if normalise_email(form.confirm_email.data) != user.email:
+            form.confirm_email.errors.append("This is not your account's email.")
+        elif not verify_password(user.password_hash, form.password.data):
+            form.password.errors.append(WRONG_PASSWORD)
+    if form.errors or not form.is_submitted():
+        return _page(422, delete_form=form)
+    sign_out(user)
+    db.session.delete(user)
+    db.session.commit()
+    flash("Your account and all its data were deleted.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/sessions/<int:session_id>/end")
+def end_session(session_id: int):
+    record = get_owned_or_404(LoginSession, session_id)
+    if record.id == current_user.current_login_session.id:
+        sign_out(current_user._get_current_object())
+        flash("You have been signed out.", "info")
+        return redirect(url_for("auth.login"))
+    login_sessions.end(record)
+    db.session.commit()
+    flash("That session was signed out.", "success")
+    return redirect(url_for("account.page"))

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app.auth import bp
+from app.auth.forms import LoginForm, RegisterForm, normalise_email
+from app.auth.services import EmailTaken, authenticate, create_user, safe_next, sign_in, sign_out
+from app.extensions import limiter
+
+LOGIN_FAILED = "Email or password is incorrect."
+
+
+def _auth_limit() -> str:
+    return current_app.config["AUTH_RATE_LIMIT"]
+
+
+def _email_key() -> str:
+    return "email:" + normalise_email(request.form.get("email", ""))[:254]
+
+
+# Per client address and per account, on POST only: stuffing from many addresses at one
+# account and guessing from one address across accounts are both held back.
+limit_by_ip = limiter.limit(_auth_limit, methods=["POST"], scope="auth-ip")
+limit_by_email = limiter.limit(
+    _auth_limit, methods=["POST"], key_func=_email_key, scope="auth-email"
+)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limit_by_ip
+@limit_by_email
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("tasks.index"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = create_user(form.email.data, form.password.data, form.display_name.data)
+        except EmailTaken:
+            form.email.errors.append("An account with this email already exists.")
+        else:
+            sign_in(user, remember=False)
+            flash("Welcome to Tasklane!", "success")
+            return redirect(url_for("tasks.index"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/register.html", form=form), status
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limit_by_ip
+@limit_by_email
+def login():
+    next_url = safe_next(request.args.get("next"))
+    if current_user.is_authenticated:
+        return redirect(next_url or url_for("tasks.index"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        user = authenticate(form.email.data, form.password.data)
+        if user is not None:
+            sign_in(user, remember=form.remember.data)
+            return redirect(next_url or url_for("tasks.index"))
+        status = 401
+        form.form_errors.append(LOGIN_FAILED)
+    elif form.is_submitted():
+        status = 422
+    return render_template("auth/login.html", form=form, next=next_url), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    sign_out(current_user._get_current_object())
+    flash("You have been signed out.", "info")
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,82 @@
+"""Signing in and out, and creating accounts."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import session
+from flask_login import login_user, logout_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app import login_sessions
+from app.auth.forms import normalise_email
+from app.extensions import db
+from app.models import User, utcnow
+from app.passwords import hash_password, needs_rehash, verify_password
+
+
+class EmailTaken(Exception):
+    pass
+
+
+def find_user(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def create_user(email: str, password: str, display_name: str, *, is_admin: bool = False) -> User:
+    """Add and commit a user; raises EmailTaken when the address is in use (race-safe)."""
+    email = normalise_email(email)
+    user = User(
+        email=email,
+        password_hash=hash_password(password),
+        display_name=display_name or email.split("@")[0],
+        is_admin=is_admin,
+    )
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise EmailTaken(email) from None
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user for these credentials, or None; the same work is done for an unknown email."""
+    user = find_user(email)
+    ok = verify_password(user.password_hash if user else None, password)
+    if not ok or user is None or not user.is_active:
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def sign_in(user: User, *, remember: bool) -> None:
+    # A new cookie session at every login: nothing from before (a planted session) survives.
+    session.clear()
+    login_sessions.start(user, remember=remember)
+    user.last_login_at = utcnow()
+    db.session.commit()
+    login_user(user, remember=remember)
+
+
+def sign_out(user: User) -> None:
+    if user.current_login_session is not None:
+        login_sessions.end(user.current_login_session)
+        db.session.commit()
+    session.clear()
+    logout_user()  # after clear(): it leaves the instruction that deletes the remember cookie
+
+
+def safe_next(target: str | None) -> str | None:
+    """`target` if it is a path on this site, else None (open-redirect guard)."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(c) < 32 for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target

@@ -1,0 +1,116 @@
+"""Configuration read once from the environment (and `.env`, loaded by create_app)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+# Read before the class bodies below run; real environment variables win over .env.
+load_dotenv(override=False)
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+def normalise_database_url(url: str) -> str:
+    """Let people paste the URLs their hosting gives them (`postgres://`, `postgresql://`)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def load_secret_key(instance_path: str) -> str:
+    """SECRET_KEY from the environment, else one generated once and kept in instance/.
+
+    The file is created with O_EXCL so that two workers starting together agree on one key.
+    """
+    key = os.environ.get("SECRET_KEY", "").strip()
+    if key:
+        return key
+    path = Path(instance_path) / "secret_key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+class Config:
+    """Production-safe defaults; every value can be set from the environment (.env.example)."""
+
+    TESTING = False
+    PRODUCTION = _env_bool("TASKLANE_PRODUCTION", False)
+
+    SQLALCHEMY_DATABASE_URI = normalise_database_url(os.environ.get("DATABASE_URL", ""))
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = 1024 * 1024
+
+    # Cookies: HttpOnly and SameSite=Lax always; Secure whenever served over HTTPS in production.
+    SESSION_COOKIE_NAME = "tasklane_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = PRODUCTION
+    REMEMBER_COOKIE_NAME = "tasklane_remember"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = PRODUCTION
+    REMEMBER_COOKIE_REFRESH_EACH_REQUEST = False
+
+    # Server-side login sessions (app/login_sessions.py): idle timeout and absolute lifetime.
+    SESSION_IDLE_TIMEOUT = timedelta(minutes=_env_int("SESSION_IDLE_MINUTES", 12 * 60))
+    SESSION_ABSOLUTE_LIFETIME = timedelta(hours=_env_int("SESSION_MAX_HOURS", 7 * 24))
+    REMEMBER_COOKIE_DURATION = timedelta(days=min(_env_int("REMEMBER_DAYS", 30), 30))
+    PERMANENT_SESSION_LIFETIME = REMEMBER_COOKIE_DURATION
+
+    # The CSRF token lives as long as the login session, so a page left open for hours works.
+    WTF_CSRF_TIME_LIMIT = None
+    WTF_CSRF_SSL_STRICT = PRODUCTION
+
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_HEADERS_ENABLED = True
+    AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "5/minute;20/hour")
+
+    # argon2id parameters (RFC 9106 "low memory" profile, argon2-cffi's default).
+    ARGON2_TIME_COST = _env_int("ARGON2_TIME_COST", 3)
+    ARGON2_MEMORY_COST = _env_int("ARGON2_MEMORY_COST", 65536)
+    ARGON2_PARALLELISM = _env_int("ARGON2_PARALLELISM", 4)
+
+    # How many reverse proxies sit in front of the app (0: trust no X-Forwarded-* header).
+    TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
+
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+
+
+class TestConfig(Config):
+    TESTING = True
+    PRODUCTION = False
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    WTF_CSRF_SSL_STRICT = False
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_ENABLED = True
+    # Cheap hashes keep the suite fast; the upgrade-on-login test raises them explicitly.
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 1024
+    ARGON2_PARALLELISM = 1
+    SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 (tests only)

@@ -1,0 +1,56 @@
+"""Engine settings per database: SQLite pragmas and locking, PostgreSQL pool behaviour."""
+
+from __future__ import annotations
+
+from flask import Flask, has_request_context, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from app.extensions import db
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def engine_options(uri: str) -> dict:
+    if uri.startswith("sqlite"):
+        # check_same_thread off: gunicorn threads share the pool; the timeout is the busy wait.
+        return {"connect_args": {"timeout": 10, "check_same_thread": False}}
+    return {
+        "pool_pre_ping": True,
+        "pool_timeout": 5,
+        "pool_size": 5,
+        "max_overflow": 5,
+        "pool_recycle": 1800,
+        # Fail fast when the server is gone, so a page answers 503 instead of hanging.
+        "connect_args": {"connect_timeout": 2},
+    }
+
+
+def configure(app: Flask) -> None:
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Let SQLAlchemy emit BEGIN itself (below) instead of pysqlite's implicit one.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        # A write transaction takes the write lock up front (BEGIN IMMEDIATE), waiting on the
+        # busy timeout; a deferred one that later wrote could hit an unrecoverable lock upgrade
+        # ("database is locked") under concurrent writers. Reads stay deferred and concurrent.
+        write = conn.get_execution_options().get("tasklane_write") or (
+            has_request_context() and request.method not in SAFE_METHODS
+        )
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")

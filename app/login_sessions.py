@@ -1,0 +1,121 @@
+"""Server-side login sessions.
+
+Flask's cookie session is only signed, so a copied cookie would stay valid for as long as it
+says. Each login therefore gets a row here, and the cookie carries its random token (via
+User.get_id). Deleting the row ends that browser's session at its next request: logout, a
+password change (every other session), deactivation or deletion of the user.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import current_app, request
+from sqlalchemy import delete, select, update
+
+from app.database import SAFE_METHODS
+from app.extensions import db, login_manager
+from app.models import LoginSession, User, utcnow
+
+# last_seen_at is written at most this often, so ordinary requests stay read-only.
+TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start(user: User, *, remember: bool) -> LoginSession:
+    """Create the record for a fresh login and attach it to the user for flask-login."""
+    cfg = current_app.config
+    now = utcnow()
+    lifetime = cfg["REMEMBER_COOKIE_DURATION"] if remember else cfg["SESSION_ABSOLUTE_LIFETIME"]
+    token = secrets.token_urlsafe(32)
+    record = LoginSession(
+        user=user,
+        token_hash=_hash(token),
+        remember=remember,
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + lifetime,
+        ip=(request.remote_addr or "")[:45],
+        user_agent=request.user_agent.string[:255],
+    )
+    record.token = token
+    db.session.add(record)
+    user.current_login_session = record
+    return record
+
+
+@login_manager.user_loader
+def load_user(token: str) -> User | None:
+    """Resolve the session token to its user in one query, enforcing both time limits."""
+    if not token or len(token) > 128:
+        return None
+    now = utcnow()
+    row = db.session.execute(
+        select(LoginSession, User)
+        .join(User, LoginSession.user_id == User.id)
+        .where(LoginSession.token_hash == _hash(token), User.is_active.is_(True))
+    ).first()
+    if row is None:
+        return None
+    record, user = row
+    idle_limit = (
+        current_app.config["REMEMBER_COOKIE_DURATION"]
+        if record.remember
+        else current_app.config["SESSION_IDLE_TIMEOUT"]
+    )
+    if record.expires_at <= now or record.last_seen_at + idle_limit <= now:
+        _write_now(delete(LoginSession).where(LoginSession.id == record.id))
+        return None
+    if now - record.last_seen_at >= TOUCH_INTERVAL:
+        _write_now(
+            update(LoginSession).where(LoginSession.id == record.id).values(last_seen_at=now)
+        )
+    record.token = token
+    user.current_login_session = record
+    return user
+
+
+def _write_now(stmt) -> None:
+    """Bookkeeping writes made while loading the user.
+
+    A read-only request does them in a short transaction of their own, so that its own stays
+    read-only (on SQLite a read transaction that starts writing can fail to get the lock). A
+    writing request already holds the write lock, so they join its transaction.
+    """
+    if request.method in SAFE_METHODS:
+        with db.engine.connect().execution_options(tasklane_write=True) as conn, conn.begin():
+            conn.execute(stmt)
+    else:
+        db.session.execute(stmt)
+
+
+def end(record: LoginSession) -> None:
+    """End one session, in the caller's transaction (the caller commits)."""
+    db.session.execute(delete(LoginSession).where(LoginSession.id == record.id))
+
+
+def end_others(user: User, keep: LoginSession | None) -> int:
+    """End every session of the user except `keep` (within the caller's transaction)."""
+    stmt = delete(LoginSession).where(LoginSession.user_id == user.id)
+    if keep is not None:
+        stmt = stmt.where(LoginSession.id != keep.id)
+    return db.session.execute(stmt).rowcount
+
+
+def end_all(user: User) -> int:
+    return end_others(user, keep=None)
+
+
+def active_for(user: User) -> list[LoginSession]:
+    return list(
+        db.session.scalars(
+            select(LoginSession)
+            .where(LoginSession.user_id == user.id, LoginSession.expires_at > utcnow())
+            .order_by(LoginSession.last_seen_at.desc())
+        )
+    )

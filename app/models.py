@@ -1,0 +1,177 @@
+"""Database models: users, their login sessions, tasks and tags."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym, validates
+
+from app.extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on both databases (SQLite would hand back naive ones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime stored; use app.models.utcnow()")
+            value = value.astimezone(UTC)
+            if dialect.name == "sqlite":
+                value = value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+class Priority(enum.IntEnum):
+    NONE = 0
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.capitalize()
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored normalised (lower-case), so the unique constraint is case-insensitive.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(80))
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    login_sessions: Mapped[list[LoginSession]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    # Set by the user loader: the login session this request belongs to.
+    current_login_session = None  # LoginSession | None (not a column)
+
+    def get_id(self) -> str:
+        # flask-login keeps this in the session and remember cookies: it is the login-session
+        # token, not the user id, so that ending the server-side record ends the cookie too.
+        if self.current_login_session is None or self.current_login_session.token is None:
+            raise RuntimeError("user has no login session")
+        return self.current_login_session.token
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email}>"
+
+
+class LoginSession(db.Model):
+    """One signed-in browser: ended by logout, password change, deactivation or expiry."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # SHA-256 of the token: a copy of the database does not hand out live sessions.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    remember: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ip: Mapped[str] = mapped_column(String(45), default="")
+    user_agent: Mapped[str] = mapped_column(String(255), default="")
+
+    user: Mapped[User] = relationship(back_populates="login_sessions")
+    owner_id = synonym("user_id")  # so get_owned_or_404 works on login sessions too
+
+    # The raw token exists only in memory, for the request that created or presented it.
+    token = None  # str | None (not a column)
+
+
+task_tags = Table(
+    "task_tags",
+    db.metadata,
+    Column("task_id", ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Task(db.Model):
+    __tablename__ = "tasks"
+    __table_args__ = (
+        CheckConstraint("priority BETWEEN 0 AND 3", name="priority_range"),
+        CheckConstraint("length(title) BETWEEN 1 AND 200", name="title_length"),
+        Index("ix_tasks_owner_done", "owner_id", "done"),
+        Index("ix_tasks_owner_due", "owner_id", "due_date"),
+        Index("ix_tasks_owner_priority", "owner_id", "priority"),
+        Index("ix_tasks_owner_created", "owner_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    done: Mapped[bool] = mapped_column(default=False)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    priority: Mapped[int] = mapped_column(SmallInteger, default=Priority.NONE)
+    due_date: Mapped[date | None]
+    # An iCalendar RRULE (RFC 5545), e.g. "FREQ=WEEKLY;BYDAY=MO,WE".
+    recurrence: Mapped[str | None] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Optimistic locking: a save names the version it edited (UPDATE ... WHERE version = ?).
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    tags: Mapped[list[Tag]] = relationship(
+        secondary=task_tags, back_populates="tasks", passive_deletes=True, order_by="Tag.name_key"
+    )
+
+
+class Tag(db.Model):
+    __tablename__ = "tags"
+    __table_args__ = (UniqueConstraint("owner_id", "name_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(50))
+    # casefold(name): what uniqueness and lookups compare, so "Work" and "work" are one tag.
+    name_key: Mapped[str] = mapped_column(String(50))
+    colour: Mapped[str] = mapped_column(String(7), default="#6b7280")
+
+    tasks: Mapped[list[Task]] = relationship(
+        secondary=task_tags, back_populates="tags", passive_deletes=True
+    )
+
+    @validates("name")
+    def _keep_key_in_step(self, _key: str, name: str) -> str:
+        self.name_key = name.casefold()
+        return name

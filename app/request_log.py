@@ -1,0 +1,44 @@
+"""One log line per request: method, path, status, duration, user id, request id.
+
+Only the path is logged, never the query string, form data, headers or cookies, so no
+password, token or session can reach the log.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from flask import Flask, g, request
+
+log = logging.getLogger("tasklane.request")
+_VALID_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def _start():
+        g.request_started = time.perf_counter()
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex
+
+    @app.after_request
+    def _finish(response):
+        started = g.get("request_started")
+        elapsed_ms = (time.perf_counter() - started) * 1000 if started else 0.0
+        response.headers["X-Request-ID"] = g.get("request_id", "-")
+        # Only a user flask-login already loaded: logging must not add a query (static files).
+        user = g.get("_login_user")
+        user_id = user.id if user is not None and user.is_authenticated else "-"
+        log.info(
+            "%s %s %s %.1fms user=%s rid=%s",
+            request.method,
+            request.path,
+            response.status_code,
+            elapsed_ms,
+            user_id,
+            g.get("request_id", "-"),
+        )
+        return response

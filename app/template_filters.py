@@ -1,0 +1,51 @@
+"""Jinja filters shared by every template."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask
+
+
+def format_datetime(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
+
+
+def browser_name(user_agent: str) -> str:
+    """A short, human name for a User-Agent string ("Firefox on Linux")."""
+    ua = user_agent or ""
+    browser = next(
+        (
+            name
+            for key, name in (
+                ("Edg/", "Edge"),
+                ("Firefox/", "Firefox"),
+                ("Chrome/", "Chrome"),
+                ("Safari/", "Safari"),
+                ("curl/", "curl"),
+            )
+            if key in ua
+        ),
+        "Unknown browser",
+    )
+    system = next(
+        (
+            name
+            for key, name in (
+                ("Android", "Android"),
+                ("iPhone", "iOS"),
+                ("iPad", "iPadOS"),
+                ("Windows", "Windows"),
+                ("Mac OS X", "macOS"),
+                ("Linux", "Linux"),
+            )
+            if key in ua
+        ),
+        "",
+    )
+    return f"{browser} on {system}" if system else browser
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(format_datetime, "datetime")
+    app.add_template_filter(browser_name, "browser_name")

@@ -1,0 +1,19 @@
+"""Production gunicorn settings, frozen for a 2-core machine (the bench uses these too).
+
+Two worker processes (one per core) with four threads each: Tasklane's requests spend part of
+their time waiting on the database, which threads overlap, while processes use both cores.
+"""
+
+import os
+
+worker_class = "gthread"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+timeout = 30
+graceful_timeout = 20
+keepalive = 5
+# Tasklane logs one line per request itself (app/request_log.py); no second access log.
+accesslog = None
+errorlog = "-"
+# Do not import the app in the master: each worker opens its own database pool.
+preload_app = False

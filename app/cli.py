@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import click
+from flask.cli import AppGroup
 from sqlalchemy import select
 
 from app.auth.services import EmailTaken, create_user, find_user
@@ -12,7 +13,8 @@ from app.extensions import db
 from app.models import User
 from app.passwords import policy_error
 
-users = click.Group("users", help="Create and manage user accounts.")
+# AppGroup runs each command inside an application context.
+users = AppGroup("users", help="Create and manage user accounts.")
 
 
 def _read_password() -> str:

@@ -46,7 +46,9 @@ def confirm_field(of: str) -> PasswordField:
 
 
 class RegisterForm(BaseForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254), EmailAddress()])
+    email = EmailField(
+        "Email", validators=[DataRequired(), Length(max=254), EmailAddress()], filters=[strip]
+    )
     display_name = StringField(
         "Display name", validators=[DataRequired(), Length(max=80)], filters=[strip]
     )
@@ -55,6 +57,6 @@ class RegisterForm(BaseForm):
 
 
 class LoginForm(BaseForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)], filters=[strip])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=MAX_LENGTH)])
     remember = BooleanField("Remember me for 30 days")

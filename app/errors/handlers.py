@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import make_response
+from flask import g, make_response
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from app.errors import bp
-from app.extensions import db
+from app.extensions import db, login_manager
 from app.htmx import render
 
 log = logging.getLogger("tasklane.errors")
@@ -39,6 +39,10 @@ MESSAGES = {
 
 def error_response(status: int, detail: str | None = None):
     title, message = MESSAGES.get(status, ("Error", "Something went wrong."))
+    if status >= 500:
+        # flask-login's template context loads the user, which needs the database that may
+        # be what failed: render as anonymous instead.
+        g._login_user = login_manager.anonymous_user()
     return render(
         "errors/page.html",
         "errors/_fragment.html",

@@ -1,0 +1,156 @@
+"""Test fixtures: an app per test on an isolated database, on SQLite and (with
+TEST_DATABASE_URL) on PostgreSQL, and helpers that sign in through the real forms."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from app import create_app
+from app.config import TestConfig
+from app.extensions import db
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
+BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
+
+PASSWORD = "lantern-orbit-cactus-42"
+HTMX = {"HX-Request": "true"}
+
+
+def _libpq(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _sqlalchemy(url: str) -> str:
+    return make_url(url).set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A database created for this run on the server TEST_DATABASE_URL names, dropped after."""
+    if not TEST_DATABASE_URL:
+        pytest.skip("TEST_DATABASE_URL is not set")
+    name = f"tasklane_test_{uuid.uuid4().hex[:12]}"
+    admin_url = _libpq(TEST_DATABASE_URL)
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = _sqlalchemy(make_url(TEST_DATABASE_URL).set(database=name).render_as_string(False))
+    app = create_app(TestConfig, {"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    yield url
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A migrated SQLite file that each test copies, so migrations run once per session."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.sqlite3"
+    app = create_app(TestConfig, {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+    with app.app_context():
+        upgrade()
+        db.session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        db.engine.dispose()
+    return path
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path):
+    if request.param == "sqlite":
+        path = tmp_path / "tasklane.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    url = request.getfixturevalue("postgres_url")
+    yield url
+    _truncate_all(url)
+
+
+def _truncate_all(url: str) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    with psycopg.connect(_libpq(url), autocommit=True) as conn:
+        conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture
+def make_app(database_url):
+    """Build an app on this test's database (more than one may share it, like two workers)."""
+    apps = []
+
+    def factory(**overrides):
+        app = create_app(TestConfig, {"SQLALCHEMY_DATABASE_URI": database_url, **overrides})
+        apps.append(app)
+        return app
+
+    yield factory
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def csrf_token(client, path: str = "/login") -> str:
+    """The token a browser would send: read from the page's <meta name="csrf-token">."""
+    page = client.get(path)
+    match = re.search(r'<meta name="csrf-token" content="([^"]+)"', page.get_data(as_text=True))
+    assert match, f"no CSRF token on {path} ({page.status_code})"
+    return match.group(1)
+
+
+def post_form(client, path: str, data: dict, *, token_from: str = "/login", headers=None):
+    return client.post(
+        path, data={**data, "csrf_token": csrf_token(client, token_from)}, headers=headers
+    )
+
+
+def create_user(app, email="ada@example.com", password=PASSWORD, name="Ada", admin=False):
+    from app.auth.services import create_user as create
+
+    with app.app_context():
+        user = create(email, password, name, is_admin=admin)
+        return user.id
+
+
+def login(client, email="ada@example.com", password=PASSWORD, remember=False, next_url=None):
+    path = "/login" + (f"?next={next_url}" if next_url else "")
+    data = {"email": email, "password": password}
+    if remember:
+        data["remember"] = "y"
+    return post_form(client, path, data)
+
+
+def logout(client):
+    return post_form(client, "/logout", {}, token_from="/account")
+
+
+@pytest.fixture
+def user(app):
+    return create_user(app)
+
+
+@pytest.fixture
+def auth_client(app, client, user):
+    response = login(client)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client

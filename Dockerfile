@@ -1,0 +1,32 @@
+# syntax=docker/dockerfile:1
+# Stage 1: fetch htmx from the npm registry at the version package-lock.json pins.
+FROM node:20-slim AS assets
+WORKDIR /build
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+
+# Stage 2: the app on slim Python, run by an unprivileged user under gunicorn.
+FROM python:3.11-slim AS app
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    FLASK_APP=wsgi:app \
+    TASKLANE_PRODUCTION=1 \
+    PORT=8000
+WORKDIR /app
+RUN useradd --create-home --uid 10001 tasklane
+COPY requirements.txt ./
+RUN pip install -r requirements.txt
+COPY app ./app
+COPY templates ./templates
+COPY static ./static
+COPY migrations ./migrations
+COPY wsgi.py gunicorn.conf.py boot.sh ./
+COPY --from=assets /build/node_modules/htmx.org/dist/htmx.min.js ./static/vendor/htmx.min.js
+# instance/ holds the SQLite file and the generated secret key when no DATABASE_URL or
+# SECRET_KEY is given: the only place the app writes, so the only place the user owns.
+RUN mkdir -p /app/instance && chown tasklane:tasklane /app/instance
+VOLUME ["/app/instance"]
+USER tasklane
+EXPOSE 8000
+CMD ["./boot.sh"]

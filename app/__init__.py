@@ -74,9 +74,9 @@ def configure_extensions(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
-    from app import account, admin, auth, errors, main, tasks
+    from app import account, admin, auth, errors, main, tags, tasks
 
-    for module in (errors, main, auth, account, tasks, admin):
+    for module in (errors, main, auth, account, tasks, tags, admin):
         app.register_blueprint(module.bp)
 
 

@@ -98,6 +98,9 @@ class Config:
     # How many reverse proxies sit in front of the app (0: trust no X-Forwarded-* header).
     TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
 
+    # The time zone that decides what "today" is for due dates (an IANA name).
+    TIMEZONE = os.environ.get("TIMEZONE", "UTC")
+
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 
 

@@ -15,7 +15,7 @@ def is_htmx() -> bool:
     )
 
 
-def render(page: str, fragment: str, status: int = 200, **context):
+def render(page: str, fragment: str, status: int = 200, /, **context):
     """Render `fragment` for htmx, else `page` (which includes the same fragment)."""
     template = fragment if is_htmx() else page
     return render_template(template, **context), status

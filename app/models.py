@@ -150,6 +150,8 @@ class Task(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # Optimistic locking: a save names the version it edited (UPDATE ... WHERE version = ?).
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Deleted tasks wait here for "Undo" until they are purged (app/tasks/services.py).
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     tags: Mapped[list[Tag]] = relationship(
         secondary=task_tags, back_populates="tasks", passive_deletes=True, order_by="Tag.name_key"

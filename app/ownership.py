@@ -14,9 +14,10 @@ def get_owned_or_404(model, object_id: int):
 
     Another user's object answers exactly like a missing one, so ids reveal nothing.
     """
-    obj = db.session.scalar(
-        select(model).where(model.id == object_id, model.owner_id == current_user.id)
-    )
+    stmt = select(model).where(model.id == object_id, model.owner_id == current_user.id)
+    if hasattr(model, "deleted_at"):  # deleted, waiting for undo: gone for every other route
+        stmt = stmt.where(model.deleted_at.is_(None))
+    obj = db.session.scalar(stmt)
     if obj is None:
         abort(404)
     return obj

@@ -47,5 +47,9 @@ def browser_name(user_agent: str) -> str:
 
 
 def init_app(app: Flask) -> None:
+    from app.tasks.dates import due_label, due_state
+
+    app.add_template_filter(due_state, "due_state")
+    app.add_template_filter(due_label, "due_label")
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(browser_name, "browser_name")

@@ -1,13 +1,315 @@
+"""The task list. Each action is one view serving both modes: an htmx request gets the
+fragment it swaps, a plain form post gets a redirect back to the list (POST/redirect/GET)."""
+
 from __future__ import annotations
 
-from flask import render_template
-from flask_login import login_required
+from urllib.parse import urlsplit
 
-from app.tasks import bp
+from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from app.auth.services import safe_next
+from app.extensions import db
+from app.htmx import is_htmx, render
+from app.markdown import render_notes
+from app.models import Tag, Task
+from app.ownership import get_owned_or_404
+from app.tasks import bp, services
+from app.tasks.dates import today
+from app.tasks.forms import BulkForm, QuickAddForm, TaskForm, split_tags
+from app.tasks.listing import BadListQuery, ListQuery, fetch_page
+from app.tasks.quickadd import SYNTAX_HELP, parse_quick_add
+from app.tasks.recurrence import describe, rule_to_choices, validate_rule
+
+UNDO_KEY = "undo_task_ids"
+
+
+@bp.before_request
+@login_required
+def _signed_in_only():
+    pass
+
+
+# ---- helpers ----------------------------------------------------------------------------
+
+
+def _query_from(args) -> ListQuery:
+    try:
+        return ListQuery.from_args(args)
+    except BadListQuery as error:
+        abort(400, description=str(error))
+
+
+def _current_list_query() -> ListQuery:
+    """The list the user is looking at: from htmx's HX-Current-URL, else the Referer."""
+    url = request.headers.get("HX-Current-URL") or request.referrer or ""
+    from urllib.parse import parse_qsl
+
+    args = MultiDict(parse_qsl(urlsplit(url).query))
+    args.pop("after", None)
+    try:
+        return ListQuery.from_args(args)
+    except BadListQuery:
+        return ListQuery()
+
+
+def _back():
+    """Redirect (303) to the list page the form was posted from, or to /tasks."""
+    referrer = urlsplit(request.referrer or "")
+    same_site = referrer.netloc in ("", request.host)
+    path = referrer.path + ("?" + referrer.query if referrer.query else "")
+    on_list = referrer.path == url_for("tasks.index")
+    target = safe_next(path) if same_site and on_list else None
+    return redirect(target or url_for("tasks.index"), code=303)
+
+
+def _all_tags() -> list[Tag]:
+    return list(
+        db.session.scalars(
+            select(Tag).where(Tag.owner_id == current_user.id).order_by(Tag.name_key)
+        )
+    )
+
+
+def _list_context(query: ListQuery, **extra) -> dict:
+    return {
+        "query": query,
+        "page": fetch_page(current_user.id, query, today()),
+        "today": today(),
+        **extra,
+    }
+
+
+def _results(query: ListQuery | None = None, status: int = 200, **extra):
+    """The list region (#task-results) re-rendered for htmx after a change to many rows."""
+    context = _list_context(query or _current_list_query(), **extra)
+    return render_template("tasks/_results.html", **context), status
+
+
+def _editor(task: Task, form: TaskForm, status: int = 200, conflict: Task | None = None):
+    return render(
+        "tasks/edit.html",
+        "tasks/_row_edit.html",
+        status,
+        task=task,
+        form=form,
+        conflict=conflict,
+        all_tags=_all_tags(),
+        today=today(),
+    )
+
+
+# ---- the list ---------------------------------------------------------------------------
 
 
 @bp.get("")
-@login_required
 def index():
-    # The task list arrives with the tasks issue; this page confirms the sign-in works.
-    return render_template("tasks/index.html")
+    query = _query_from(request.args)
+    if query.after is not None and is_htmx():
+        # "Load more": just the next rows, appended to the list.
+        return render_template("tasks/_more.html", **_list_context(query))
+    undo_ids = session.pop(UNDO_KEY, None)
+    context = _list_context(
+        query,
+        undo_tasks=services.owned_tasks(current_user.id, undo_ids or [], deleted=True),
+        form=QuickAddForm(formdata=None),
+        bulk_form=BulkForm(formdata=None),
+        all_tags=_all_tags(),
+        undo_ids=undo_ids,
+        syntax_help=SYNTAX_HELP,
+    )
+    return render("tasks/index.html", "tasks/_results.html", **context)
+
+
+@bp.get("/help")
+def help_page():
+    return render_template("tasks/help.html", syntax_help=SYNTAX_HELP)
+
+
+@bp.post("")
+def create():
+    form = QuickAddForm()
+    if form.validate_on_submit():
+        parsed = parse_quick_add(form.title.data, today())
+        if not parsed.title:
+            form.title.errors.append("Add a title as well as the tags and dates.")
+        elif len(parsed.title) > 200:
+            form.title.errors.append("The title is at most 200 characters.")
+        else:
+            task = services.create_task(
+                current_user.id,
+                parsed.title,
+                tag_names=parsed.tags,
+                priority=parsed.priority,
+                due_date=parsed.due,
+            )
+            if is_htmx():
+                return render_template("tasks/_created.html", task=task, today=today())
+            flash(f"Added “{task.title}”.", "success")
+            return _back()
+    if is_htmx():
+        body = render_template("tasks/_quick_add.html", form=form)
+        return body, 422, {"HX-Retarget": "#quick-add", "HX-Reswap": "outerHTML"}
+    context = _list_context(
+        ListQuery(),
+        form=form,
+        bulk_form=BulkForm(formdata=None),
+        all_tags=_all_tags(),
+        syntax_help=SYNTAX_HELP,
+    )
+    return render_template("tasks/index.html", **context), 422
+
+
+# ---- one task ---------------------------------------------------------------------------
+
+
+@bp.get("/<int:task_id>")
+def detail(task_id: int):
+    task = get_owned_or_404(Task, task_id)
+    return render_template(
+        "tasks/detail.html",
+        task=task,
+        notes_html=render_notes(task.notes),
+        repeat=describe(task.recurrence) if task.recurrence else None,
+        today=today(),
+    )
+
+
+@bp.get("/<int:task_id>/row")
+def row(task_id: int):
+    task = get_owned_or_404(Task, task_id)
+    if not is_htmx():
+        return redirect(url_for("tasks.index", _anchor=f"task-{task.id}"))
+    return render_template("tasks/_row.html", task=task, today=today())
+
+
+@bp.get("/<int:task_id>/edit")
+def edit(task_id: int):
+    task = get_owned_or_404(Task, task_id)
+    return _editor(task, _form_for(task))
+
+
+def _form_for(task: Task) -> TaskForm:
+    repeat, interval, weekdays = rule_to_choices(task.recurrence)
+    return TaskForm(
+        formdata=None,
+        title=task.title,
+        notes=task.notes,
+        priority=task.priority,
+        due_date=task.due_date,
+        tags=", ".join(tag.name for tag in task.tags),
+        repeat=repeat,
+        interval=interval,
+        weekdays=weekdays,
+        version=str(task.version),
+    )
+
+
+@bp.route("/<int:task_id>", methods=["POST", "PATCH", "PUT"])
+def update(task_id: int):
+    task = get_owned_or_404(Task, task_id)
+    form = TaskForm()
+    if not form.validate_on_submit():
+        return _editor(task, form, 422)
+    rule = form.rule
+    problem = validate_rule(rule) if rule else None
+    if problem:
+        form.repeat.errors = [problem]
+        return _editor(task, form, 422)
+    changes = services.TaskChanges(
+        title=form.title.data,
+        notes=form.notes.data or "",
+        priority=form.priority.data,
+        due_date=form.due_date.data,
+        recurrence=rule,
+        tag_names=split_tags(form.tags.data),
+    )
+    try:
+        services.update_task(task, int(form.version.data), changes)
+    except services.StaleVersion as stale:
+        # Keep what the user typed; the next save is made knowingly over the current version.
+        form.version.data = str(stale.current.version)
+        return _editor(stale.current, form, 409, conflict=stale.current)
+    if is_htmx():
+        return render_template("tasks/_row.html", task=task, today=today())
+    flash(f"Saved “{task.title}”.", "success")
+    return _back()
+
+
+@bp.post("/<int:task_id>/toggle")
+def toggle(task_id: int):
+    task = get_owned_or_404(Task, task_id)
+    done = request.form.get("done", "") in ("1", "y", "on", "true")
+    following = services.set_done(task, done, today())
+    if is_htmx():
+        return render_template("tasks/_toggled.html", task=task, following=following, today=today())
+    if following is not None:
+        flash(f"Done. Next “{task.title}” is due {following.due_date:%a %b %d}.", "success")
+    return _back()
+
+
+@bp.route("/<int:task_id>", methods=["DELETE"])
+@bp.post("/<int:task_id>/delete")
+def delete(task_id: int):
+    task = get_owned_or_404(Task, task_id)
+    services.soft_delete([task])
+    return _deleted([task])
+
+
+def _deleted(tasks: list[Task]):
+    ids = [task.id for task in tasks]
+    if is_htmx():
+        return render_template("tasks/_deleted.html", tasks=tasks, ids=ids)
+    session[UNDO_KEY] = ids
+    return _back()
+
+
+@bp.post("/restore")
+def restore():
+    ids = request.form.getlist("ids", type=int)
+    tasks = services.owned_tasks(current_user.id, ids, deleted=True)
+    if not tasks:
+        abort(404)
+    services.restore(tasks)
+    if is_htmx():
+        return _results(restored=len(tasks), restored_ids=ids)
+    flash("Restored." if len(tasks) == 1 else f"Restored {len(tasks)} tasks.", "success")
+    return _back()
+
+
+# ---- many tasks -------------------------------------------------------------------------
+
+
+@bp.post("/bulk")
+def bulk():
+    form = BulkForm()
+    if not form.validate_on_submit():
+        message = next(iter(form.errors.values()))[0]
+        if is_htmx():
+            return _results(status=422, bulk_error=message)
+        flash(message, "error")
+        return _back()
+    tasks = services.owned_tasks(current_user.id, form.ids.data)
+    if not tasks:
+        abort(404)
+    if form.action.data == "delete":
+        services.soft_delete(tasks)
+        if is_htmx():
+            return _results(deleted_ids=[t.id for t in tasks], deleted_tasks=tasks)
+        session[UNDO_KEY] = [t.id for t in tasks]
+        return _back()
+    count = services.apply_bulk(
+        tasks,
+        form.action.data,
+        tag=form.tag.data,
+        priority=form.priority.data,
+        due_date=form.due_date.data,
+        on=today(),
+    )
+    message = f"Updated {count} task{'s' if count != 1 else ''}."
+    if is_htmx():
+        return _results(bulk_message=message)
+    flash(message, "success")
+    return _back()

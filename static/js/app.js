@@ -70,11 +70,22 @@ document.addEventListener("focusin", (event) => {
 
 // After a swap, put the selection back on the (possibly new) element with the same id.
 document.addEventListener("htmx:afterSettle", () => {
-  const row = selectedRow();
+  let row = selectedRow();
+  if (!row) return;
+  if (!row.matches("[data-keynav-row]")) row = neighbourRow(row); // it was deleted
   if (!row) return;
   const hadFocus = document.activeElement === document.body || !document.activeElement;
   selectRow(row, { focus: hadFocus });
 });
+
+function neighbourRow(element) {
+  for (const step of ["nextElementSibling", "previousElementSibling"]) {
+    let sibling = element[step];
+    while (sibling && !sibling.matches("[data-keynav-row]")) sibling = sibling[step];
+    if (sibling) return sibling;
+  }
+  return null;
+}
 
 // ---- Keys -----------------------------------------------------------------------------
 
@@ -93,9 +104,11 @@ export const keymap = new Map([
   [
     "Enter",
     () => {
-      const href = selectedRow()?.dataset.keynavHref;
-      if (!href || document.activeElement !== selectedRow()) return false;
-      window.location.assign(href);
+      const row = selectedRow();
+      if (!row || document.activeElement !== row) return false;
+      if (openEditor(row)) return true;
+      if (!row.dataset.keynavHref) return false;
+      window.location.assign(row.dataset.keynavHref);
       return true;
     },
   ],
@@ -111,6 +124,145 @@ export const keymap = new Map([
   ],
 ]);
 
+// ---- Task list: editing, toggling, deleting, undo, bulk selection ----------------------
+
+function openEditor(row) {
+  const link = row?.querySelector("[data-opens-editor]");
+  if (!link) return false;
+  link.click();
+  return true;
+}
+
+function clickIn(row, selector) {
+  const element = row?.querySelector(selector);
+  if (!element) return false;
+  element.click();
+  return true;
+}
+
+const onSelected = (selector) => () => clickIn(selectedRow(), selector);
+
+// Only one row is edited at a time: opening an editor cancels any other open one.
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const trigger = event.detail.elt;
+  if (!trigger.matches?.("[data-opens-editor]")) return;
+  const row = trigger.closest("[data-keynav-row]");
+  for (const other of document.querySelectorAll(".task-row.editing")) {
+    if (other !== row) other.querySelector("[data-cancel-edit]")?.click();
+  }
+});
+
+// In the editor: Escape cancels; Ctrl/Cmd+Enter saves from the notes (Enter adds a line there).
+document.addEventListener("keydown", (event) => {
+  const editor = event.target.closest?.("[data-editor]");
+  if (!editor) return;
+  if (event.key === "Escape") {
+    event.preventDefault();
+    editor.querySelector("[data-cancel-edit]")?.click();
+  } else if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+    event.preventDefault();
+    editor.requestSubmit();
+  }
+});
+
+// Quick add: after a task is added the field clears and keeps focus for the next one.
+document.addEventListener("htmx:afterRequest", (event) => {
+  const form = event.detail.elt;
+  if (form.id !== "quick-add" || !event.detail.successful) return;
+  form.reset();
+  form.querySelector("#new-task")?.focus();
+});
+
+// Undo toasts stay at least 10 seconds, longer while pointed at or focused.
+const TOAST_MS = 12000;
+function scheduleToast(toast) {
+  const remove = () => {
+    if (toast.matches(":hover, :focus-within")) setTimeout(remove, 2000);
+    else toast.remove();
+  };
+  setTimeout(remove, TOAST_MS);
+}
+document.addEventListener("htmx:load", (event) => {
+  const root = event.detail.elt;
+  const toasts = root.matches?.(".toast") ? [root] : [...(root.querySelectorAll?.(".toast") ?? [])];
+  toasts.forEach(scheduleToast);
+});
+
+function undoLast() {
+  const undo = document.querySelector("#toasts [data-undo]");
+  if (!undo) return false;
+  undo.click();
+  return true;
+}
+
+// Bulk selection: Shift+j/k extends it, Shift+click selects a range; the bar shows a count.
+let lastChecked = null;
+function updateBulkBar() {
+  const bar = document.querySelector("[data-bulk-bar]");
+  if (!bar) return;
+  const count = document.querySelectorAll(".bulk-select:checked").length;
+  bar.classList.toggle("is-idle", count === 0);
+  const label = bar.querySelector("[data-bulk-count]");
+  if (label) label.textContent = `${count} selected:`;
+}
+
+function extendSelection(delta) {
+  const from = selectedRow();
+  const box = from?.querySelector(".bulk-select");
+  if (box && !box.checked) box.checked = true;
+  moveSelection(delta);
+  const to = selectedRow()?.querySelector(".bulk-select");
+  if (to) to.checked = true;
+  updateBulkBar();
+  return true;
+}
+
+document.addEventListener("click", (event) => {
+  const box = event.target.closest?.(".bulk-select");
+  if (!box) return;
+  if (event.shiftKey && lastChecked && lastChecked !== box && document.contains(lastChecked)) {
+    const boxes = [...document.querySelectorAll(".bulk-select")];
+    const [a, b] = [boxes.indexOf(lastChecked), boxes.indexOf(box)].sort((x, y) => x - y);
+    boxes.slice(a, b + 1).forEach((b2) => (b2.checked = box.checked));
+  }
+  lastChecked = box;
+  updateBulkBar();
+});
+document.addEventListener("htmx:afterSettle", updateBulkBar);
+document.addEventListener("DOMContentLoaded", updateBulkBar);
+
+// ---- Help dialog and "g" navigation -----------------------------------------------------
+
+function openHelp() {
+  const dialog = document.getElementById("help-dialog");
+  if (!dialog) return false;
+  if (!dialog.open) dialog.showModal();
+  return true;
+}
+document.addEventListener("click", (event) => {
+  const opener = event.target.closest?.("[data-opens-help]");
+  if (opener && openHelp()) event.preventDefault();
+});
+
+const GO = { t: "/tasks", g: "/tags", a: "/account" };
+let pendingG = 0;
+
+keymap.set("e", () => openEditor(selectedRow()));
+keymap.set("x", onSelected(".done-box"));
+keymap.set(" ", onSelected(".done-box"));
+keymap.set("Delete", onSelected("[data-deletes]"));
+keymap.set("#", onSelected("[data-deletes]"));
+keymap.set("u", undoLast);
+keymap.set("J", () => extendSelection(1));
+keymap.set("K", () => extendSelection(-1));
+keymap.set("?", openHelp);
+keymap.set("n", () => {
+  const field = document.getElementById("new-task");
+  if (!field) return false;
+  field.focus();
+  return true;
+});
+
 document.addEventListener("keydown", (event) => {
   if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
   if (isTyping(event.target)) return;
@@ -118,6 +270,17 @@ document.addEventListener("keydown", (event) => {
   if ((event.key === "Enter" || event.key === " ") && event.target.closest?.("button, a, summary")) {
     return;
   }
+  if (pendingG && Date.now() - pendingG < 1500 && GO[event.key]) {
+    pendingG = 0;
+    event.preventDefault();
+    window.location.assign(GO[event.key]);
+    return;
+  }
+  if (event.key === "g") {
+    pendingG = Date.now();
+    return;
+  }
+  pendingG = 0;
   const handler = keymap.get(event.key);
   if (handler && handler(event)) event.preventDefault();
 });

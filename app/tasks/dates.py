@@ -1,0 +1,42 @@
+"""Today's date for the instance, and how a due date reads at a glance."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+SOON_DAYS = 7
+
+
+def today() -> date:
+    """The date in the instance's time zone (TIMEZONE, UTC by default)."""
+    return datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
+
+
+def due_state(due: date | None, on: date) -> str:
+    if due is None:
+        return "none"
+    if due < on:
+        return "overdue"
+    if due == on:
+        return "today"
+    if (due - on).days <= SOON_DAYS:
+        return "soon"
+    return "later"
+
+
+def due_label(due: date, on: date) -> str:
+    days = (due - on).days
+    if days == 0:
+        return "Today"
+    if days == 1:
+        return "Tomorrow"
+    if days == -1:
+        return "Yesterday"
+    if 1 < days < 7:
+        return due.strftime("%A")
+    if due.year == on.year:
+        return f"{due.strftime('%b')} {due.day}"
+    return f"{due.strftime('%b')} {due.day}, {due.year}"

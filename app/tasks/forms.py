@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+
+from app.auth.forms import strip
+from app.forms import BaseForm
+from app.models import Priority
+from app.tasks.recurrence import build_rule
+
+
+def _choices(pairs):
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+PRIORITY_CHOICES = _choices((p.value, p.label) for p in Priority)
+FREQ_CHOICES = _choices(
+    [
+        ("", "Does not repeat"),
+        ("daily", "Daily"),
+        ("weekdays", "Every weekday"),
+        ("weekly", "Weekly"),
+        ("monthly", "Monthly"),
+        ("yearly", "Yearly"),
+    ]
+)
+WEEKDAY_CHOICES = _choices(
+    [
+        ("MO", "Mon"),
+        ("TU", "Tue"),
+        ("WE", "Wed"),
+        ("TH", "Thu"),
+        ("FR", "Fri"),
+        ("SA", "Sat"),
+        ("SU", "Sun"),
+    ]
+)
+MAX_TAGS_PER_TASK = 20
+VERSION_MISSING = "This form is missing the task's version; reload the page and try again."
+
+
+def split_tags(raw: str) -> list[str]:
+    return [t.strip().lstrip("#").strip() for t in (raw or "").split(",") if t.strip().lstrip("#")]
+
+
+class QuickAddForm(BaseForm):
+    title = StringField(
+        "New task",
+        validators=[DataRequired("Type a task first."), Length(max=400)],
+        filters=[strip],
+    )
+
+
+class TaskForm(BaseForm):
+    title = StringField(
+        "Title",
+        validators=[DataRequired("A task needs a title."), Length(max=200)],
+        filters=[strip],
+    )
+    notes = TextAreaField("Notes", validators=[Optional(), Length(max=10_000)])
+    priority = SelectField("Priority", choices=PRIORITY_CHOICES, coerce=int, default=0)
+    due_date = DateField("Due date", validators=[Optional()])
+    tags = StringField("Tags", validators=[Optional(), Length(max=1000)], filters=[strip])
+    repeat = SelectField("Repeat", choices=FREQ_CHOICES, default="")
+    interval = IntegerField(
+        "Every", validators=[Optional(), NumberRange(min=1, max=365)], default=1
+    )
+    weekdays = SelectMultipleField("On", choices=WEEKDAY_CHOICES, validate_choice=True)
+    version = HiddenField(validators=[InputRequired(VERSION_MISSING)])
+
+    def validate_tags(self, field):
+        names = split_tags(field.data)
+        if len(names) > MAX_TAGS_PER_TASK:
+            raise ValidationError(f"At most {MAX_TAGS_PER_TASK} tags per task.")
+        for name in names:
+            if len(name) > 50:
+                raise ValidationError(f"“{name[:20]}…” is longer than 50 characters.")
+
+    def validate_version(self, field):
+        if not (field.data or "").isdigit():
+            raise ValidationError(VERSION_MISSING)
+
+    def validate_weekdays(self, field):
+        if self.repeat.data == "weekly" and not field.data:
+            field.data = []  # weekly with no day chosen repeats on the due date's weekday
+
+    @property
+    def rule(self) -> str | None:
+        return build_rule(self.repeat.data or "", self.interval.data or 1, self.weekdays.data or [])
+
+
+class DoneForm(BaseForm):
+    done = BooleanField("Done")
+
+
+BULK_ACTIONS = _choices(
+    [
+        ("done", "Mark done"),
+        ("open", "Mark not done"),
+        ("delete", "Delete"),
+        ("tag_add", "Add tag"),
+        ("tag_remove", "Remove tag"),
+        ("priority", "Set priority"),
+        ("due", "Set due date"),
+    ]
+)
+
+
+class BulkForm(BaseForm):
+    ids = SelectMultipleField("Tasks", coerce=int, validate_choice=False)
+    action = SelectField("Action", choices=BULK_ACTIONS)
+    tag = StringField("Tag", validators=[Optional(), Length(max=50)], filters=[strip])
+    priority = SelectField("Priority", choices=PRIORITY_CHOICES, coerce=int, default=0)
+    due_date = DateField("Due date", validators=[Optional()])
+
+    def validate_ids(self, field):
+        if not field.data:
+            raise ValidationError("Select at least one task.")
+        if len(field.data) > 500:
+            raise ValidationError("At most 500 tasks at once.")
+        if any(not 0 < i < 2**31 for i in field.data):
+            raise ValidationError("Unknown task.")
+
+    def validate_tag(self, field):
+        if self.action.data in ("tag_add", "tag_remove") and not field.data:
+            raise ValidationError("Name the tag.")

@@ -1,0 +1,284 @@
+"""The task list's query: filters from the URL, sorting, and keyset pagination.
+
+Every view of the list is a URL (?q=&status=&tag=&priority=&due=&sort=&after=), so it can be
+bookmarked and Back works. Pages are fetched by keyset ("after this row"), never by OFFSET,
+so page 2,000 costs what page 1 costs.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from urllib.parse import urlencode
+
+from sqlalchemy import Select, and_, case, false, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.models import Priority, Tag, Task, task_tags
+
+STATUSES = ("open", "done", "all")
+DUE_FILTERS = ("overdue", "today", "week", "none")
+SORTS = ("due", "-due", "priority", "-priority", "created", "-created", "title")
+PRIORITY_NAMES = {p.name.lower(): p.value for p in Priority}
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+MAX_QUERY = 200
+
+
+class BadListQuery(ValueError):
+    """A list URL with a value we cannot use; the message says which."""
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    q: str = ""
+    status: str = "open"
+    tags: tuple[str, ...] = ()
+    priority: int | None = None
+    due: str = ""
+    sort: str = "due"
+    after: tuple | None = None
+    limit: int = DEFAULT_LIMIT
+    raw_after: str = field(default="", compare=False)
+
+    @classmethod
+    def from_args(cls, args) -> ListQuery:
+        q = args.get("q", "").strip()
+        if len(q) > MAX_QUERY:
+            raise BadListQuery(f"Search text is limited to {MAX_QUERY} characters.")
+        status = args.get("status") or "open"
+        if status not in STATUSES:
+            raise BadListQuery("Status must be open, done or all.")
+        sort = args.get("sort") or "due"
+        if sort not in SORTS:
+            raise BadListQuery("Sort must be one of: " + ", ".join(SORTS) + ".")
+        due = args.get("due", "")
+        if due and due not in DUE_FILTERS:
+            raise BadListQuery("Due must be overdue, today, week or none.")
+        priority_name = (args.get("priority") or "").lower()
+        if priority_name and priority_name not in PRIORITY_NAMES:
+            raise BadListQuery("Priority must be none, low, medium or high.")
+        tags = tuple(dict.fromkeys(t.strip() for t in args.getlist("tag") if t.strip()))[:10]
+        if any(len(t) > 50 for t in tags):
+            raise BadListQuery("Tag names are at most 50 characters.")
+        try:
+            limit = int(args.get("limit") or DEFAULT_LIMIT)
+        except ValueError:
+            raise BadListQuery("Limit must be a number.") from None
+        if not 1 <= limit <= MAX_LIMIT:
+            raise BadListQuery(f"Limit must be between 1 and {MAX_LIMIT}.")
+        raw_after = args.get("after", "")
+        return cls(
+            q=q,
+            status=status,
+            tags=tags,
+            priority=PRIORITY_NAMES[priority_name] if priority_name else None,
+            due=due,
+            sort=sort,
+            after=decode_cursor(raw_after, sort) if raw_after else None,
+            limit=limit,
+            raw_after=raw_after,
+        )
+
+    def url_args(self, **changes) -> list[tuple[str, str]]:
+        """This view as query arguments (defaults left out), with `changes` applied."""
+        query = replace(self, **changes) if changes else self
+        args: list[tuple[str, str]] = []
+        if query.q:
+            args.append(("q", query.q))
+        if query.status != "open":
+            args.append(("status", query.status))
+        args += [("tag", t) for t in query.tags]
+        if query.priority is not None:
+            args.append(("priority", Priority(query.priority).name.lower()))
+        if query.due:
+            args.append(("due", query.due))
+        if query.sort != "due":
+            args.append(("sort", query.sort))
+        if query.limit != DEFAULT_LIMIT:
+            args.append(("limit", str(query.limit)))
+        if query.raw_after:
+            args.append(("after", query.raw_after))
+        return args
+
+    def query_string(self, **changes) -> str:
+        return urlencode(self.url_args(**changes))
+
+    @property
+    def is_filtered(self) -> bool:
+        return bool(self.q or self.tags or self.priority is not None or self.due)
+
+
+# ---- sorting ----------------------------------------------------------------------------
+# Each sort is a list of (expression, descending) ending in Task.id, so the order is total
+# and a cursor (the last row's values) names one position. Tasks without a due date come
+# last in both due orders: "no due date" (0/1) is the first key.
+
+_no_due = case((Task.due_date.is_(None), 1), else_=0)
+# Titles compare through SQL's lower() on both sides (the cursor keeps the raw title), so
+# the database and the cursor always agree on the order, whatever lower() does to Unicode.
+_title_key = func.lower(Task.title)
+
+
+def _sort_keys(sort: str):
+    return {
+        "due": [(_no_due, False), (Task.due_date, False), (Task.id, False)],
+        "-due": [(_no_due, False), (Task.due_date, True), (Task.id, True)],
+        "priority": [
+            (Task.priority, True),
+            (_no_due, False),
+            (Task.due_date, False),
+            (Task.id, False),
+        ],
+        "-priority": [
+            (Task.priority, False),
+            (_no_due, False),
+            (Task.due_date, False),
+            (Task.id, False),
+        ],
+        "created": [(Task.id, False)],
+        "-created": [(Task.id, True)],
+        "title": [(_title_key, False), (Task.id, False)],
+    }[sort]
+
+
+def _cursor_values(task: Task, sort: str) -> list:
+    due = task.due_date.isoformat() if task.due_date else None
+    no_due = 1 if task.due_date is None else 0
+    return {
+        "due": [no_due, due, task.id],
+        "-due": [no_due, due, task.id],
+        "priority": [task.priority, no_due, due, task.id],
+        "-priority": [task.priority, no_due, due, task.id],
+        "created": [task.id],
+        "-created": [task.id],
+        "title": [task.title, task.id],
+    }[sort]
+
+
+def encode_cursor(task: Task, sort: str) -> str:
+    raw = json.dumps(_cursor_values(task, sort), separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(token: str, sort: str) -> tuple:
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise BadListQuery("This page link is not valid; start from the first page.") from None
+    keys = _sort_keys(sort)
+    if not isinstance(values, list) or len(values) != len(keys):
+        raise BadListQuery("This page link is not valid; start from the first page.")
+    try:
+        return tuple(_coerce(expr, value) for (expr, _), value in zip(keys, values, strict=True))
+    except (TypeError, ValueError):
+        raise BadListQuery("This page link is not valid; start from the first page.") from None
+
+
+def _coerce(expr, value):
+    """A cursor value checked against its key's type (cursors come from the URL)."""
+    if value is None:
+        if expr is Task.due_date:
+            return None
+        raise TypeError("only the due date can be empty")
+    if expr is Task.due_date:
+        return date.fromisoformat(value)
+    if expr is _title_key:
+        if not isinstance(value, str) or len(value) > 200:
+            raise TypeError("a title")
+        return value
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**31:
+        raise ValueError("ids, priorities and flags are small non-negative integers")
+    return value
+
+
+def _after(keys, values):
+    """Rows strictly after `values` in the order `keys` (a keyset condition)."""
+    clauses = []
+    for i, ((expr, desc), value) in enumerate(zip(keys, values, strict=True)):
+        equal_before = [_equals(e, v) for (e, _), v in zip(keys[:i], values[:i], strict=True)]
+        if value is None:
+            # Only the due date can be NULL, and NULL dates sort within "no due date" = 1,
+            # where every row has NULL: nothing is strictly after NULL on this key.
+            continue
+        value = _comparable(expr, value)
+        clauses.append(and_(*equal_before, expr < value if desc else expr > value))
+    return or_(*clauses) if clauses else false()
+
+
+def _comparable(expr, value):
+    return func.lower(value) if expr is _title_key else value
+
+
+def _equals(expr, value):
+    return expr.is_(None) if value is None else expr == _comparable(expr, value)
+
+
+# ---- filtering --------------------------------------------------------------------------
+
+
+def _filtered(owner_id: int, query: ListQuery, today: date) -> Select:
+    stmt = select(Task).where(Task.owner_id == owner_id, Task.deleted_at.is_(None))
+    if query.status == "open":
+        stmt = stmt.where(Task.done.is_(False))
+    elif query.status == "done":
+        stmt = stmt.where(Task.done.is_(True))
+    if query.q:
+        pattern = "%" + _escape_like(query.q.lower()) + "%"
+        stmt = stmt.where(
+            or_(
+                func.lower(Task.title).like(pattern, escape="\\"),
+                func.lower(Task.notes).like(pattern, escape="\\"),
+            )
+        )
+    if query.priority is not None:
+        stmt = stmt.where(Task.priority == query.priority)
+    if query.due == "overdue":
+        stmt = stmt.where(Task.due_date < today)
+    elif query.due == "today":
+        stmt = stmt.where(Task.due_date == today)
+    elif query.due == "week":
+        stmt = stmt.where(Task.due_date >= today, Task.due_date <= today + timedelta(days=7))
+    elif query.due == "none":
+        stmt = stmt.where(Task.due_date.is_(None))
+    for name in query.tags:
+        stmt = stmt.where(
+            Task.id.in_(
+                select(task_tags.c.task_id)
+                .join(Tag, Tag.id == task_tags.c.tag_id)
+                .where(Tag.owner_id == owner_id, Tag.name_key == name.casefold())
+            )
+        )
+    return stmt
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+@dataclass
+class TaskPage:
+    tasks: list[Task]
+    next_cursor: str | None
+
+
+def fetch_page(owner_id: int, query: ListQuery, today: date) -> TaskPage:
+    """One page of the list in one query (plus one for the page's tags)."""
+    keys = _sort_keys(query.sort)
+    stmt = _filtered(owner_id, query, today)
+    if query.after is not None:
+        stmt = stmt.where(_after(keys, query.after))
+    stmt = (
+        stmt.order_by(*[expr.desc() if desc else expr.asc() for expr, desc in keys])
+        .limit(query.limit + 1)
+        .options(selectinload(Task.tags))
+    )
+    rows = list(db.session.scalars(stmt))
+    more = len(rows) > query.limit
+    rows = rows[: query.limit]
+    return TaskPage(rows, encode_cursor(rows[-1], query.sort) if more and rows else None)

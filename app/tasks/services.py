@@ -1,0 +1,243 @@
+"""What happens to tasks: create, edit (with optimistic locking), complete, delete and undo."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import delete, func, select, update
+
+from app.extensions import db
+from app.models import Tag, Task, utcnow
+from app.tasks.recurrence import next_due
+
+# Deleted tasks stay restorable for this long, then the next delete purges them.
+UNDO_WINDOW = timedelta(hours=1)
+
+# Colours for tags created on the fly (chosen by the name's hash, so stable).
+PALETTE = ("#4f46e5", "#0891b2", "#059669", "#ca8a04", "#ea580c", "#dc2626", "#db2777", "#7c3aed")
+
+
+class StaleVersion(Exception):
+    """The task changed since the client read it; `current` is what it is now."""
+
+    def __init__(self, current: Task):
+        super().__init__(f"task {current.id} is at version {current.version}")
+        self.current = current
+
+
+@dataclass
+class TaskChanges:
+    title: str
+    notes: str
+    priority: int
+    due_date: date | None
+    recurrence: str | None
+    tag_names: list[str]
+
+
+def colour_for(name: str) -> str:
+    digest = hashlib.sha256(name.casefold().encode()).digest()
+    return PALETTE[digest[0] % len(PALETTE)]
+
+
+def resolve_tags(owner_id: int, names: Iterable[str]) -> list[Tag]:
+    """The owner's tags with these names (case-insensitive), creating the missing ones."""
+    wanted: dict[str, str] = {}
+    for name in names:
+        name = name.strip()
+        if name:
+            wanted.setdefault(name.casefold(), name)
+    if not wanted:
+        return []
+    existing = {
+        tag.name_key: tag
+        for tag in db.session.scalars(
+            select(Tag).where(Tag.owner_id == owner_id, Tag.name_key.in_(list(wanted)))
+        )
+    }
+    tags = []
+    for key, name in wanted.items():
+        tag = existing.get(key)
+        if tag is None:
+            tag = Tag(owner_id=owner_id, name=name, colour=colour_for(name))
+            db.session.add(tag)
+        tags.append(tag)
+    return tags
+
+
+def create_task(
+    owner_id: int,
+    title: str,
+    *,
+    tag_names: Iterable[str] = (),
+    priority: int | None = None,
+    due_date: date | None = None,
+) -> Task:
+    task = Task(
+        owner_id=owner_id,
+        title=title,
+        notes="",
+        priority=priority or 0,
+        due_date=due_date,
+        tags=resolve_tags(owner_id, tag_names),
+    )
+    db.session.add(task)
+    db.session.commit()
+    return task
+
+
+def update_task(task: Task, seen_version: int, changes: TaskChanges) -> Task:
+    """Save `changes` if nobody saved since `seen_version`; else raise StaleVersion.
+
+    The check and the write are one statement (UPDATE ... WHERE version = ?), so two saves of
+    the same version cannot both win, on either database.
+    """
+    result = db.session.execute(
+        update(Task)
+        .where(Task.id == task.id, Task.owner_id == task.owner_id, Task.version == seen_version)
+        .values(
+            title=changes.title,
+            notes=changes.notes,
+            priority=changes.priority,
+            due_date=changes.due_date,
+            recurrence=changes.recurrence,
+            version=Task.version + 1,
+            updated_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        db.session.refresh(task)
+        raise StaleVersion(task)
+    db.session.refresh(task)
+    task.tags = resolve_tags(task.owner_id, changes.tag_names)
+    db.session.commit()
+    return task
+
+
+def set_done(task: Task, done: bool, today: date) -> Task | None:
+    """Mark done or open; idempotent. Returns the next occurrence when one was created."""
+    following = _mark_done(task, done, today)
+    db.session.commit()
+    return following
+
+
+def _mark_done(task: Task, done: bool, today: date) -> Task | None:
+    if task.done == done:
+        return None
+    task.done = done
+    task.done_at = utcnow() if done else None
+    task.version += 1
+    following = None
+    if done and task.recurrence:
+        following = Task(
+            owner_id=task.owner_id,
+            title=task.title,
+            notes=task.notes,
+            priority=task.priority,
+            due_date=next_due(task.recurrence, task.due_date, today),
+            recurrence=task.recurrence,
+            tags=list(task.tags),
+        )
+        # The rule moves to the new occurrence, so re-ticking this one cannot spawn twice.
+        task.recurrence = None
+        db.session.add(following)
+    return following
+
+
+def soft_delete(tasks: list[Task]) -> None:
+    now = utcnow()
+    for task in tasks:
+        task.deleted_at = now
+    if tasks:
+        _purge_expired(tasks[0].owner_id, now)
+    db.session.commit()
+
+
+def restore(tasks: list[Task]) -> None:
+    for task in tasks:
+        task.deleted_at = None
+    db.session.commit()
+
+
+def _purge_expired(owner_id: int, now) -> None:
+    db.session.execute(
+        delete(Task).where(Task.owner_id == owner_id, Task.deleted_at < now - UNDO_WINDOW)
+    )
+
+
+def owned_tasks(owner_id: int, ids: Iterable[int], *, deleted: bool = False) -> list[Task]:
+    """The owner's tasks among `ids`; ids of other users' tasks are silently not there."""
+    ids = list(ids)
+    if not ids:
+        return []
+    condition = Task.deleted_at.is_not(None) if deleted else Task.deleted_at.is_(None)
+    return list(
+        db.session.scalars(
+            select(Task).where(Task.owner_id == owner_id, Task.id.in_(ids), condition)
+        )
+    )
+
+
+def tag_counts(owner_id: int, tag_id: int | None = None) -> list[tuple[Tag, int, int]]:
+    """The owner's tags (or one) with open and total task counts, in one grouped query."""
+    from app.models import task_tags
+
+    live = select(task_tags.c.tag_id, Task.done).join(Task, Task.id == task_tags.c.task_id)
+    live = live.where(Task.deleted_at.is_(None)).subquery()
+    stmt = (
+        select(
+            Tag,
+            func.count(live.c.tag_id).filter(live.c.done.is_(False)),
+            func.count(live.c.tag_id),
+        )
+        .outerjoin(live, live.c.tag_id == Tag.id)
+        .where(Tag.owner_id == owner_id, *([Tag.id == tag_id] if tag_id else []))
+        .group_by(Tag.id)
+        .order_by(Tag.name_key)
+    )
+    return [(tag, open_count, total) for tag, open_count, total in db.session.execute(stmt)]
+
+
+def apply_bulk(
+    tasks: list[Task],
+    action: str,
+    *,
+    tag: str = "",
+    priority: int = 0,
+    due_date: date | None = None,
+    on: date,
+) -> int:
+    """Apply one bulk action to the owner's `tasks`; returns how many changed."""
+    changed = 0
+    if action in ("done", "open"):
+        for task in tasks:
+            if task.done != (action == "done"):
+                _mark_done(task, action == "done", on)
+                changed += 1
+    elif action in ("tag_add", "tag_remove"):
+        [target] = resolve_tags(tasks[0].owner_id, [tag]) if action == "tag_add" else [None]
+        key = tag.casefold()
+        for task in tasks:
+            if action == "tag_add" and target not in task.tags:
+                task.tags.append(target)
+            elif action == "tag_remove" and any(t.name_key == key for t in task.tags):
+                task.tags = [t for t in task.tags if t.name_key != key]
+            else:
+                continue
+            task.version += 1
+            changed += 1
+    elif action == "priority":
+        for task in tasks:
+            if task.priority != priority:
+                task.priority, task.version, changed = priority, task.version + 1, changed + 1
+    elif action == "due":
+        for task in tasks:
+            if task.due_date != due_date:
+                task.due_date, task.version, changed = due_date, task.version + 1, changed + 1
+    db.session.commit()
+    return changed

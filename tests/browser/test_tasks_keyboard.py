@@ -1,0 +1,260 @@
+"""The task list in real Chromium: quick add, keyboard, inline editing, undo, search, and
+accessibility checked by axe-core. Every flow asserts the page did not reload."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import ARTIFACTS
+from tests.conftest import PASSWORD, create_user
+from tests.tasks_helpers import add_task, get_task
+
+pytestmark = pytest.mark.browser
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def sign_in(page, email="ada@example.com"):
+    page.goto("/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/tasks$"))
+    page.wait_for_load_state()  # htmx and app.js are deferred scripts
+    # A marker that a full page load would wipe: checked at the end of each flow.
+    page.evaluate("window.__noReload = true")
+
+
+def assert_no_reload(page):
+    assert page.evaluate("window.__noReload === true"), "the page reloaded"
+
+
+def settled(page):
+    """Wait until htmx has finished swapping and settling (new content is wired up then)."""
+    # A function, not an expression string: polling a string would need eval, which the
+    # page's CSP forbids.
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+    )
+
+
+def row(page, task_id):
+    return page.locator(f"#task-{task_id}")
+
+
+@pytest.fixture
+def ada(app):
+    create_user(app)
+    return app
+
+
+def test_quick_add_keeps_focus_and_adds_without_reload(ada, page):
+    sign_in(page)
+    field = page.get_by_label("New task")
+    field.fill("Water the plants tomorrow #home !2")
+    field.press("Enter")
+    new_row = page.locator(".task-row", has_text="Water the plants")
+    expect(new_row).to_be_visible()
+    expect(new_row.locator(".chip")).to_have_text("home")
+    expect(new_row.locator("time")).to_have_text("Tomorrow")
+    expect(field).to_have_value("")
+    expect(field).to_be_focused()
+    field.fill("Second one")
+    field.press("Enter")
+    expect(page.locator(".task-row", has_text="Second one")).to_be_visible()
+    assert_no_reload(page)
+
+
+def test_quick_add_error_is_shown_in_place(ada, page):
+    sign_in(page)
+    field = page.get_by_label("New task")
+    field.fill("#onlyatag")
+    field.press("Enter")
+    expect(page.get_by_text("Add a title as well")).to_be_visible()
+    expect(page.get_by_label("New task")).to_have_value("#onlyatag")
+    assert_no_reload(page)
+
+
+def test_j_k_move_the_selection_and_e_edits_and_enter_saves(ada, page):
+    first = add_task(ada, title="First", due_date=None)
+    second = add_task(ada, title="Second")
+    sign_in(page)
+    page.keyboard.press("j")
+    expect(row(page, first)).to_have_attribute("aria-selected", "true")
+    page.keyboard.press("j")
+    expect(row(page, second)).to_have_attribute("aria-selected", "true")
+    expect(row(page, first)).to_have_attribute("aria-selected", "false")
+    page.keyboard.press("k")
+    expect(row(page, first)).to_have_attribute("aria-selected", "true")
+    expect(row(page, first)).to_be_focused()
+
+    page.keyboard.press("e")
+    title = row(page, first).get_by_label("Title")
+    expect(title).to_be_focused()
+    title.fill("First, renamed")
+    title.press("Enter")
+    expect(row(page, first).locator(".task-title")).to_have_text("First, renamed")
+    expect(row(page, first)).to_be_focused()
+    expect(row(page, first)).to_have_attribute("aria-selected", "true")
+    assert get_task(ada, first).title == "First, renamed"
+    page.screenshot(path=str(ARTIFACTS / "tasks-after-edit.png"))
+    assert_no_reload(page)
+
+
+def test_escape_cancels_and_only_one_editor_is_open(ada, page):
+    first = add_task(ada, title="Keep this")
+    second = add_task(ada, title="Other")
+    sign_in(page)
+    page.keyboard.press("j")
+    page.keyboard.press("Enter")
+    title = row(page, first).get_by_label("Title")
+    title.fill("Typed but cancelled")
+    # Opening another row's editor closes the first one unchanged.
+    row(page, second).get_by_role("link", name=re.compile("Edit")).click()
+    expect(row(page, second).get_by_label("Title")).to_be_focused()
+    expect(page.locator(".task-row.editing")).to_have_count(1)
+    expect(row(page, first).locator(".task-title")).to_have_text("Keep this")
+    page.keyboard.press("Escape")
+    expect(page.locator(".task-row.editing")).to_have_count(0)
+    expect(row(page, second)).to_be_focused()
+    assert get_task(ada, first).title == "Keep this"
+    assert_no_reload(page)
+
+
+def test_x_toggles_done(ada, page):
+    task_id = add_task(ada, title="Tick me")
+    sign_in(page)
+    page.keyboard.press("j")
+    page.keyboard.press("x")
+    expect(row(page, task_id).locator(".done-box")).to_be_checked()
+    expect(row(page, task_id)).to_have_class(re.compile("is-done"))
+    assert get_task(ada, task_id).done is True
+    settled(page)
+    page.keyboard.press("x")
+    expect(row(page, task_id)).not_to_have_class(re.compile("is-done"))
+    expect(row(page, task_id).locator(".done-box")).not_to_be_checked()
+    assert get_task(ada, task_id).done is False
+    assert_no_reload(page)
+
+
+def test_delete_then_undo_with_button_and_with_u(ada, page):
+    task_id = add_task(ada, title="Delete me", tags=["keep"])
+    sign_in(page)
+    page.keyboard.press("j")
+    page.keyboard.press("Delete")
+    expect(page.locator(".task-row", has_text="Delete me")).to_have_count(0)
+    toast = page.locator(".toast", has_text="Deleted “Delete me”.")
+    expect(toast).to_be_visible()
+    toast.get_by_role("button", name="Undo").click()
+    expect(row(page, task_id)).to_be_visible()
+    expect(row(page, task_id).locator(".chip")).to_have_text("keep")
+    expect(toast).to_have_count(0)
+    settled(page)
+
+    page.keyboard.press("j")
+    page.keyboard.press("#")
+    expect(page.locator(".task-row", has_text="Delete me")).to_have_count(0)
+    settled(page)  # a person needs longer than htmx's 20 ms settle before the next key
+    page.keyboard.press("u")
+    expect(row(page, task_id)).to_be_visible()
+    assert get_task(ada, task_id).deleted_at is None
+    assert_no_reload(page)
+
+
+def test_question_mark_opens_the_shortcut_help(ada, page):
+    sign_in(page)
+    page.keyboard.press("?")
+    dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("Undo the last delete")
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    page.keyboard.press("n")
+    expect(page.get_by_label("New task")).to_be_focused()
+
+
+def test_search_as_you_type_updates_list_and_url(ada, page):
+    add_task(ada, title="Buy oat milk")
+    add_task(ada, title="Call the plumber")
+    sign_in(page)
+    page.keyboard.press("/")
+    search = page.get_by_label("Search")
+    expect(search).to_be_focused()
+    search.press_sequentially("plumb", delay=30)
+    expect(page.locator(".task-row")).to_have_count(1)
+    expect(page.locator(".task-row")).to_contain_text("Call the plumber")
+    expect(page).to_have_url(re.compile(r"/tasks\?q=plumb"))
+    assert_no_reload(page)
+    page.go_back()
+    expect(page.locator(".task-row")).to_have_count(2)
+
+
+def test_clicking_a_tag_chip_filters_by_it(ada, page):
+    add_task(ada, title="Tagged task", tags=["Errands"])
+    add_task(ada, title="Plain task")
+    sign_in(page)
+    page.locator(".task-row", has_text="Tagged task").get_by_role("link", name="Errands").click()
+    expect(page).to_have_url(re.compile(r"tag=Errands"))
+    expect(page.locator(".task-row")).to_have_count(1)
+    expect(page.get_by_label("Tag", exact=True)).to_have_value("Errands")
+
+
+def test_shift_j_selects_several_for_a_bulk_action(ada, page):
+    a = add_task(ada, title="Bulk A")
+    b = add_task(ada, title="Bulk B")
+    add_task(ada, title="Bulk C")
+    sign_in(page)
+    page.keyboard.press("j")
+    page.keyboard.press("Shift+J")
+    expect(page.locator(".bulk-select:checked")).to_have_count(2)
+    expect(page.locator("[data-bulk-count]")).to_have_text("2 selected:")
+    page.get_by_label("Bulk action", exact=True).select_option("done")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.get_by_text("Updated 2 tasks.")).to_be_visible()
+    assert get_task(ada, a).done and get_task(ada, b).done
+    assert_no_reload(page)
+
+
+def _axe(page, context_name):
+    page.evaluate(AXE.read_text())
+    result = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".filter(v => ['serious', 'critical'].includes(v.impact))"
+        ".map(v => `${v.id}: ${v.help} (${v.nodes.map(n => n.target.join(' ')).join(', ')})`)"
+    )
+    assert result == [], f"{context_name}: {result}"
+
+
+@pytest.mark.skipif(not AXE.exists(), reason="axe-core not installed (npm ci)")
+def test_axe_finds_no_serious_violations(ada, browser, live_server):
+    task_id = add_task(ada, title="Accessible task", tags=["a11y"], priority=2)
+    for scheme in ("light", "dark"):
+        context = browser.new_context(base_url=live_server, color_scheme=scheme)
+        page = context.new_page()
+        sign_in(page)
+        _axe(page, f"/tasks ({scheme})")
+        page.screenshot(path=str(ARTIFACTS / f"tasks-{scheme}.png"), full_page=True)
+        page.keyboard.press("j")
+        page.keyboard.press("e")
+        expect(row(page, task_id).get_by_label("Title")).to_be_focused()
+        _axe(page, "editor")
+        page.keyboard.press("Escape")
+        page.keyboard.press("?")
+        _axe(page, "help dialog")
+        page.keyboard.press("Escape")
+        page.goto("/tags")
+        _axe(page, "/tags")
+        context.close()
+
+
+def test_narrow_screen_is_usable(ada, browser, live_server):
+    add_task(ada, title="A task with a fairly long title that has to wrap on a phone", tags=["x"], priority=3)
+    context = browser.new_context(base_url=live_server, viewport={"width": 375, "height": 740})
+    page = context.new_page()
+    sign_in(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.screenshot(path=str(ARTIFACTS / "tasks-375.png"), full_page=True)
+    context.close()

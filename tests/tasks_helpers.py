@@ -1,0 +1,61 @@
+"""Helpers for task tests: rows made directly, and SQL statements counted per request."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import date
+
+from sqlalchemy import event, select
+
+from app.extensions import db
+from app.models import Tag, Task, User
+
+
+def user_id(app, email="ada@example.com") -> int:
+    with app.app_context():
+        return db.session.scalar(select(User.id).where(User.email == email))
+
+
+def add_task(app, email="ada@example.com", *, tags=(), **fields) -> int:
+    with app.app_context():
+        owner = db.session.scalar(select(User.id).where(User.email == email))
+        task = Task(owner_id=owner, title=fields.pop("title", "A task"), **fields)
+        for name in tags:
+            tag = db.session.scalar(
+                select(Tag).where(Tag.owner_id == owner, Tag.name_key == name.casefold())
+            ) or Tag(owner_id=owner, name=name, colour="#336699")
+            task.tags.append(tag)
+        db.session.add(task)
+        db.session.commit()
+        return task.id
+
+
+def get_task(app, task_id) -> Task | None:
+    with app.app_context():
+        task = db.session.get(Task, task_id)
+        if task is not None:
+            task.tags  # noqa: B018 (load before the session closes)
+            db.session.expunge(task)
+        return task
+
+
+@contextlib.contextmanager
+def count_queries(app):
+    """Count SQL statements sent while the block runs (a list, so it can be read after)."""
+    statements: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def before(_conn, _cursor, statement, *_args):
+        # SQLite's explicit BEGIN (app/database.py) is transaction control, not a query.
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")):
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+TODAY = date.today()

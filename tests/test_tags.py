@@ -1,0 +1,100 @@
+"""The tags page: create, rename, recolour and delete, in both modes."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Tag, task_tags
+from tests.conftest import HTMX, csrf_token
+from tests.tasks_helpers import add_task, count_queries, get_task
+
+
+def post(client, path, data=None, *, htmx=False, method="POST"):
+    headers = {"X-CSRFToken": csrf_token(client, "/tags"), **(HTMX if htmx else {})}
+    return client.open(path, method=method, data=data or {}, headers=headers)
+
+
+def tags(app):
+    with app.app_context():
+        return [(t.name, t.colour) for t in db.session.scalars(select(Tag).order_by(Tag.id))]
+
+
+def test_create_tag_and_see_counts(app, auth_client):
+    response = post(auth_client, "/tags", {"name": "Work", "colour": "#AA3300"})
+    assert response.status_code == 303
+    assert tags(app) == [("Work", "#aa3300")]
+    add_task(app, title="one", tags=["work"])
+    add_task(app, title="two", tags=["Work"], done=True)
+    body = auth_client.get("/tags").get_data(as_text=True)
+    assert "1 open · 2 total" in body
+
+
+def test_tag_counts_come_from_one_query(app, auth_client):
+    for i in range(12):
+        add_task(app, title=f"t{i}", tags=[f"tag{i}", "shared"])
+    with count_queries(app) as statements:
+        assert auth_client.get("/tags").status_code == 200
+    assert len(statements) <= 2  # the session's user, then tags with counts
+
+
+def test_duplicate_name_in_any_case_is_refused(app, auth_client):
+    post(auth_client, "/tags", {"name": "Work", "colour": "#aa3300"})
+    response = post(auth_client, "/tags", {"name": "WORK", "colour": "#000000"})
+    assert response.status_code == 422
+    assert "already have a tag with this name" in response.get_data(as_text=True)
+    assert len(tags(app)) == 1
+
+
+def test_bad_colour_and_empty_name_are_refused(app, auth_client):
+    bad = post(auth_client, "/tags", {"name": "Home", "colour": "red"})
+    assert bad.status_code == 422 and "#4f46e5" in bad.get_data(as_text=True)
+    empty = post(auth_client, "/tags", {"name": "  ", "colour": "#000000"})
+    assert empty.status_code == 422 and "A tag needs a name." in empty.get_data(as_text=True)
+    assert tags(app) == []
+
+
+def test_rename_and_recolour_inline(app, auth_client):
+    add_task(app, title="t", tags=["Old"])
+    with app.app_context():
+        tag_id = db.session.scalar(select(Tag.id))
+    editor = auth_client.get(f"/tags/{tag_id}/edit", headers=HTMX)
+    assert editor.status_code == 200 and 'value="Old"' in editor.get_data(as_text=True)
+    response = post(auth_client, f"/tags/{tag_id}", {"name": "New", "colour": "#00ff00"}, htmx=True)
+    assert response.status_code == 200
+    assert "New" in response.get_data(as_text=True) and "<html" not in response.get_data(
+        as_text=True
+    )
+    assert tags(app) == [("New", "#00ff00")]
+
+
+def test_rename_onto_another_tag_is_refused(app, auth_client):
+    add_task(app, title="t", tags=["One", "Two"])
+    with app.app_context():
+        two = db.session.scalar(select(Tag.id).where(Tag.name == "Two"))
+    response = post(auth_client, f"/tags/{two}", {"name": "one", "colour": "#000000"}, htmx=True)
+    assert response.status_code == 422
+    assert sorted(name for name, _ in tags(app)) == ["One", "Two"]
+
+
+def test_delete_detaches_from_tasks(app, auth_client):
+    task_id = add_task(app, title="t", tags=["Gone", "Stays"])
+    with app.app_context():
+        gone = db.session.scalar(select(Tag.id).where(Tag.name == "Gone"))
+    response = post(auth_client, f"/tags/{gone}", htmx=True, method="DELETE")
+    assert response.status_code == 200
+    assert [t.name for t in get_task(app, task_id).tags] == ["Stays"]
+    with app.app_context():
+        assert (
+            db.session.scalar(select(task_tags.c.tag_id).where(task_tags.c.tag_id == gone)) is None
+        )
+    assert post(auth_client, f"/tags/{gone}/delete").status_code == 404
+
+
+def test_clicking_a_chip_filters_the_list(app, auth_client):
+    add_task(app, title="tagged", tags=["Errands"])
+    add_task(app, title="untagged")
+    body = auth_client.get("/tasks").get_data(as_text=True)
+    assert 'href="/tasks?tag=Errands"' in body
+    filtered = auth_client.get("/tasks?tag=Errands").get_data(as_text=True)
+    assert "tagged" in filtered and "untagged" not in filtered

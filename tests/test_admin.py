@@ -167,7 +167,7 @@ def test_search_as_you_type_answers_a_fragment(app):
     body = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "<html" not in body and row_emails(body) == ["ada@example.com"]
-    assert '1 user matching “ada”' in body
+    assert "1 user matching “ada”" in body
     assert "HX-Request" in response.headers["Vary"]
     page = client.get("/admin/users").get_data(as_text=True)
     assert 'hx-trigger="input changed delay:300ms, search"' in page

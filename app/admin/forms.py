@@ -53,6 +53,12 @@ class TemporaryPasswordForm(BaseForm):
     password = new_password_field("Temporary password")
     confirm = confirm_field("password")
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The admin's own saved password must not be filled in here by the browser.
+        for field in (self.password, self.confirm):
+            field.render_kw = {"autocomplete": "new-password"}
+
 
 class DeleteUserForm(BaseForm):
     confirm_email = StringField(

@@ -296,3 +296,53 @@ def test_delete_with_htmx_sends_the_browser_to_the_list(app, root, ada):
     assert response.status_code == 200
     assert response.headers["HX-Redirect"] == "/admin/users"
     assert get_user(app, "ada@example.com") is None
+
+
+def test_two_admins_demoting_each_other_at_once_leave_one_admin(app, root, monkeypatch):
+    """A real race: the first demotion holds its locks for a while before committing; the
+    second, started meanwhile, must wait, then see one admin left and refuse."""
+    import threading
+    import time
+
+    from app import audit
+
+    create_user(app, email="grace@example.com", admin=True)
+    real_record = audit.record
+
+    def slow_record(*args, **kwargs):
+        if threading.current_thread().name == "first":
+            time.sleep(0.6)  # guards passed, locks held, not yet committed
+        return real_record(*args, **kwargs)
+
+    monkeypatch.setattr(audit, "record", slow_record)
+    outcomes = {}
+
+    def demote(name, actor_email, target_email):
+        with app.app_context():
+            # As a web request does: SQLite's write lock from the first statement on.
+            db.session.connection(execution_options={"tasklane_write": True})
+            actor = db.session.scalar(select(User).where(User.email == actor_email))
+            target = db.session.scalar(select(User).where(User.email == target_email))
+            try:
+                services.demote(target, actor=actor)
+                outcomes[name] = "demoted"
+            except services.ActionRefused as refused:
+                outcomes[name] = str(refused)
+            finally:
+                db.session.remove()
+
+    first = threading.Thread(
+        target=demote, name="first", args=("first", "root@example.com", "grace@example.com")
+    )
+    second = threading.Thread(
+        target=demote, name="second", args=("second", "grace@example.com", "root@example.com")
+    )
+    first.start()
+    time.sleep(0.2)
+    second.start()
+    first.join(10)
+    second.join(10)
+    assert outcomes["first"] == "demoted"
+    assert "root@example.com is the last active admin" in outcomes["second"]
+    assert get_user(app, "root@example.com").is_admin
+    assert not get_user(app, "grace@example.com").is_admin

@@ -4,7 +4,6 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_login import current_user, login_required
 
 from app import login_sessions
-from app.account.forms import EmptyForm
 from app.admin import bp, services
 from app.admin.forms import (
     AuditFilterForm,
@@ -81,9 +80,8 @@ def _user_panel(user: User, status: int = 200, **forms):
         "open_tasks": open_,
         "total_tasks": total,
         "session_count": len(login_sessions.active_for(user)),
-        "recent": services.audit_page(services.AuditFilters(target=user.email)).items[:10],
+        "recent": services.recent_events(user.email),
         "actions": ACTIONS,
-        "action_form": EmptyForm(),
         "password_form": TemporaryPasswordForm(),
         "delete_form": DeleteUserForm(),
         **forms,

@@ -239,6 +239,18 @@ def audit_page(filters: AuditFilters) -> Pagination:
     return db.paginate(stmt, page=filters.page, per_page=PER_PAGE, error_out=False)
 
 
+def recent_events(target_email: str, limit: int = 10) -> list[AuditEntry]:
+    """The newest entries about one user, for their page."""
+    return list(
+        db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.target_email == target_email)
+            .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+            .limit(limit)
+        )
+    )
+
+
 # ---- Dashboard --------------------------------------------------------------------------
 
 CHART_DAYS = 30

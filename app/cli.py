@@ -8,6 +8,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from app.admin import services
 from app.auth.services import EmailTaken, create_user, find_user
 from app.extensions import db
 from app.models import User
@@ -25,6 +26,9 @@ def _read_password() -> str:
 
 
 def _user_or_exit(email: str) -> User:
+    # Every command that looks a user up then changes them: take SQLite's write lock now
+    # (BEGIN IMMEDIATE), as web requests do, so the guards count admins under it.
+    db.session.connection(execution_options={"tasklane_write": True})
     user = find_user(email)
     if user is None:
         raise click.ClickException(f"No user with email {email}.")
@@ -54,14 +58,81 @@ def create(email: str, admin: bool, name: str) -> None:
     click.echo(f"Created {'admin' if user.is_admin else 'user'} {user.email}.")
 
 
+def _run(action, user: User, **kwargs) -> None:
+    """Run a shared admin action (app/admin/services.py); a guard's refusal exits non-zero."""
+    try:
+        action(user, actor=None, **kwargs)
+    except services.ActionRefused as refused:
+        raise click.ClickException(str(refused)) from None
+
+
 @users.command("promote")
 @click.argument("email")
 def promote(email: str) -> None:
     """Make an existing user an administrator."""
     user = _user_or_exit(email)
-    user.is_admin = True
-    db.session.commit()
+    _run(services.promote, user)
     click.echo(f"{user.email} is now an admin.")
+
+
+@users.command("demote")
+@click.argument("email")
+def demote(email: str) -> None:
+    """Take administrator rights away (never from the last active admin)."""
+    user = _user_or_exit(email)
+    _run(services.demote, user)
+    click.echo(f"{user.email} is no longer an admin.")
+
+
+@users.command("deactivate")
+@click.argument("email")
+def deactivate(email: str) -> None:
+    """Stop a user from signing in and end every session of theirs now."""
+    user = _user_or_exit(email)
+    _run(services.deactivate, user)
+    click.echo(f"{user.email} is deactivated and signed out everywhere.")
+
+
+@users.command("activate")
+@click.argument("email")
+def activate(email: str) -> None:
+    """Let a deactivated user sign in again."""
+    user = _user_or_exit(email)
+    _run(services.activate, user)
+    click.echo(f"{user.email} can sign in again.")
+
+
+@users.command("set-password")
+@click.argument("email")
+@click.option(
+    "--permanent",
+    is_flag=True,
+    help="Do not make the user choose a new password at the next sign-in.",
+)
+def set_password(email: str, permanent: bool) -> None:
+    """Set a user's password (asked for, or read from standard input); it is temporary unless
+    --permanent. Every session of the user ends."""
+    user = _user_or_exit(email)
+    password = _read_password()
+    problem = policy_error(password)
+    if problem:
+        raise click.ClickException(problem)
+    _run(services.set_password, user, password=password, temporary=not permanent)
+    kind = "Password" if permanent else "Temporary password"
+    click.echo(f"{kind} set for {user.email}; their sessions were ended.")
+
+
+@users.command("delete")
+@click.argument("email")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def delete(email: str, yes: bool) -> None:
+    """Delete a user with all their tasks and tags (never the last active admin)."""
+    user = _user_or_exit(email)
+    address = user.email
+    if not yes and not click.confirm(f"Delete {address} and all their data?", err=True):
+        raise click.ClickException("Nothing was deleted.")
+    _run(services.delete_user, user)
+    click.echo(f"Deleted {address} and all their data.")
 
 
 @users.command("list")

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym, validates
 
@@ -177,3 +178,33 @@ class Tag(db.Model):
     def _keep_key_in_step(self, _key: str, name: str) -> str:
         self.name_key = name.casefold()
         return name
+
+
+class AuditEntry(db.Model):
+    """One security-relevant event: who did what to whom, when and from where.
+
+    Entries are written once and never edited (an ORM guard below refuses updates). Actor and
+    target keep an email snapshot next to their nullable foreign key, so an entry still says
+    who it was about after that user is deleted (the key is then set to NULL).
+    """
+
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    actor_email: Mapped[str] = mapped_column(String(254), default="", index=True)
+    target_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    target_email: Mapped[str] = mapped_column(String(254), default="", index=True)
+    ip: Mapped[str] = mapped_column(String(45), default="")
+    detail: Mapped[str] = mapped_column(String(255), default="")
+
+
+@event.listens_for(AuditEntry, "before_update")
+def _audit_entries_are_never_edited(_mapper, _connection, entry: AuditEntry) -> None:
+    raise ValueError(f"audit entry {entry.id} cannot be changed")

@@ -1,19 +1,41 @@
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app import login_sessions
+from app import audit, login_sessions
 from app.account import bp
 from app.account.forms import DeleteAccountForm, EmptyForm, PasswordForm, ProfileForm
 from app.auth.forms import normalise_email
 from app.auth.services import sign_out
 from app.extensions import db
+from app.htmx import is_htmx
 from app.models import LoginSession
 from app.ownership import get_owned_or_404
 from app.passwords import hash_password, verify_password
 
 WRONG_PASSWORD = "Your current password is not correct."  # noqa: S105 (a message)
+TEMPORARY_PASSWORD = (
+    "An administrator set a temporary password for you. Choose your own password to continue."  # noqa: S105 (a message)
+)
+# What someone with a temporary password may still reach: the form that changes it, the
+# page it is on, signing out, and static files.
+TEMPORARY_PASSWORD_ALLOWS = frozenset({"account.page", "account.password", "auth.logout", "static"})
+
+
+def require_new_password():
+    """App-wide before_request: a user with a temporary password goes to /account until they
+    have chosen a new one (the password view clears the flag)."""
+    if request.endpoint in TEMPORARY_PASSWORD_ALLOWS or request.endpoint is None:
+        return None
+    if not current_user.is_authenticated or not current_user.must_change_password:
+        return None
+    flash(TEMPORARY_PASSWORD, "warning")
+    if is_htmx():
+        response = make_response("", 200)
+        response.headers["HX-Redirect"] = url_for("account.page")
+        return response
+    return redirect(url_for("account.page"))
 
 
 @bp.before_request
@@ -64,6 +86,9 @@ def password():
     user.password_hash = hash_password(form.new_password.data)
     user.must_change_password = False
     ended = login_sessions.end_others(user, keep=user.current_login_session)
+    audit.record(
+        "password_changed", actor=user, target=user, detail=f"{ended} other session(s) ended"
+    )
     db.session.commit()
     flash(f"Password changed. {ended} other session(s) were signed out.", "success")
     return redirect(url_for("account.page"))
@@ -80,6 +105,10 @@ def delete():
             form.password.errors.append(WRONG_PASSWORD)
     if form.errors or not form.is_submitted():
         return _page(422, delete_form=form)
+    audit.record("account_deleted", actor=user, target=user)
+    # Written before the user goes: deleting them then sets both keys to NULL, and the email
+    # snapshots keep saying whose account it was.
+    db.session.flush()
     sign_out(user)
     db.session.delete(user)
     db.session.commit()

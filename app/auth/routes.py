@@ -1,12 +1,25 @@
 from __future__ import annotations
 
+import time
+
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_limiter import RequestLimit
 from flask_login import current_user, login_required
 
+from app import audit
 from app.auth import bp
 from app.auth.forms import LoginForm, RegisterForm, normalise_email
-from app.auth.services import EmailTaken, authenticate, create_user, safe_next, sign_in, sign_out
-from app.extensions import limiter
+from app.auth.services import (
+    EmailTaken,
+    authenticate,
+    create_user,
+    find_user,
+    safe_next,
+    sign_in,
+    sign_out,
+)
+from app.extensions import db, limiter
+from app.forms import has_control_chars
 
 LOGIN_FAILED = "Email or password is incorrect."
 
@@ -19,11 +32,37 @@ def _email_key() -> str:
     return "email:" + normalise_email(request.form.get("email", ""))[:254]
 
 
+def _audit_lockout(limit: RequestLimit) -> None:
+    """Record a lockout once per locked key and window, not once per refused request: a
+    client hammering away must not turn every 429 into a database write."""
+    expiry = max(1.0, limit.reset_at - time.time())
+    if limiter.storage.incr(f"audit-lockout/{limit.key}", expiry) > 1:
+        return
+    email = normalise_email(request.form.get("email", ""))[:254]
+    if has_control_chars(email):  # unvalidated input; PostgreSQL refuses NUL outright
+        email = ""
+    per = "account" if "auth-email" in limit.key else "address"
+    audit.record(
+        "rate_limited",
+        actor=None,
+        target=find_user(email) if email else None,
+        target_email=email,
+        detail=f"{request.path}: {limit.limit} per {per}",
+    )
+    db.session.commit()
+
+
 # Per client address and per account, on POST only: stuffing from many addresses at one
 # account and guessing from one address across accounts are both held back.
-limit_by_ip = limiter.limit(_auth_limit, methods=["POST"], scope="auth-ip")
+limit_by_ip = limiter.limit(
+    _auth_limit, methods=["POST"], scope="auth-ip", on_breach=_audit_lockout
+)
 limit_by_email = limiter.limit(
-    _auth_limit, methods=["POST"], key_func=_email_key, scope="auth-email"
+    _auth_limit,
+    methods=["POST"],
+    key_func=_email_key,
+    scope="auth-email",
+    on_breach=_audit_lockout,
 )
 
 
@@ -59,8 +98,12 @@ def login():
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data)
         if user is not None:
-            sign_in(user, remember=form.remember.data)
+            audit.record("login", actor=user, target=user)
+            sign_in(user, remember=form.remember.data)  # commits the entry too
             return redirect(next_url or url_for("tasks.index"))
+        email = normalise_email(form.email.data)
+        audit.record("login_failed", actor=None, target=find_user(email), target_email=email)
+        db.session.commit()
         status = 401
         form.form_errors.append(LOGIN_FAILED)
     elif form.is_submitted():

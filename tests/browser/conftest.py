@@ -71,6 +71,11 @@ def _is_problem(message) -> bool:
     text = message.text
     if text.startswith("Failed to load resource"):
         return not any(f"status of {code}" in text for code in EXPECTED_STATUSES)
+    # htmx logs the same answers once more when it swaps them in (responseHandling "error").
+    if text.startswith("Response Status Error Code "):
+        return not any(
+            text.startswith(f"Response Status Error Code {code} ") for code in EXPECTED_STATUSES
+        )
     return True
 
 

@@ -1,7 +1,7 @@
 """tasks: deleted_at for undoable deletes
 
 Revision ID: 95c34c4dfedf
-Revises: 20a802ae0252
+Revises: ad7139b84166
 Create Date: 2026-11-24 19:16:13.288588
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '95c34c4dfedf'
-down_revision = '20a802ae0252'
+down_revision = 'ad7139b84166'
 branch_labels = None
 depends_on = None
 

@@ -36,9 +36,8 @@ def settled(page):
     """Wait until htmx has finished swapping and settling (new content is wired up then)."""
     # A function, not an expression string: polling a string would need eval, which the
     # page's CSP forbids.
-    page.wait_for_function(
-        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
-    )
+    busy = ".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added"
+    page.wait_for_function(f"() => !document.querySelector('{busy}')")
 
 
 def row(page, task_id):
@@ -251,7 +250,8 @@ def test_axe_finds_no_serious_violations(ada, browser, live_server):
 
 
 def test_narrow_screen_is_usable(ada, browser, live_server):
-    add_task(ada, title="A task with a fairly long title that has to wrap on a phone", tags=["x"], priority=3)
+    long_title = "A task with a fairly long title that has to wrap on a phone"
+    add_task(ada, title=long_title, tags=["x"], priority=3)
     context = browser.new_context(base_url=live_server, viewport={"width": 375, "height": 740})
     page = context.new_page()
     sign_in(page)

@@ -1,0 +1,152 @@
+"""Quick add: "Call Ada tomorrow #work !1" -> title "Call Ada", tag work, high, due tomorrow.
+
+The grammar is small and fixed, so it is parsed token by token here (a general
+natural-language date parser such as dateparser would also read dates into ordinary words,
+and is far heavier); month arithmetic uses dateutil's relativedelta.
+
+Rules:
+- Tokens are separated by whitespace and only whole tokens are read, so "Todayish" and
+  "Monday.com" stay text. Trailing punctuation (.,;:!?) is ignored when reading a token.
+- `#name` is a tag (letters, digits, - _ / . and any Unicode letter; at most 50 characters);
+  a `#` inside a word ("C#") or a bare `#` is text.
+- `!1` `!2` `!3` = high, medium, low (like Todoist's p1); also `!high` `!hi` `!medium`
+  `!med` `!low` `!lo`.
+- Dates: `today`, `tomorrow` (`tmr`, `tmrw`), a weekday (`friday`, `fri`; only the full
+  names for Saturday and Sunday, since "sat" and "sun" are words; always the next one after
+  today: typing today's weekday means a week from today),
+  `next week` (next Monday), `next month` (same day next month, clamped to its end),
+  `next friday` (= `friday`), `in 3 days` / `in 2 weeks` / `in 1 month`, ISO `2026-12-31`.
+  An impossible ISO date (2026-02-30) stays text.
+- When several dates or priorities are given the last one wins; all of them leave the title.
+- A backslash keeps a token literal: `\\today` puts the word "today" in the title.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from dateutil.relativedelta import relativedelta
+
+from app.models import Priority
+
+SYNTAX_HELP: list[tuple[str, str]] = [
+    ("#work", "Tag the task “work” (created when missing)"),
+    ("!1  !2  !3", "Priority high, medium, low (also !high, !medium, !low)"),
+    ("today  tomorrow", "Due today or tomorrow"),
+    ("friday  fri", "Due next Friday (any weekday, full or short)"),
+    ("next week  next month", "Due next Monday, or this day next month"),
+    ("in 3 days  in 2 weeks", "Due that far from today (days, weeks, months)"),
+    ("2026-12-31", "Due on that date"),
+    ("\\today", "The word “today” itself, kept in the title"),
+]
+
+_TRAILING = ".,;:!?"
+_TAG = re.compile(r"^#([^\W_]|[0-9_])[\w\-/.]{0,49}$", re.UNICODE)
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_PRIORITIES = {
+    "1": Priority.HIGH, "high": Priority.HIGH, "hi": Priority.HIGH,
+    "2": Priority.MEDIUM, "medium": Priority.MEDIUM, "med": Priority.MEDIUM,
+    "3": Priority.LOW, "low": Priority.LOW, "lo": Priority.LOW,
+}  # fmt: skip
+_WEEKDAYS = {
+    "monday": 0,
+    "mon": 0,
+    "tuesday": 1,
+    "tue": 1,
+    "tues": 1,
+    "wednesday": 2,
+    "wed": 2,
+    "thursday": 3,
+    "thu": 3,
+    "thur": 3,
+    "thurs": 3,
+    "friday": 4,
+    "fri": 4,
+    "saturday": 5,
+    "sunday": 6,
+}  # fmt: skip  ("sat" and "sun" are everyday words: only the full names count)
+_UNITS = {"day": "days", "days": "days", "week": "weeks", "weeks": "weeks",
+          "month": "months", "months": "months"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class QuickAdd:
+    title: str
+    tags: list[str] = field(default_factory=list)
+    priority: int | None = None
+    due: date | None = None
+
+
+def _next_weekday(today: date, weekday: int) -> date:
+    return today + timedelta(days=(weekday - today.weekday() - 1) % 7 + 1)
+
+
+def _word(token: str) -> str:
+    return token.rstrip(_TRAILING).lower()
+
+
+def _date_at(tokens: list[str], i: int, today: date) -> tuple[date, int] | None:
+    """A date phrase starting at tokens[i]: (date, number of tokens it uses), or None."""
+    word = _word(tokens[i])
+    following = _word(tokens[i + 1]) if i + 1 < len(tokens) else ""
+    if word == "today":
+        return today, 1
+    if word in ("tomorrow", "tmr", "tmrw"):
+        return today + timedelta(days=1), 1
+    if word in _WEEKDAYS:
+        return _next_weekday(today, _WEEKDAYS[word]), 1
+    if word == "next":
+        if following == "week":
+            return _next_weekday(today, 0), 2
+        if following == "month":
+            return today + relativedelta(months=1), 2
+        if following in _WEEKDAYS:
+            return _next_weekday(today, _WEEKDAYS[following]), 2
+        return None
+    if word == "in" and i + 2 < len(tokens) and following.isdigit():
+        unit = _UNITS.get(_word(tokens[i + 2]))
+        amount = int(following)
+        if unit and 0 < amount <= 999 and not tokens[i + 1].endswith(tuple(_TRAILING)):
+            return today + relativedelta(**{unit: amount}), 3
+        return None
+    if _ISO.match(word):
+        try:
+            return date.fromisoformat(word), 1
+        except ValueError:
+            return None
+    return None
+
+
+def parse_quick_add(text: str, today: date) -> QuickAdd:
+    tokens = text.split()
+    title: list[str] = []
+    tags: dict[str, str] = {}
+    priority: int | None = None
+    due: date | None = None
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if token.startswith("\\") and len(token) > 1:
+            title.append(token[1:])
+            i += 1
+            continue
+        bare = token.rstrip(_TRAILING)
+        if _TAG.match(bare):
+            name = bare[1:].rstrip(".")
+            tags.setdefault(name.casefold(), name)
+            i += 1
+            continue
+        if bare.startswith("!") and bare[1:].lower() in _PRIORITIES:
+            priority = int(_PRIORITIES[bare[1:].lower()])
+            i += 1
+            continue
+        found = _date_at(tokens, i, today)
+        if found is not None:
+            due, used = found
+            i += used
+            continue
+        title.append(token)
+        i += 1
+    return QuickAdd(" ".join(title), list(tags.values()), priority, due)

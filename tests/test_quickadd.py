@@ -1,0 +1,104 @@
+"""The quick-add grammar, case by case, with today fixed on Wednesday 2026-11-25."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+
+import pytest
+
+from app.tasks.quickadd import parse_quick_add
+
+TODAY = date(2026, 11, 25)  # a Wednesday
+D = date
+
+
+@pytest.mark.parametrize(
+    ("text", "title", "tags", "priority", "due"),
+    [
+        ("Call Ada tomorrow #work !1", "Call Ada", ["work"], 3, D(2026, 11, 26)),
+        ("Buy milk", "Buy milk", [], None, None),
+        ("  spaced   out   words  ", "spaced out words", [], None, None),
+        ("#home Clean the kitchen", "Clean the kitchen", ["home"], None, None),
+        ("Plan #Work #work #WORK", "Plan", ["Work"], None, None),
+        ("Trip #travel/europe #2027", "Trip", ["travel/europe", "2027"], None, None),
+        ("Read #café-notes", "Read", ["café-notes"], None, None),
+        ("Learn C# basics", "Learn C# basics", [], None, None),
+        ("Use # as a symbol", "Use # as a symbol", [], None, None),
+        ("Tag at end #work.", "Tag at end", ["work"], None, None),
+        ("#" + "a" * 50 + " long tag", "long tag", ["a" * 50], None, None),
+        ("#" + "a" * 51 + " too long", "#" + "a" * 51 + " too long", [], None, None),
+        ("x !1", "x", [], 3, None),
+        ("x !2", "x", [], 2, None),
+        ("x !3", "x", [], 1, None),
+        ("x !high", "x", [], 3, None),
+        ("x !MEDIUM", "x", [], 2, None),
+        ("x !med", "x", [], 2, None),
+        ("x !low", "x", [], 1, None),
+        ("x !4", "x !4", [], None, None),
+        ("Wow! great", "Wow! great", [], None, None),
+        ("x !1 !3", "x", [], 1, None),
+        ("x today", "x", [], None, TODAY),
+        ("x Today", "x", [], None, TODAY),
+        ("x tomorrow", "x", [], None, D(2026, 11, 26)),
+        ("x tmr", "x", [], None, D(2026, 11, 26)),
+        ("x monday", "x", [], None, D(2026, 11, 30)),
+        ("x mon", "x", [], None, D(2026, 11, 30)),
+        ("x tuesday", "x", [], None, D(2026, 12, 1)),
+        ("x wednesday", "x", [], None, D(2026, 12, 2)),  # today's weekday: a week ahead
+        ("x thu", "x", [], None, D(2026, 11, 26)),
+        ("x thurs", "x", [], None, D(2026, 11, 26)),
+        ("x friday", "x", [], None, D(2026, 11, 27)),
+        ("x saturday", "x", [], None, D(2026, 11, 28)),
+        ("x sunday", "x", [], None, D(2026, 11, 29)),
+        ("I sat in the sun", "I sat in the sun", [], None, None),
+        ("x next week", "x", [], None, D(2026, 11, 30)),
+        ("x next month", "x", [], None, D(2026, 12, 25)),
+        ("x next friday", "x", [], None, D(2026, 11, 27)),
+        ("the next thing", "the next thing", [], None, None),
+        ("x in 3 days", "x", [], None, D(2026, 11, 28)),
+        ("x in 1 day", "x", [], None, D(2026, 11, 26)),
+        ("x in 2 weeks", "x", [], None, D(2026, 12, 9)),
+        ("x in 3 months", "x", [], None, D(2027, 2, 25)),
+        ("x in 0 days", "x in 0 days", [], None, None),
+        ("x in 1000 days", "x in 1000 days", [], None, None),
+        ("lives in 3 places", "lives in 3 places", [], None, None),
+        ("x 2026-12-31", "x", [], None, D(2026, 12, 31)),
+        ("x 2028-02-29", "x", [], None, D(2028, 2, 29)),
+        ("x 2026-02-30", "x 2026-02-30", [], None, None),
+        ("x 2026-13-01", "x 2026-13-01", [], None, None),
+        ("x 26-12-31", "x 26-12-31", [], None, None),
+        ("x tomorrow friday", "x", [], None, D(2026, 11, 27)),
+        ("Meet on friday.", "Meet on", [], None, D(2026, 11, 27)),
+        ("Todayish plans", "Todayish plans", [], None, None),
+        ("Check Monday.com", "Check Monday.com", [], None, None),
+        ("Finish today's report", "Finish today's report", [], None, None),
+        (r"Plan \today", "Plan today", [], None, None),
+        (r"Write \#hashtag", "Write #hashtag", [], None, None),
+        ("#only #tags", "", ["only", "tags"], None, None),
+        ("", "", [], None, None),
+    ],
+)
+def test_grammar(text, title, tags, priority, due):
+    parsed = parse_quick_add(text, TODAY)
+    assert (parsed.title, parsed.tags, parsed.priority, parsed.due) == (title, tags, priority, due)
+
+
+def test_month_arithmetic_clamps_to_the_end_of_the_month():
+    assert parse_quick_add("x in 1 month", date(2027, 1, 31)).due == date(2027, 2, 28)
+    assert parse_quick_add("x next month", date(2028, 1, 31)).due == date(2028, 2, 29)
+
+
+def test_weekday_on_a_sunday_means_the_coming_one():
+    assert parse_quick_add("x monday", date(2026, 11, 29)).due == date(2026, 11, 30)
+
+
+def test_never_raises_on_arbitrary_text():
+    rng = random.Random(20261125)
+    alphabet = "ab #!-/.1234567890\\\t\n\x00é中😀" + "todaymonfrinextweekin"
+    for _ in range(2000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60)))
+        parsed = parse_quick_add(text, TODAY)
+        assert isinstance(parsed.title, str)
+        assert all(0 < len(t) <= 50 for t in parsed.tags)
+        assert parsed.priority in (None, 1, 2, 3)

@@ -3,6 +3,7 @@ on ownership, versions, validation and query counts."""
 
 from __future__ import annotations
 
+import calendar
 import re
 from datetime import date, timedelta
 
@@ -308,7 +309,7 @@ def test_completing_a_recurring_task_creates_the_next_occurrence(app, auth_clien
     assert len(ids) == 2
     following = get_task(app, ids[1])
     assert following.title == "Pay rent" and not following.done
-    assert following.due_date == date(2026, 2, 28)
+    assert following.due_date == date(year, 2, 29 if calendar.isleap(year) else 28)
     assert following.recurrence == "FREQ=MONTHLY"
     assert [t.name for t in following.tags] == ["Home"]
     assert f'id="task-{following.id}"' in text(response)
@@ -552,4 +553,4 @@ def test_task_page_renders_notes_as_safe_markdown(app, auth_client):
 
 def test_help_page_lists_shortcuts_and_syntax(auth_client):
     body = text(auth_client.get("/tasks/help"))
-    assert "Keyboard shortcuts" in body and "#tag" in body
+    assert "Keyboard shortcuts" in body and "#work" in body and "in 3 days" in body

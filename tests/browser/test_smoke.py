@@ -27,7 +27,7 @@ def test_register_sign_out_and_sign_in_again(page, live_server):
     expect(page).to_have_url(re.compile(r"/tasks$"))
     expect(page.get_by_role("heading", name="Tasks")).to_be_visible()
     expect(page.get_by_text("Welcome to Tasklane!")).to_be_visible()
-    page.screenshot(path=str(ARTIFACTS / "tasks-placeholder.png"))
+    page.screenshot(path=str(ARTIFACTS / "tasks-first-visit.png"))
 
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(re.compile(r"/login$"))

@@ -258,3 +258,27 @@ def test_narrow_screen_is_usable(ada, browser, live_server):
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     page.screenshot(path=str(ARTIFACTS / "tasks-375.png"), full_page=True)
     context.close()
+
+
+def test_g_then_a_letter_goes_to_a_page(ada, page):
+    sign_in(page)
+    page.keyboard.press("g")
+    page.keyboard.press("g")
+    expect(page).to_have_url(re.compile(r"/tags$"))
+    page.wait_for_load_state()
+    page.keyboard.press("g")
+    page.keyboard.press("a")
+    expect(page).to_have_url(re.compile(r"/account$"))
+    page.wait_for_load_state()
+    page.keyboard.press("g")
+    page.keyboard.press("t")
+    expect(page).to_have_url(re.compile(r"/tasks$"))
+
+
+def test_shift_click_selects_a_range(ada, page):
+    ids = [add_task(ada, title=f"Range {i}") for i in range(4)]
+    sign_in(page)
+    page.locator(f"#select-{ids[0]}").click()
+    page.locator(f"#select-{ids[2]}").click(modifiers=["Shift"])
+    expect(page.locator(".bulk-select:checked")).to_have_count(3)
+    expect(page.locator(f"#select-{ids[3]}")).not_to_be_checked()

@@ -21,6 +21,7 @@ def create_app(config_class: type[Config] = Config, overrides: dict | None = Non
         static_folder=str(ROOT / "static"),
     )
     configure_settings(app, config_class, overrides or {})
+    configure_routing(app)
     configure_logging(app)
     configure_extensions(app)
     configure_blueprints(app)
@@ -46,6 +47,13 @@ def configure_settings(app: Flask, config_class: type[Config], overrides: dict) 
     app.config.setdefault(
         "SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
     )
+
+
+def configure_routing(app: Flask) -> None:
+    from app.url_converters import IdConverter
+
+    # Before any blueprint: every <int:...> in a route is a bounded id.
+    app.url_map.converters["int"] = IdConverter
 
 
 def configure_logging(app: Flask) -> None:

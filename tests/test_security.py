@@ -201,3 +201,12 @@ def test_request_log_has_one_line_without_secrets(client, user, caplog):
     post = next(line for line in lines if line.startswith("POST /login"))
     assert re.match(r"POST /login 302 [\d.]+ms user=1 rid=[0-9a-f]{32}$", post)
     assert all(PASSWORD not in line and "csrf" not in line for line in lines)
+
+
+@pytest.mark.parametrize("object_id", ["0", "2147483648", "9223372036854775808", "9" * 30])
+def test_out_of_range_ids_are_404_not_a_database_error(auth_client, object_id):
+    for path in (f"/tasks/{object_id}", f"/tasks/{object_id}/edit", f"/tags/{object_id}/edit"):
+        assert auth_client.get(path).status_code == 404, path
+    token = csrf_token(auth_client, "/tasks")
+    response = auth_client.post(f"/tasks/{object_id}/toggle", headers={"X-CSRFToken": token})
+    assert response.status_code == 404

@@ -11,5 +11,5 @@ class IdConverter(IntegerConverter):
     """`<int:...>` that matches 1..MAX_ID only: a larger number is a 404 from routing, never a
     database overflow (a 500)."""
 
-    def __init__(self, map, fixed_digits=0, min=1, max=MAX_ID, signed=False):  # noqa: A002
+    def __init__(self, map, fixed_digits=0, min=1, max=MAX_ID, signed=False):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)

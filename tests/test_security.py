@@ -210,3 +210,7 @@ def test_out_of_range_ids_are_404_not_a_database_error(auth_client, object_id):
     token = csrf_token(auth_client, "/tasks")
     response = auth_client.post(f"/tasks/{object_id}/toggle", headers={"X-CSRFToken": token})
     assert response.status_code == 404
+    restore = auth_client.post(
+        "/tasks/restore", data={"ids": object_id}, headers={"X-CSRFToken": token}
+    )
+    assert restore.status_code == 404

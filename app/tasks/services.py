@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, select, update
 from app.extensions import db
 from app.models import Tag, Task, utcnow
 from app.tasks.recurrence import next_due
+from app.url_converters import MAX_ID
 
 # Deleted tasks stay restorable for this long, then the next delete purges them.
 UNDO_WINDOW = timedelta(hours=1)
@@ -172,7 +173,7 @@ def _purge_expired(owner_id: int, now) -> None:
 
 def owned_tasks(owner_id: int, ids: Iterable[int], *, deleted: bool = False) -> list[Task]:
     """The owner's tasks among `ids`; ids of other users' tasks are silently not there."""
-    ids = list(ids)
+    ids = [i for i in ids if 0 < i <= MAX_ID]  # ids from forms: out of range is "not there"
     if not ids:
         return []
     condition = Task.deleted_at.is_not(None) if deleted else Task.deleted_at.is_(None)

@@ -7,6 +7,7 @@ Browser tests skip with a reason when no Chromium is installed, unless REQUIRE_B
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -93,6 +94,20 @@ def page(browser, live_server, request):
         page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-failure.png"))
     context.close()
     assert not problems, problems
+
+
+def sign_in(page, email="ada@example.com"):
+    """Sign in through the real form and wait until the task list's scripts have run."""
+    from playwright.sync_api import expect
+
+    from tests.conftest import PASSWORD
+
+    page.goto("/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/tasks$"))
+    page.wait_for_load_state()  # htmx and app.js are deferred scripts
 
 
 @pytest.hookimpl(hookwrapper=True)

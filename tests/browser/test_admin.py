@@ -7,8 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import ARTIFACTS
-from tests.conftest import PASSWORD, create_user
+from tests.browser.conftest import ARTIFACTS, sign_in
+from tests.conftest import create_user
 from tests.test_admin import add_users, get_user, user_id
 
 pytestmark = pytest.mark.browser
@@ -20,11 +20,7 @@ def admin_page(app, page):
     create_user(app, email="ada@example.com", name="Ada Lovelace")
     create_user(app, email="grace@example.com", name="Grace Hopper")
     add_users(app, 12, tasks_each=2)
-    page.goto("/login")
-    page.get_by_label("Email").fill("root@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/tasks$"))
+    sign_in(page, "root@example.com")
     return page
 
 

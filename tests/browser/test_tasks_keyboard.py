@@ -10,7 +10,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import ARTIFACTS
-from tests.conftest import PASSWORD, create_user
+from tests.browser.conftest import sign_in as signed_in
+from tests.conftest import create_user
 from tests.tasks_helpers import add_task, get_task
 
 pytestmark = pytest.mark.browser
@@ -18,12 +19,7 @@ AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.m
 
 
 def sign_in(page, email="ada@example.com"):
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/tasks$"))
-    page.wait_for_load_state()  # htmx and app.js are deferred scripts
+    signed_in(page, email)
     # A marker that a full page load would wipe: checked at the end of each flow.
     page.evaluate("window.__noReload = true")
 

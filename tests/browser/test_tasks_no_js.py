@@ -7,7 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD, create_user
+from tests.browser.conftest import sign_in
+from tests.conftest import create_user
 from tests.tasks_helpers import add_task, get_task
 
 pytestmark = pytest.mark.browser
@@ -18,11 +19,7 @@ def nojs(browser, live_server, app):
     create_user(app)
     context = browser.new_context(base_url=live_server, java_script_enabled=False)
     page = context.new_page()
-    page.goto("/login")
-    page.get_by_label("Email").fill("ada@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/tasks$"))
+    sign_in(page)
     yield page
     context.close()
 

@@ -17,3 +17,6 @@ accesslog = None
 errorlog = "-"
 # Do not import the app in the master: each worker opens its own database pool.
 preload_app = False
+# No control socket: it lives at one fixed path per user, so a second instance (tests, the
+# benchmark's ceilings) would fight over it, and nothing here uses it.
+control_socket_disable = True

@@ -154,3 +154,12 @@ def auth_client(app, client, user):
     response = login(client)
     assert response.status_code == 302, response.get_data(as_text=True)
     return client
+
+
+def pytest_terminal_summary(terminalreporter):
+    from tests import security_figures
+
+    text = security_figures.write()
+    if text:
+        terminalreporter.section("security and reliability figures")
+        terminalreporter.write_line(text)

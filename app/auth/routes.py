@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import math
 import time
 
 from flask import current_app, flash, redirect, render_template, request, url_for
@@ -35,7 +36,8 @@ def _email_key() -> str:
 def _audit_lockout(limit: RequestLimit) -> None:
     """Record a lockout once per locked key and window, not once per refused request: a
     client hammering away must not turn every 429 into a database write."""
-    expiry = max(1.0, limit.reset_at - time.time())
+    # Whole seconds: Redis' EXPIRE (the production storage) refuses fractions.
+    expiry = max(1, math.ceil(limit.reset_at - time.time()))
     if limiter.storage.incr(f"audit-lockout/{limit.key}", expiry) > 1:
         return
     email = normalise_email(request.form.get("email", ""))[:254]

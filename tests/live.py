@@ -1,0 +1,194 @@
+"""Real servers for the reliability tests: Tasklane under gunicorn with the production
+config, a cuttable TCP proxy in front of PostgreSQL, and a small HTTP client."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def gunicorn(database_url: str, *, workers=2, threads=4, **env):
+    """Tasklane under gunicorn on a free port; yields its base URL; always stopped."""
+    port = free_port()
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "live-test-secret",
+        "ARGON2_TIME_COST": "1",
+        "ARGON2_MEMORY_COST": "1024",
+        "ARGON2_PARALLELISM": "1",
+        "WEB_CONCURRENCY": str(workers),
+        "GUNICORN_THREADS": str(threads),
+        "LOG_LEVEL": "WARNING",
+        **env,
+    }
+    process = subprocess.Popen(
+        [GUNICORN, "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if Client(base).get("/healthz").status in (200, 503):
+                    break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("gunicorn did not start:\n" + (process.stderr.read() or ""))
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+        process.stderr.close()
+
+
+class Response:
+    def __init__(self, status: int, headers, body: str):
+        self.status, self.headers, self.body = status, headers, body
+
+
+class Client:
+    """A cookie-keeping HTTP client on http.client: one fresh connection per request."""
+
+    def __init__(self, base: str, timeout: float = 30):
+        self.base, self.timeout, self.cookies = base, timeout, {}
+
+    def request(self, method, path, form=None, headers=None) -> Response:
+        host, port = self.base.split(":")
+        conn = http.client.HTTPConnection(host, int(port), timeout=self.timeout)
+        all_headers = dict(headers or {})
+        if self.cookies:
+            all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urlencode(form, doseq=True)
+            all_headers["Content-Type"] = "application/x-www-form-urlencoded"
+        try:
+            conn.request(method, path, body=body, headers=all_headers)
+            raw = conn.getresponse()
+            text = raw.read().decode("utf-8", "replace")
+            for header in raw.headers.get_all("Set-Cookie") or []:
+                name, _, rest = header.partition("=")
+                self.cookies[name] = rest.split(";")[0]
+            return Response(raw.status, raw.headers, text)
+        finally:
+            conn.close()
+
+    def get(self, path, headers=None) -> Response:
+        return self.request("GET", path, headers=headers)
+
+    def csrf(self, path="/login") -> str:
+        page = self.get(path).body
+        return re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
+
+    def post(self, path, form, *, token_from="/tasks", headers=None) -> Response:
+        token = self.csrf(token_from)
+        return self.request("POST", path, {**form, "csrf_token": token}, headers)
+
+    def login(self, email, password) -> Response:
+        return self.post("/login", {"email": email, "password": password}, token_from="/login")
+
+    def login_from(self, address, email, password) -> Response:
+        """Sign in as if through a proxy that reports the client's `address`."""
+        headers = {"X-Forwarded-For": address}
+        token = re.search(
+            r'<meta name="csrf-token" content="([^"]+)"', self.get("/login", headers).body
+        ).group(1)
+        form = {"email": email, "password": password, "csrf_token": token}
+        return self.request("POST", "/login", form, headers)
+
+
+class TcpProxy:
+    """127.0.0.1:<port> -> target, with cut() (drop every connection, refuse new ones) and
+    restore(): a database outage without stopping the shared server."""
+
+    def __init__(self, target_host: str, target_port: int):
+        self.target = (target_host, target_port)
+        self.port = free_port()
+        self._listener: socket.socket | None = None
+        self._conns: set[socket.socket] = set()
+        self._lock = threading.Lock()
+        self.restore()
+
+    def restore(self):
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def cut(self):
+        with self._lock:
+            if self._listener is not None:
+                # shutdown() wakes the thread blocked in accept(); close() alone would not,
+                # and the port would keep accepting.
+                with contextlib.suppress(OSError):
+                    self._listener.shutdown(socket.SHUT_RDWR)
+                self._listener.close()
+                self._listener = None
+            for conn in list(self._conns):
+                with contextlib.suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)
+                conn.close()
+            self._conns.clear()
+
+    close = cut
+
+    def _accept(self, listener):
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            upstream.settimeout(None)
+            with self._lock:
+                self._conns.update((client, upstream))
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    def _pump(self, source, sink):
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (source, sink):
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)

@@ -1,0 +1,184 @@
+"""Reliability under real servers: gunicorn with the production config on SQLite and
+PostgreSQL, concurrent editors and creators, shared rate limits through Redis, and a database
+that goes away and comes back."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import uuid
+from collections import Counter
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+from app.extensions import db
+from app.models import Task
+from tests.conftest import PASSWORD, create_user
+from tests.live import Client, TcpProxy, gunicorn
+from tests.security_figures import record
+from tests.tasks_helpers import add_task, get_task
+
+pytestmark = pytest.mark.security
+HX = {"HX-Request": "true"}
+EDITORS, SAVES_EACH = 20, 5
+CREATORS, CREATES_EACH = 50, 4
+
+
+def _run_threads(targets, timeout=180):
+    threads = [threading.Thread(target=t, daemon=True) for t in targets]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + timeout
+    for thread in threads:
+        thread.join(max(0.1, deadline - time.monotonic()))
+    assert not any(t.is_alive() for t in threads), "clients still running: a request hung"
+
+
+def test_concurrent_editors_and_creators_lose_nothing(app, database_url):
+    create_user(app)
+    task_id = add_task(app, title="Shared task")
+    results: list[tuple] = []
+    with gunicorn(database_url, workers=2, threads=4) as base:
+        owner = Client(base)
+        assert owner.login("ada@example.com", PASSWORD).status == 302
+        token, cookies = owner.csrf("/tasks"), dict(owner.cookies)
+
+        def editor(n):
+            client = Client(base)
+            client.cookies = dict(cookies)
+            for i in range(SAVES_EACH):
+                editor_page = client.get(f"/tasks/{task_id}/edit", headers=HX)
+                version = int(
+                    re.search(
+                        r'name="version" type="hidden" value="(\d+)"', editor_page.body
+                    ).group(1)
+                )
+                title = f"editor {n} save {i}"
+                form = {
+                    "title": title,
+                    "priority": "0",
+                    "interval": "1",
+                    "version": str(version),
+                    "csrf_token": token,
+                }
+                response = client.request("POST", f"/tasks/{task_id}", form, HX)
+                results.append(("edit", response.status, title, version, response.body))
+
+        def creator(n):
+            client = Client(base)
+            client.cookies = dict(cookies)
+            for i in range(CREATES_EACH):
+                title = f"creator {n} task {i}"
+                response = client.request(
+                    "POST", "/tasks", {"title": title, "csrf_token": token}, HX
+                )
+                results.append(("create", response.status, title, None, response.body))
+
+        started = time.monotonic()
+        _run_threads(
+            [lambda n=n: editor(n) for n in range(EDITORS)]
+            + [lambda n=n: creator(n) for n in range(CREATORS)]
+        )
+        elapsed = time.monotonic() - started
+
+    statuses = Counter((kind, status) for kind, status, *_ in results)
+    assert len(results) == EDITORS * SAVES_EACH + CREATORS * CREATES_EACH
+    assert not [r for r in results if r[1] >= 500], statuses
+    assert not [r for r in results if "database is locked" in r[4]]
+    assert {s for k, s in statuses if k == "edit"} <= {200, 409}
+    assert {s for k, s in statuses if k == "create"} == {200}
+
+    accepted = [r for r in results if r[0] == "edit" and r[1] == 200]
+    final = get_task(app, task_id)
+    # No lost update: every accepted save moved the version on by one, each from a different
+    # version, and the row holds the save made from the highest version seen.
+    assert final.version == 1 + len(accepted)
+    assert sorted(r[3] for r in accepted) == list(range(1, 1 + len(accepted)))
+    assert final.title == max(accepted, key=lambda r: r[3])[2]
+    with app.app_context():
+        created = set(db.session.scalars(select(Task.title).where(Task.title.like("creator %"))))
+    assert created == {r[2] for r in results if r[0] == "create"}
+    backend = make_url(database_url).get_backend_name()
+    record(f"concurrency.{backend}", {
+        "editors": EDITORS, "saves_each": SAVES_EACH, "creators": CREATORS,
+        "creates_each": CREATES_EACH, "accepted_saves": len(accepted),
+        "conflicts_409": statuses[("edit", 409)], "created": len(created), "lost_updates": 0,
+        "server_errors": 0, "seconds": round(elapsed, 1),
+    })  # fmt: skip
+
+
+def test_login_limit_is_shared_by_workers_through_redis(app, database_url):
+    if make_url(database_url).get_backend_name() != "sqlite":
+        pytest.skip("the counting happens in Redis; one database backend is enough")
+    create_user(app)
+    redis_env = {
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
+        "RATELIMIT_KEY_PREFIX": f"tasklane-test-{uuid.uuid4().hex}",
+        "AUTH_RATE_LIMIT": "5/minute",
+    }
+    with gunicorn(database_url, workers=2, threads=2, **redis_env) as base:
+        # A fresh connection (and session) for every attempt, spread over both workers.
+        by_address = [
+            Client(base).login("ada@example.com", "not-the-password").status for _ in range(12)
+        ]
+    assert by_address[:5] == [401] * 5
+    assert set(by_address[5:]) == {429}
+
+    redis_env["RATELIMIT_KEY_PREFIX"] = f"tasklane-test-{uuid.uuid4().hex}"
+    with gunicorn(database_url, workers=2, threads=2, TRUSTED_PROXIES="1", **redis_env) as base:
+        # Behind a trusted proxy each attempt comes from another address: the per-account
+        # limit still holds.
+        by_account = [
+            Client(base).login_from(f"198.51.100.{i}", "ada@example.com", "not-the-password").status
+            for i in range(1, 9)
+        ]
+    assert by_account[:5] == [401] * 5
+    assert set(by_account[5:]) == {429}
+    record(
+        "rate_limit",
+        {
+            "limit": "5/minute;20/hour per address and per account",
+            "shared_across_workers": True,
+            "storage": "redis",
+        },
+    )
+
+
+def test_database_outage_answers_503_fast_and_recovers(app, database_url):
+    url = make_url(database_url)
+    if url.get_backend_name() != "postgresql":
+        pytest.skip("a server outage is a PostgreSQL matter (SQLite is a local file)")
+    create_user(app)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    timings = {}
+    try:
+        with gunicorn(proxied, workers=2, threads=4) as base:
+            client = Client(base, timeout=10)
+            assert client.login("ada@example.com", PASSWORD).status == 302
+            assert client.get("/tasks").status == 200
+
+            proxy.cut()
+            for path in ("/healthz", "/tasks", "/tags", "/login"):
+                started = time.monotonic()
+                response = client.get(path)
+                timings[path] = time.monotonic() - started
+                assert response.status == 503, (path, response.status)
+                assert timings[path] < 2.0, timings
+            assert "Temporarily unavailable" in client.get("/tasks").body
+
+            proxy.restore()
+            deadline = time.monotonic() + 10
+            while client.get("/healthz").status != 200:
+                assert time.monotonic() < deadline, "did not recover"
+                time.sleep(0.2)
+            assert client.get("/tasks").status == 200  # same processes, same session
+    finally:
+        proxy.close()
+    record(
+        "database_outage",
+        {"seconds_to_503_max": round(max(timings.values()), 3), "recovered_without_restart": True},
+    )

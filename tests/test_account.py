@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, insert, select
 
 from app.extensions import db
@@ -69,6 +70,7 @@ def test_password_change_rejects_a_weak_new_password(auth_client):
     assert "commonly used" in response.get_data(as_text=True)
 
 
+@pytest.mark.security
 def test_password_change_ends_every_other_session(app, auth_client):
     other = app.test_client()
     login(other)
@@ -101,6 +103,7 @@ def test_sessions_are_listed_and_can_be_ended(app, auth_client):
     assert auth_client.get("/tasks").status_code == 200
 
 
+@pytest.mark.security
 def test_cannot_end_another_users_session(app, auth_client):
     create_user(app, email="eve@example.com", name="Eve")
     eve = app.test_client()

@@ -98,6 +98,7 @@ def test_the_route_list_covers_the_admin_area():
     assert len(ADMIN_ROUTES) >= 10
 
 
+@pytest.mark.security
 @pytest.mark.parametrize(("method", "path"), ADMIN_ROUTES)
 def test_anonymous_is_sent_to_login(app, client, method, path):
     # A valid CSRF token, so that it is the admin gate that answers and not CSRF protection.
@@ -106,6 +107,7 @@ def test_anonymous_is_sent_to_login(app, client, method, path):
     assert response.headers["Location"].startswith("/login?next=")
 
 
+@pytest.mark.security
 @pytest.mark.parametrize(("method", "path"), ADMIN_ROUTES)
 def test_signed_in_non_admin_gets_403(app, auth_client, method, path):
     create_user(app, email="root@example.com", admin=True)

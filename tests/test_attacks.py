@@ -17,7 +17,14 @@ pytestmark = pytest.mark.security
 
 # The only routes a visitor who is not signed in may use. Everything else sends them to
 # the login page (or, for an unsafe method without a CSRF token, answers 400 first).
-PUBLIC = {"main.index", "main.healthz", "auth.login", "auth.register", "static"}
+PUBLIC = {
+    "main.index",
+    "main.healthz",
+    "main.favicon",
+    "auth.login",
+    "auth.register",
+    "static",
+}
 
 
 def _get_rules(app):

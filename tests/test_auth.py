@@ -154,6 +154,7 @@ def test_next_only_redirects_within_the_site(client, user, target, expected):
     assert response.headers["Location"] == expected
 
 
+@pytest.mark.security
 def test_login_replaces_the_session_no_fixation(client, user):
     client.get("/login")
     with client.session_transaction() as sess:
@@ -168,6 +169,7 @@ def _session_cookie(client):
     return client.get_cookie("tasklane_session").value
 
 
+@pytest.mark.security
 def test_logout_ends_that_session_even_for_a_copied_cookie(app, client, user):
     login(client)
     stolen = _session_cookie(client)
@@ -188,6 +190,7 @@ def test_logout_requires_post(auth_client):
     assert auth_client.get("/logout").status_code == 405
 
 
+@pytest.mark.security
 def test_remember_me_cookie_restores_the_login_and_dies_with_logout(app, client, user):
     response = login(client, remember=True)
     header = next(h for h in response.headers.getlist("Set-Cookie") if "tasklane_remember" in h)
@@ -250,6 +253,7 @@ def test_active_session_records_when_it_was_last_seen(app, auth_client):
         assert record.last_seen_at > old + timedelta(minutes=29)
 
 
+@pytest.mark.security
 def test_deactivation_ends_a_live_session(app, auth_client):
     assert auth_client.get("/tasks").status_code == 200
     with app.app_context():

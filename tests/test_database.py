@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
@@ -11,6 +12,8 @@ from sqlalchemy import inspect, text
 
 from app.extensions import db
 from tests.conftest import create_user, login
+
+pytestmark = pytest.mark.security
 
 
 def test_models_and_migrations_agree(app):
@@ -33,7 +36,7 @@ def test_downgrade_and_upgrade_again(app):
 def test_sqlite_runs_in_wal_mode_with_busy_timeout(app):
     with app.app_context():
         if db.engine.dialect.name != "sqlite":
-            return
+            pytest.skip("SQLite pragmas")
         assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert db.session.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
         assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1

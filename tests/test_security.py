@@ -8,6 +8,8 @@ import pytest
 
 from tests.conftest import HTMX, PASSWORD, csrf_token, login, post_form
 
+pytestmark = pytest.mark.security
+
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -214,3 +216,10 @@ def test_out_of_range_ids_are_404_not_a_database_error(auth_client, object_id):
         "/tasks/restore", data={"ids": object_id}, headers={"X-CSRFToken": token}
     )
     assert restore.status_code == 404
+
+
+def test_favicon_ico_points_at_the_icon_for_every_visitor(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    icon = client.get(response.headers["Location"])
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"

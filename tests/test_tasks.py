@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Tag, Task, utcnow
-from tests.conftest import HTMX, create_user, csrf_token
+from app.models import LoginSession, Tag, Task, utcnow
+from tests.conftest import HTMX, create_user, csrf_token, login
 from tests.tasks_helpers import add_task, count_queries, get_task
 
 
@@ -368,14 +368,30 @@ def _object_routes(app, argument):
                 yield method, rule
 
 
-def test_every_task_and_tag_route_answers_404_for_another_users_object(app, auth_client):
+@pytest.mark.security
+def test_every_route_with_an_object_id_answers_404_for_another_users_object(app, auth_client):
+    # Admin routes take any user's id on purpose (they are admin-only, tested in test_admin).
+    id_arguments = {
+        argument
+        for rule in app.url_map.iter_rules()
+        if not rule.endpoint.startswith(("admin.", "static"))
+        for argument in rule.arguments
+    }
+    assert id_arguments == {"task_id", "tag_id", "session_id"}, "a new id route: add it below"
     create_user(app, email="eve@example.com", name="Eve")
+    eve = app.test_client()
+    login(eve, email="eve@example.com")
     theirs = add_task(app, "eve@example.com", title="Eve's", tags=["EveTag"])
     with app.app_context():
         their_tag = db.session.scalar(select(Tag.id))
+        eve_id = db.session.scalar(select(Task.owner_id).where(Task.id == theirs))
+        their_session = db.session.scalar(
+            select(LoginSession.id).where(LoginSession.user_id == eve_id)
+        )
     token = csrf_token(auth_client, "/tasks")
     checked = 0
-    for argument, object_id in (("task_id", theirs), ("tag_id", their_tag)):
+    objects = (("task_id", theirs), ("tag_id", their_tag), ("session_id", their_session))
+    for argument, object_id in objects:
         for method, rule in _object_routes(app, argument):
             url = rule.build({argument: object_id})[1]
             for headers in ({}, HTMX):
@@ -387,9 +403,10 @@ def test_every_task_and_tag_route_answers_404_for_another_users_object(app, auth
                 )
                 assert response.status_code == 404, (method, url)
                 checked += 1
-    assert checked >= 20
+    assert checked >= 22
     task = get_task(app, theirs)
     assert task.title == "Eve's" and not task.done and task.deleted_at is None
+    assert eve.get("/tasks").status_code == 200  # her login session was not ended
 
 
 # ---- filtering, sorting, pages ------------------------------------------------------------

@@ -23,3 +23,11 @@ def healthz():
         db.session.rollback()
         return {"status": "unavailable", "database": "down"}, 503
     return {"status": "ok", "database": "up"}, 200
+
+
+@bp.get("/favicon.ico")
+@limiter.exempt
+def favicon():
+    # Browsers ask for /favicon.ico whatever the page says (e.g. when showing JSON): point
+    # them at the real icon instead of logging a 404 for every such visit.
+    return redirect(url_for("static", filename="favicon.svg"), code=301)

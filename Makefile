@@ -6,7 +6,7 @@ FLASK := $(VENV)/bin/flask
 PORT ?= 5000
 export FLASK_APP := wsgi:app
 
-.PHONY: run dev test lint format vendor install install-dev migrate-check clean
+.PHONY: run dev test check-security lint format vendor install install-dev migrate-check clean
 
 run: install vendor
 	$(FLASK) db upgrade
@@ -20,6 +20,11 @@ dev: install vendor
 
 test: install-dev vendor
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The attack, fuzz, concurrency and fault tests behind docs/SECURITY.md; prints the figures
+# it measured and writes them to tests/artifacts/security-figures.json.
+check-security: install-dev vendor
+	$(PY) -m pytest -m security $(PYTEST_ARGS)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

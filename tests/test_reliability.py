@@ -5,6 +5,7 @@ that goes away and comes back."""
 from __future__ import annotations
 
 import re
+import socket
 import threading
 import time
 import uuid
@@ -113,6 +114,10 @@ def test_concurrent_editors_and_creators_lose_nothing(app, database_url):
 def test_login_limit_is_shared_by_workers_through_redis(app, database_url):
     if make_url(database_url).get_backend_name() != "sqlite":
         pytest.skip("the counting happens in Redis; one database backend is enough")
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=2).close()
+    except OSError:
+        pytest.fail("no Redis on 127.0.0.1:6379 (.ci/run starts it; see its Redis step)")
     create_user(app)
     redis_env = {
         "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",

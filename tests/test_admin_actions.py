@@ -60,6 +60,7 @@ def test_detail_page_shows_the_user_and_their_actions(app, root, ada):
     assert root.get("/admin/users/9999").status_code == 404
 
 
+@pytest.mark.security
 def test_deactivate_ends_the_users_live_session_on_its_next_request(app, root, ada):
     assert ada.get("/tasks").status_code == 200
     uid = user_id(app, "ada@example.com")

@@ -110,6 +110,7 @@ def test_htmx_is_configured_to_need_no_eval_or_inline_styles(client):
     parsed = json.loads(config)
     assert parsed["includeIndicatorStyles"] is False
     assert parsed["allowEval"] is False
+    assert "style" not in parsed["attributesToSettle"]
     assert {"code": "[45]..", "swap": True, "error": True} in parsed["responseHandling"]
     assert '<script src="/static/vendor/htmx.min.js"' in body
 

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from urllib.parse import urlencode
 
 from sqlalchemy import Boolean, Select, and_, false, func, literal, or_, select, tuple_
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import raiseload, selectinload
 
 from app.extensions import db
 from app.models import Priority, Tag, Task, task_tags
@@ -332,7 +332,7 @@ def page_statement(owner_id: int, query: ListQuery, today: date) -> Select:
 
 def fetch_page(owner_id: int, query: ListQuery, today: date) -> TaskPage:
     """One page of the list in one query (plus one for the page's tags)."""
-    stmt = page_statement(owner_id, query, today).options(selectinload(Task.tags))
+    stmt = page_statement(owner_id, query, today).options(selectinload(Task.tags), raiseload("*"))
     rows = list(db.session.scalars(stmt))
     more = len(rows) > query.limit
     rows = rows[: query.limit]

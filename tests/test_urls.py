@@ -25,3 +25,11 @@ def test_tag_url_links_to_the_filtered_list(app, client):
                 from flask import request
 
                 assert request.args.getlist("tag") == [name]
+
+
+def test_templates_are_compiled_once_outside_debug(app):
+    # Flask follows debug when TEMPLATES_AUTO_RELOAD is unset: no stat() of every template
+    # on every render in production.
+    assert not app.debug
+    assert app.config.get("TEMPLATES_AUTO_RELOAD") is None
+    assert app.jinja_env.auto_reload is False

@@ -106,11 +106,15 @@ def configure_responses(app: Flask) -> None:
 
 
 def configure_templates(app: Flask) -> None:
-    from app import template_filters
+    from app import static_files, template_filters
     from app.models import Priority
+    from app.urls import row_url, tag_url
 
     template_filters.init_app(app)
+    static_files.init_app(app)
     app.jinja_env.globals["Priority"] = Priority
+    app.jinja_env.globals["row_url"] = row_url
+    app.jinja_env.globals["tag_url"] = tag_url
 
 
 def configure_cli(app: Flask) -> None:

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
-from sqlalchemy import Select, and_, case, false, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Boolean, Select, and_, false, func, literal, or_, select, tuple_
+from sqlalchemy.orm import raiseload, selectinload
 
 from app.extensions import db
 from app.models import Priority, Tag, Task, task_tags
@@ -116,9 +116,25 @@ class ListQuery:
 # ---- sorting ----------------------------------------------------------------------------
 # Each sort is a list of (expression, descending) ending in Task.id, so the order is total
 # and a cursor (the last row's values) names one position. Tasks without a due date come
-# last in both due orders: "no due date" (0/1) is the first key.
+# last in both due orders: "no due date" (false/true) is the first key ("has a due date",
+# descending, in "-due").
+#
+# Every sort runs in one direction, so that one index serves it (read backwards for the
+# descending ones) and a cursor is one row-value comparison. The expressions are the ones the
+# list indexes are built on (app/models.py), written with no bound parameters, so that both
+# databases match them to the index and read rows in order instead of sorting.
 
-_no_due = case((Task.due_date.is_(None), 1), else_=0)
+_no_due = Task.due_date.is_(None)
+_has_due = Task.due_date.is_not(None)
+# "Highest priority first, then soonest due": ascending on -priority keeps one direction.
+_minus_priority = -Task.priority
+_FLAGS = (_no_due, _has_due)
+
+
+def _is_flag(expr) -> bool:
+    return any(expr is flag for flag in _FLAGS)  # `is`: == on expressions builds SQL
+
+
 # Titles compare through SQL's lower() on both sides (the cursor keeps the raw title), so
 # the database and the cursor always agree on the order, whatever lower() does to Unicode.
 _title_key = func.lower(Task.title)
@@ -127,9 +143,9 @@ _title_key = func.lower(Task.title)
 def _sort_keys(sort: str):
     return {
         "due": [(_no_due, False), (Task.due_date, False), (Task.id, False)],
-        "-due": [(_no_due, False), (Task.due_date, True), (Task.id, True)],
+        "-due": [(_has_due, True), (Task.due_date, True), (Task.id, True)],
         "priority": [
-            (Task.priority, True),
+            (_minus_priority, False),
             (_no_due, False),
             (Task.due_date, False),
             (Task.id, False),
@@ -194,25 +210,60 @@ def _coerce(expr, value):
         return value
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**31:
         raise ValueError("ids, priorities and flags are small non-negative integers")
+    if _is_flag(expr):
+        # The cursor keeps "no due date" as 0/1 for every due order.
+        if value > 1:
+            raise ValueError("the no-due flag is 0 or 1")
+        return bool(value) if expr is _no_due else not value
     return value
 
 
 def _after(keys, values):
-    """Rows strictly after `values` in the order `keys` (a keyset condition)."""
+    """Rows strictly after `values` in the order `keys` (a keyset condition), and the keys
+    still needed to order them.
+
+    Written so an index on the keys can start reading at the cursor: keys that can only be
+    equal to the cursor's value become an equality prefix (an undated cursor sits in the
+    "no due date" group, where every due date is NULL and nothing sorts after it) and drop out
+    of the ORDER BY (SQLite sorts otherwise: it does not treat `IS NULL` columns as constant).
+    The rest is one row-value comparison. A fixed key in the middle (an undated cursor in a
+    priority sort) falls back to the expanded OR form, bounded by its first key.
+    """
+    terms = []  # (expr, desc, value, can_be_after)
+    for (expr, desc), value in zip(keys, values, strict=True):
+        fixed = value is None or (_is_flag(expr) and value is (not desc))
+        terms.append((expr, desc, value, not fixed))
+    prefix = []
+    while terms and not terms[0][3]:
+        expr, _, value, _ = terms.pop(0)
+        prefix.append(_equals(expr, value))
+    remaining = [(expr, desc) for expr, desc, _, _ in terms]
+    if not terms:
+        return false(), keys
+    if all(open_ for *_, open_ in terms) and len({desc for _, desc, _, _ in terms}) == 1:
+        row = tuple_(*[expr for expr, _, _, _ in terms])
+        cursor = tuple_(*[_comparable(expr, value) for expr, _, value, _ in terms])
+        return and_(*prefix, row < cursor if terms[0][1] else row > cursor), remaining
     clauses = []
-    for i, ((expr, desc), value) in enumerate(zip(keys, values, strict=True)):
-        equal_before = [_equals(e, v) for (e, _), v in zip(keys[:i], values[:i], strict=True)]
-        if value is None:
-            # Only the due date can be NULL, and NULL dates sort within "no due date" = 1,
-            # where every row has NULL: nothing is strictly after NULL on this key.
+    for i, (expr, desc, value, open_) in enumerate(terms):
+        if not open_:
             continue
+        equal_before = [_equals(e, v) for e, _, v, _ in terms[:i]]
         value = _comparable(expr, value)
         clauses.append(and_(*equal_before, expr < value if desc else expr > value))
-    return or_(*clauses) if clauses else false()
+    first, desc, value, _ = terms[0]
+    lead = first <= _comparable(first, value) if desc else first >= _comparable(first, value)
+    return and_(*prefix, lead, or_(*clauses)), remaining
 
 
 def _comparable(expr, value):
-    return func.lower(value) if expr is _title_key else value
+    if expr is _title_key:
+        return func.lower(value)
+    if expr is _minus_priority:
+        return literal(-value, Task.priority.type)
+    if _is_flag(expr):
+        return literal(value, Boolean)
+    return literal(value, expr.type)
 
 
 def _equals(expr, value):
@@ -267,17 +318,21 @@ class TaskPage:
     next_cursor: str | None
 
 
-def fetch_page(owner_id: int, query: ListQuery, today: date) -> TaskPage:
-    """One page of the list in one query (plus one for the page's tags)."""
+def page_statement(owner_id: int, query: ListQuery, today: date) -> Select:
+    """The SELECT for one page (one row more than the page, to know whether there is more)."""
     keys = _sort_keys(query.sort)
     stmt = _filtered(owner_id, query, today)
     if query.after is not None:
-        stmt = stmt.where(_after(keys, query.after))
-    stmt = (
-        stmt.order_by(*[expr.desc() if desc else expr.asc() for expr, desc in keys])
-        .limit(query.limit + 1)
-        .options(selectinload(Task.tags))
+        condition, keys = _after(keys, query.after)
+        stmt = stmt.where(condition)
+    return stmt.order_by(*[expr.desc() if desc else expr.asc() for expr, desc in keys]).limit(
+        query.limit + 1
     )
+
+
+def fetch_page(owner_id: int, query: ListQuery, today: date) -> TaskPage:
+    """One page of the list in one query (plus one for the page's tags)."""
+    stmt = page_statement(owner_id, query, today).options(selectinload(Task.tags), raiseload("*"))
     rows = list(db.session.scalars(stmt))
     more = len(rows) > query.limit
     rows = rows[: query.limit]

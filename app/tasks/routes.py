@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import raiseload, selectinload
 from werkzeug.datastructures import MultiDict
 
 from app.auth.services import safe_next
@@ -65,6 +66,12 @@ def _back():
     return redirect(target or url_for("tasks.index"), code=303)
 
 
+def _owned_task(task_id: int) -> Task:
+    """The signed-in user's task with its tags, loaded in two queries; any other relationship
+    a template reaches for raises instead of quietly costing a query per row."""
+    return get_owned_or_404(Task, task_id, selectinload(Task.tags), raiseload("*"))
+
+
 def _all_tags() -> list[Tag]:
     return list(
         db.session.scalars(
@@ -111,6 +118,9 @@ def index():
         # "Load more": just the next rows, appended to the list.
         return render_template("tasks/_more.html", **_list_context(query))
     undo_ids = session.pop(UNDO_KEY, None)
+    if is_htmx():
+        # The fragment (#task-results) shows neither the tag menus nor the undo toast.
+        return render_template("tasks/_results.html", **_list_context(query))
     context = _list_context(
         query,
         undo_tasks=services.owned_tasks(current_user.id, undo_ids or [], deleted=True),
@@ -167,7 +177,7 @@ def create():
 
 @bp.get("/<int:task_id>")
 def detail(task_id: int):
-    task = get_owned_or_404(Task, task_id)
+    task = _owned_task(task_id)
     return render_template(
         "tasks/detail.html",
         task=task,
@@ -179,7 +189,7 @@ def detail(task_id: int):
 
 @bp.get("/<int:task_id>/row")
 def row(task_id: int):
-    task = get_owned_or_404(Task, task_id)
+    task = _owned_task(task_id)
     if not is_htmx():
         return redirect(url_for("tasks.index", _anchor=f"task-{task.id}"))
     return render_template("tasks/_row.html", task=task, today=today())
@@ -187,7 +197,7 @@ def row(task_id: int):
 
 @bp.get("/<int:task_id>/edit")
 def edit(task_id: int):
-    task = get_owned_or_404(Task, task_id)
+    task = _owned_task(task_id)
     return _editor(task, _form_for(task))
 
 
@@ -209,7 +219,7 @@ def _form_for(task: Task) -> TaskForm:
 
 @bp.route("/<int:task_id>", methods=["POST", "PATCH", "PUT"])
 def update(task_id: int):
-    task = get_owned_or_404(Task, task_id)
+    task = _owned_task(task_id)
     form = TaskForm()
     if not form.validate_on_submit():
         return _editor(task, form, 422)
@@ -240,7 +250,7 @@ def update(task_id: int):
 
 @bp.post("/<int:task_id>/toggle")
 def toggle(task_id: int):
-    task = get_owned_or_404(Task, task_id)
+    task = _owned_task(task_id)
     done = request.form.get("done", "") in ("1", "y", "on", "true")
     following = services.set_done(task, done, today())
     if is_htmx():
@@ -253,7 +263,7 @@ def toggle(task_id: int):
 @bp.route("/<int:task_id>", methods=["DELETE"])
 @bp.post("/<int:task_id>/delete")
 def delete(task_id: int):
-    task = get_owned_or_404(Task, task_id)
+    task = _owned_task(task_id)
     services.soft_delete([task])
     return _deleted([task])
 

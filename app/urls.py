@@ -1,0 +1,44 @@
+"""URLs for the many rows of a page, built once per request instead of once per row.
+
+A list page links each row to four task endpoints and each tag chip to the list: with
+url_for that was ~400 route builds for 50 rows, a fifth of the page's time. `row_url` asks
+url_for once per endpoint and request, with a placeholder id, and fills each row's id in.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from urllib.parse import urlencode
+
+from flask import g, url_for
+
+from app.url_converters import MAX_ID
+
+_PLACEHOLDER = str(MAX_ID)  # a valid id, so the route builds exactly as for a real one
+
+
+def row_url(endpoint: str, task_id: int | None = None) -> str:
+    """url_for(endpoint) or url_for(endpoint, task_id=task_id), the same string, cheaper."""
+    cache = g.setdefault("_row_urls", {})
+    parts = cache.get(endpoint)
+    if parts is None:
+        if task_id is None:
+            parts = cache[endpoint] = (url_for(endpoint),)
+        else:
+            head, sep, tail = url_for(endpoint, task_id=MAX_ID).partition(_PLACEHOLDER)
+            if not sep:
+                raise ValueError(f"{endpoint} does not put the id in its path")
+            parts = cache[endpoint] = (head, tail)
+    if task_id is None:
+        return parts[0]
+    return f"{parts[0]}{int(task_id)}{parts[1]}"
+
+
+@lru_cache(maxsize=4096)
+def _tag_query(name: str) -> str:
+    return urlencode({"tag": name})
+
+
+def tag_url(name: str) -> str:
+    """The list filtered by one tag: what every tag chip links to (three or so per row)."""
+    return f"{row_url('tasks.index')}?{_tag_query(name)}"

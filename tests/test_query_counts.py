@@ -1,0 +1,169 @@
+"""Every busy page sends a fixed number of SQL statements, whatever the page size and however
+many tasks, tags or users there are, and nothing is lazily loaded while templates render."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import event, insert, select
+from sqlalchemy.orm import Session
+
+from app.extensions import db
+from app.models import Tag, Task, User, task_tags, utcnow
+from tests.conftest import HTMX, create_user, csrf_token, login
+from tests.tasks_helpers import count_queries, user_id
+
+
+@pytest.fixture(autouse=True)
+def no_lazy_loads():
+    """Any lazy load of a relationship fails the test: pages load what they show up front
+    (the production queries also say raiseload("*"), so this catches what they miss)."""
+
+    def refuse(orm_execute_state):
+        if orm_execute_state.is_select and orm_execute_state.lazy_loaded_from is not None:
+            raise AssertionError(f"lazy load: {orm_execute_state.statement}")
+
+    event.listen(Session, "do_orm_execute", refuse)
+    yield
+    event.remove(Session, "do_orm_execute", refuse)
+
+
+def _add_tasks(app, n: int, tags_each: int = 3) -> None:
+    """`n` more open tasks for Ada, each with `tags_each` of her 10 tags (made once)."""
+    now = utcnow()
+    with app.app_context():
+        owner = user_id(app)
+        tag_ids = list(db.session.scalars(select(Tag.id).where(Tag.owner_id == owner)))
+        if not tag_ids:
+            db.session.execute(
+                insert(Tag.__table__),
+                [
+                    {"owner_id": owner, "name": f"t{i}", "name_key": f"t{i}", "colour": "#123456"}
+                    for i in range(10)
+                ],
+            )
+            tag_ids = list(db.session.scalars(select(Tag.id).where(Tag.owner_id == owner)))
+        first = (db.session.scalar(select(db.func.max(Task.id))) or 0) + 1
+        db.session.execute(
+            insert(Task.__table__),
+            [
+                {
+                    "id": first + i,
+                    "owner_id": owner,
+                    "title": f"Task {first + i}",
+                    "notes": "n" if i % 2 else "",
+                    "done": False,
+                    "priority": i % 4,
+                    "due_date": None,
+                    "position": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                    "version": 1,
+                }
+                for i in range(n)
+            ],
+        )
+        db.session.execute(
+            insert(task_tags),
+            [
+                {"task_id": first + i, "tag_id": tag_ids[(i + k) % len(tag_ids)]}
+                for i in range(n)
+                for k in range(tags_each)
+            ],
+        )
+        db.session.commit()
+
+
+def _queries(app, client, method, url, **kwargs) -> int:
+    with count_queries(app) as statements:
+        response = client.open(url, method=method, **kwargs)
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    return len(statements)
+
+
+def test_list_queries_do_not_grow_with_page_size_or_data(app, auth_client):
+    _add_tasks(app, 1)
+    counts = {}
+    for n in (10, 50, 200):
+        counts[("full", 1, n)] = _queries(app, auth_client, "GET", f"/tasks?limit={n}")
+        counts[("htmx", 1, n)] = _queries(
+            app, auth_client, "GET", f"/tasks?limit={n}", headers=HTMX
+        )
+    _add_tasks(app, 299)
+    for n in (10, 50, 200):
+        page = auth_client.get(f"/tasks?limit={n}").get_data(as_text=True)
+        assert len(re.findall(r'<div role="row" id="task-\d+"', page)) == n
+        assert page.count('class="chip"') >= 3 * n  # the tags are on the page
+        counts[("full", 300, n)] = _queries(app, auth_client, "GET", f"/tasks?limit={n}")
+        counts[("htmx", 300, n)] = _queries(
+            app, auth_client, "GET", f"/tasks?limit={n}", headers=HTMX
+        )
+    more = re.search(r'hx-get="(/tasks\?[^"]+after=[^"]+)"', page).group(1).replace("&amp;", "&")
+    counts[("more", 300, 200)] = _queries(app, auth_client, "GET", more, headers=HTMX)
+    full = {v for k, v in counts.items() if k[0] == "full"}
+    fragments = {v for k, v in counts.items() if k[0] != "full"}
+    assert len(full) == 1 and len(fragments) == 1, counts
+    # The user (with their login session), the page of tasks, its tags; the page adds the
+    # tag menu. Nothing else.
+    assert full.pop() <= 4 and fragments.pop() <= 3, counts
+
+
+def _task_ids(app, n):
+    with app.app_context():
+        return list(db.session.scalars(select(Task.id).order_by(Task.id).limit(n)))
+
+
+def test_toggle_and_editor_cost_the_same_with_many_tags_and_tasks(app, auth_client):
+    _add_tasks(app, 2, tags_each=1)
+    small = _task_ids(app, 1)[0]
+    headers = {**HTMX, "X-CSRFToken": csrf_token(auth_client, "/tasks")}
+    few = (
+        _queries(
+            app, auth_client, "POST", f"/tasks/{small}/toggle", data={"done": "1"}, headers=headers
+        ),
+        _queries(app, auth_client, "GET", f"/tasks/{small}/edit", headers=HTMX),
+        _queries(app, auth_client, "GET", f"/tasks/{small}/edit"),
+    )
+    _add_tasks(app, 300, tags_each=8)
+    big = _task_ids(app, 300)[-1]
+    many = (
+        _queries(
+            app, auth_client, "POST", f"/tasks/{big}/toggle", data={"done": "1"}, headers=headers
+        ),
+        _queries(app, auth_client, "GET", f"/tasks/{big}/edit", headers=HTMX),
+        _queries(app, auth_client, "GET", f"/tasks/{big}/edit"),
+    )
+    assert few == many, (few, many)
+    toggle, editor, editor_page = many
+    assert toggle <= 4 and editor <= 4 and editor_page <= 4, many
+
+
+def test_admin_user_list_costs_the_same_for_few_and_many_users(app, client):
+    create_user(app, email="root@example.com", name="Root", admin=True)
+    assert login(client, email="root@example.com").status_code == 302
+    few = _queries(app, client, "GET", "/admin/users")
+    now = utcnow()
+    with app.app_context():
+        db.session.execute(
+            insert(User.__table__),
+            [
+                {
+                    "email": f"user{i:03}@example.com",
+                    "password_hash": "x",
+                    "display_name": f"User {i}",
+                    "is_admin": False,
+                    "is_active": True,
+                    "must_change_password": False,
+                    "created_at": now,
+                }
+                for i in range(120)
+            ],
+        )
+        db.session.commit()
+    many = _queries(app, client, "GET", "/admin/users")
+    sorted_by_tasks = _queries(app, client, "GET", "/admin/users?sort=-tasks")
+    fragment = _queries(app, client, "GET", "/admin/users?page=2", headers=HTMX)
+    body = client.get("/admin/users").get_data(as_text=True)
+    assert body.count('<tr id="user-') == 50
+    assert few == many == sorted_by_tasks == fragment <= 4, (few, many, sorted_by_tasks, fragment)

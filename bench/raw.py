@@ -104,6 +104,14 @@ class Database:
             return self.pool.connection()
         return _PsycopgTransaction(self._psycopg())
 
+    def close(self) -> None:
+        if not self.sqlite and self.pool is not None:
+            self.pool.close()
+        conn = getattr(self.local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self.local.conn = None
+
     def _sqlite(self):
         conn = getattr(self.local, "conn", None)
         if conn is None:

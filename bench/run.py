@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from bench import cases as case_lib
 from bench import load, report, servers
 from bench.seed import seed
-from bench.settings import ROOT, SECRET_KEY, Settings
+from bench.settings import SECRET_KEY, Settings
 
 
 def tasklane_env(url: str) -> dict:
@@ -43,7 +43,7 @@ def start_servers(settings: Settings, contexts) -> dict[str, servers.Server]:
             "bench.raw:create_app()",
             {"RAW_DATABASE_URL": ctx.url, "SECRET_KEY": SECRET_KEY},
         )
-    log_dir = ROOT / "instance" / "bench-logs"
+    log_dir = settings.sqlite_path.parent / "bench-logs"  # instance/ unless told otherwise
     for server in table.values():
         server.start(log_dir)
     for server in table.values():

@@ -228,8 +228,8 @@ def markdown(data: dict) -> str:
         "### Cases",
         "",
         "| Case | What | req/s | p50 ms | p99 ms | server CPU ms/req | bytes/response "
-        "| body bytes | SQL queries | non-2xx |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| body bytes | SQL queries | non-2xx | socket errors |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, c in data["cases"].items():
         m = s["cases"][name]
@@ -238,7 +238,7 @@ def markdown(data: dict) -> str:
             f"| {_fmt_stats(m['p50_ms'], '{:.1f}')} | {_fmt_stats(m['p99_ms'], '{:.1f}')} "
             f"| {_fmt_stats(m['cpu_ms_per_request'], '{:.2f}')} "
             f"| {m['bytes_per_request']['median']:,.0f} | {c['body_bytes']:,} | {c['queries']} "
-            f"| {m['not_2xx'] + m['errors']} |"
+            f"| {m['not_2xx']} | {m['errors']} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -5,6 +5,7 @@ python -m bench.run          # settings from the environment: see bench/settings
 
 from __future__ import annotations
 
+import os
 import platform
 import sys
 import time
@@ -122,7 +123,7 @@ def main() -> int:
     data = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": "make bench",
+        "command": _command(),
         "settings": {
             "seconds": settings.seconds,
             "rounds": settings.rounds,
@@ -140,7 +141,10 @@ def main() -> int:
             "python": sys.version.split()[0],
             "platform": platform.platform(),
         },
-        "seeds": {ctx.db: ctx.meta for ctx in contexts},
+        "seeds": {
+            ctx.db: {k: v for k, v in ctx.meta.items() if not k.endswith("_ids")}
+            for ctx in contexts
+        },
         "cases": {
             c.name: {
                 "about": c.about,
@@ -166,9 +170,13 @@ def main() -> int:
     return 0
 
 
-def _cpus() -> int:
-    import os
+def _command() -> str:
+    """`make bench` with the BENCH_* settings it ran under."""
+    knobs = " ".join(f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith("BENCH_"))
+    return f"{knobs} make bench".strip()
 
+
+def _cpus() -> int:
     return os.cpu_count() or 0
 
 

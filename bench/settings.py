@@ -9,7 +9,7 @@ BENCH_SIZE         "full" (the issue's data set, default) or "tiny" (smoke test)
 BENCH_DATABASE_URL the PostgreSQL bench database (dropped and re-created for each seed)
 BENCH_SQLITE_PATH  the SQLite bench file (default instance/bench.sqlite3)
 BENCH_RESULTS_DIR  where <date>.json, <date>.md and <date>-sweep.png go (default bench/results)
-BENCH_CONNECTIONS  wrk connections (default 8); BENCH_HALF_CONNECTIONS for the p99 case (2)
+BENCH_CONNECTIONS  wrk connections (default 8); BENCH_HALF_CONNECTIONS for the p99 case (1)
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ class Settings:
     sqlite_path: Path = field(default_factory=lambda: ROOT / "instance" / "bench.sqlite3")
     results_dir: Path = field(default_factory=lambda: ROOT / "bench" / "results")
     connections: int = 8
-    half_connections: int = 2
+    half_connections: int = 1
     threads: int = 2
     timeout: str = "10s"
 
@@ -73,7 +73,7 @@ class Settings:
             sqlite_path=Path(sqlite_path) if sqlite_path else ROOT / "instance" / "bench.sqlite3",
             results_dir=Path(results_dir) if results_dir else ROOT / "bench" / "results",
             connections=_int("BENCH_CONNECTIONS", 8),
-            half_connections=_int("BENCH_HALF_CONNECTIONS", 2),
+            half_connections=_int("BENCH_HALF_CONNECTIONS", 1),
         )
 
     def database_url(self, db: str) -> str:

@@ -11,7 +11,15 @@ import json
 import statistics
 from pathlib import Path
 
-METRICS = ("rps", "p50_ms", "p99_ms", "cpu_ms_per_request", "bytes_per_request")
+METRICS = (
+    "rps",
+    "p50_ms",
+    "p99_ms",
+    "cpu_ms_per_request",
+    "db_cpu_ms_per_request",
+    "total_cpu_ms_per_request",
+    "bytes_per_request",
+)
 
 
 def _stats(values: list[float]) -> dict | None:
@@ -36,8 +44,8 @@ def _per_round(data: dict, name: str, key: str) -> list:
     return out
 
 
-def _ratio_rounds(data: dict, case: str, ceiling: str) -> tuple[list, list]:
-    by_rps, by_cpu = [], []
+def _ratio_rounds(data: dict, case: str, ceiling: str) -> tuple[list, list, list]:
+    by_rps, by_cpu, by_total = [], [], []
     for rnd in data["rounds"]:
         a, b = rnd["results"].get(case), rnd["results"].get(ceiling)
         if not a or not b:
@@ -46,7 +54,9 @@ def _ratio_rounds(data: dict, case: str, ceiling: str) -> tuple[list, list]:
             by_rps.append(a["rps"] / b["rps"])
         if a["cpu_ms_per_request"] and b["cpu_ms_per_request"]:
             by_cpu.append(b["cpu_ms_per_request"] / a["cpu_ms_per_request"])
-    return by_rps, by_cpu
+        if a.get("total_cpu_ms_per_request") and b.get("total_cpu_ms_per_request"):
+            by_total.append(b["total_cpu_ms_per_request"] / a["total_cpu_ms_per_request"])
+    return by_rps, by_cpu, by_total
 
 
 def _ratio_defs(dbs: list[str]) -> list[tuple[str, str, str]]:
@@ -79,14 +89,16 @@ def summarise(data: dict) -> None:
         cases[name] = entry
     ratios = {}
     for label, case, ceiling in _ratio_defs(dbs):
-        by_rps, by_cpu = _ratio_rounds(data, case, ceiling)
+        by_rps, by_cpu, by_total = _ratio_rounds(data, case, ceiling)
         ratios[label] = {
             "case": case,
             "ceiling": ceiling,
             "rps_rounds": by_rps,
             "cpu_rounds": by_cpu,
+            "total_cpu_rounds": by_total,
             "rps": _stats(by_rps),
             "cpu": _stats(by_cpu),
+            "total_cpu": _stats(by_total),
         }
     half = next((n for n in data["cases"] if n.endswith(":list_half")), None)
     tail, share = [], []
@@ -127,7 +139,7 @@ def _goals(data: dict, dbs: list[str]) -> list[dict]:
         r = s["ratios"].get(label)
         if not r:
             return
-        rps, cpu = r["rps"], r["cpu"]
+        rps, cpu = r["rps"], r["total_cpu"]
         goals.append(
             {
                 "goal": goal,
@@ -212,7 +224,8 @@ def markdown(data: dict) -> str:
         "",
         "### Goals (issue 8)",
         "",
-        "| Goal | Target | Measured (req/s) | Verdict | Measured (server CPU/request) | Verdict |",
+        "| Goal | Target | Measured (req/s) | Verdict | Measured (CPU/request: server + "
+        "PostgreSQL) | Verdict |",
         "|---|---|---|---|---|---|",
     ]
     for g in s["goals"]:
@@ -227,18 +240,21 @@ def markdown(data: dict) -> str:
         "",
         "### Ratios within a round (higher is faster)",
         "",
-        "| Ratio | by req/s | by server CPU per request |",
-        "|---|---|---|",
+        "| Ratio | by req/s | by server CPU per request | by server + PostgreSQL CPU |",
+        "|---|---|---|---|",
     ]
     for label, r in s["ratios"].items():
-        lines.append(f"| {label} | {_fmt_stats(r['rps'])} | {_fmt_stats(r['cpu'])} |")
+        lines.append(
+            f"| {label} | {_fmt_stats(r['rps'])} | {_fmt_stats(r['cpu'])} "
+            f"| {_fmt_stats(r['total_cpu'])} |"
+        )
     lines += [
         "",
         "### Cases",
         "",
-        "| Case | What | req/s | p50 ms | p99 ms | server CPU ms/req | bytes/response "
-        "| body bytes | SQL queries | non-2xx | socket errors |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| Case | What | req/s | p50 ms | p99 ms | server CPU ms/req | PostgreSQL CPU ms/req "
+        "| bytes/response | body bytes | SQL queries | non-2xx | socket errors | worker crashes |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, c in data["cases"].items():
         m = s["cases"][name]
@@ -246,9 +262,17 @@ def markdown(data: dict) -> str:
             f"| {name} | {c['about']} | {_fmt_stats(m['rps'], '{:.0f}')} "
             f"| {_fmt_stats(m['p50_ms'], '{:.1f}')} | {_fmt_stats(m['p99_ms'], '{:.1f}')} "
             f"| {_fmt_stats(m['cpu_ms_per_request'], '{:.2f}')} "
+            f"| {_fmt_stats(m['db_cpu_ms_per_request'], '{:.2f}') if c['db'] == 'pg' else ''} "
             f"| {m['bytes_per_request']['median']:,.0f} | {c['body_bytes']:,} | {c['queries']} "
-            f"| {m['not_2xx']} | {m['errors']} |"
+            f"| {m['not_2xx']} | {m['errors']} | {m['workers_lost']} |"
         )
+    crashed = [n for n, m in s["cases"].items() if m["workers_lost"] or m["errors"]]
+    if crashed:
+        lines += [
+            "",
+            f"**Warning:** socket errors or worker crashes in {', '.join(crashed)}: see the "
+            "gunicorn logs (instance/bench-logs/, with faulthandler stacks) and the JSON.",
+        ]
     return "\n".join(lines) + "\n"
 
 

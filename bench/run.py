@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from bench import cases as case_lib
 from bench import load, report, servers
-from bench.seed import seed
+from bench.seed import libpq_url, seed
 from bench.settings import SECRET_KEY, Settings
 
 
@@ -69,14 +69,24 @@ def measure(case, ctx, server, settings: Settings, seconds: int) -> dict:
         args=case_lib.lua_args(case, ctx, min(settings.threads, connections)) if ctx else (),
     )
     pids = server.workers()
+    pg = libpq_url(ctx.url) if ctx and ctx.db == "pg" else None
+    pg_before = servers.cpu_seconds(servers.postgres_backends(pg)) if pg else {}
     before = servers.cpu_seconds(pids)
     result = load.run(spec)
     after = servers.cpu_seconds(pids)
     cpu = sum(after[p] - before[p] for p in pids if p in before and p in after)
+    # PostgreSQL's share: its client backends for this database (a backend opened during the
+    # run counts whole; one closed during the run is lost, which pools make rare).
+    pg_after = servers.cpu_seconds(servers.postgres_backends(pg)) if pg else {}
+    db_cpu = sum(used - pg_before.get(pid, 0.0) for pid, used in pg_after.items())
+    n = result["requests"]
     result["workers"] = len(pids)
     result["workers_lost"] = len([p for p in pids if p not in after])
     result["cpu_s"] = round(cpu, 3)
-    result["cpu_ms_per_request"] = cpu * 1000 / result["requests"] if result["requests"] else None
+    result["db_cpu_s"] = round(db_cpu, 3)
+    result["cpu_ms_per_request"] = cpu * 1000 / n if n else None
+    result["db_cpu_ms_per_request"] = db_cpu * 1000 / n if n else None
+    result["total_cpu_ms_per_request"] = (cpu + db_cpu) * 1000 / n if n else None
     result["connections"] = connections
     return result
 

@@ -77,6 +77,8 @@ class Server:
         log_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = log_dir / f"{self.name}.log"
         env = {k: v for k, v in os.environ.items() if k not in CONFIG_OVERRIDES}
+        # A worker that crashes (it has happened: SIGSEGV) leaves its Python stacks in the log.
+        env["PYTHONFAULTHANDLER"] = "1"
         env.update(self.env)
         command = [GUNICORN, "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{self.port}"]
         with open(self.log_path, "w") as log:
@@ -119,3 +121,15 @@ class Server:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=5)
+
+
+def postgres_backends(libpq_url: str) -> list[int]:
+    """Pids of the client backends connected to this URL's database (other than ours)."""
+    import psycopg
+
+    with psycopg.connect(libpq_url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return [pid for (pid,) in rows]

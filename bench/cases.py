@@ -56,6 +56,7 @@ class DbContext:
     deep_cursor: str = ""
     edit_id: int = 0
     counter: QueryCounter | None = None
+    pg_cpu: object = None  # servers.PostgresCpu on PostgreSQL: also resets the pools
 
     @classmethod
     def create(cls, db: str, url: str, meta: dict) -> DbContext:
@@ -76,6 +77,10 @@ class DbContext:
 
             ctx.counter = QueryCounter(sqla.engine)
         ctx.raw_app = raw.create_app(url, SECRET_KEY)
+        if ctx.db == "pg":
+            from bench.servers import PostgresCpu
+
+            ctx.pg_cpu = PostgresCpu(libpq_url(url))
         ctx._find_deep_cursor_and_edit_id()
         return ctx
 
@@ -109,13 +114,21 @@ class DbContext:
                 )
             conn.close()
             return
-        import psycopg
+        # Through the CPU watcher's own connection, which is left out of the figures (a
+        # connection opened and closed here would count as PostgreSQL CPU of the next run).
+        self.pg_cpu.conn.execute(
+            "UPDATE tasks SET done = false, done_at = NULL, version = 1 WHERE id = ANY(%s)",
+            (ids,),
+        )
 
-        with psycopg.connect(libpq_url(self.url)) as conn:
-            conn.execute(
-                "UPDATE tasks SET done = false, done_at = NULL, version = 1 WHERE id = ANY(%s)",
-                (ids,),
-            )
+    def close(self) -> None:
+        if self.pg_cpu is not None:
+            self.pg_cpu.close()
+        self.raw_app.extensions["raw_db"].close()
+        with self.app.app_context():
+            from app.extensions import db
+
+            db.engine.dispose()
 
 
 class QueryCounter:

@@ -251,10 +251,12 @@ def check_csrf() -> None:
 TASK_COLUMNS = "id, title, notes <> '', done, priority, due_date, recurrence"
 PAGE_SQL = f"""
 SELECT {TASK_COLUMNS} FROM tasks
-WHERE owner_id = %s AND deleted_at IS NULL AND done = %s
+WHERE owner_id = %s AND deleted_at IS NULL AND done IS false
 ORDER BY CASE WHEN due_date IS NULL THEN 1 ELSE 0 END, due_date, id
 LIMIT %s
 """  # noqa: S608 (constant column list)
+# The same conditions as Tasklane's SQL (`done IS false`, as SQLAlchemy writes is_(False)):
+# written as `done = %s`, PostgreSQL's generic plan for the prepared statement differed.
 ONE_SQL = f"SELECT {TASK_COLUMNS} FROM tasks WHERE id = %s AND owner_id = %s AND deleted_at IS NULL"  # noqa: S608
 
 
@@ -340,7 +342,7 @@ def list_page():
     with request_app().extensions["raw_db"].connect() as conn:
         user = current_user(conn)
         g.raw_user = user
-        tasks = _tasks(query(conn, PAGE_SQL, (user.id, False, PAGE + 1)))
+        tasks = _tasks(query(conn, PAGE_SQL, (user.id, PAGE + 1)))
         more = len(tasks) > PAGE
         tasks = tasks[:PAGE]
         attach_tags(conn, tasks)

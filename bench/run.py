@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from bench import cases as case_lib
 from bench import load, report, servers
-from bench.seed import libpq_url, seed
+from bench.seed import seed
 from bench.settings import SECRET_KEY, Settings
 
 
@@ -69,16 +69,13 @@ def measure(case, ctx, server, settings: Settings, seconds: int) -> dict:
         args=case_lib.lua_args(case, ctx, min(settings.threads, connections)) if ctx else (),
     )
     pids = server.workers()
-    pg = libpq_url(ctx.url) if ctx and ctx.db == "pg" else None
-    pg_before = servers.cpu_seconds(servers.postgres_backends(pg)) if pg else {}
+    pg = ctx.pg_cpu if ctx else None
+    pg_before = pg.snapshot() if pg else None
     before = servers.cpu_seconds(pids)
     result = load.run(spec)
     after = servers.cpu_seconds(pids)
     cpu = sum(after[p] - before[p] for p in pids if p in before and p in after)
-    # PostgreSQL's share: its client backends for this database (a backend opened during the
-    # run counts whole; one closed during the run is lost, which pools make rare).
-    pg_after = servers.cpu_seconds(servers.postgres_backends(pg)) if pg else {}
-    db_cpu = sum(used - pg_before.get(pid, 0.0) for pid, used in pg_after.items())
+    db_cpu = pg.used_since(pg_before) if pg else 0.0
     n = result["requests"]
     result["workers"] = len(pids)
     result["workers_lost"] = len([p for p in pids if p not in after])
@@ -129,6 +126,8 @@ def main() -> int:
     finally:
         for server in table.values():
             server.stop()
+        for ctx in contexts:
+            ctx.close()
         load.cleanup()
     data = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),

@@ -123,13 +123,40 @@ class Server:
             self.process.wait(timeout=5)
 
 
-def postgres_backends(libpq_url: str) -> list[int]:
-    """Pids of the client backends connected to this URL's database (other than ours)."""
-    import psycopg
+class PostgresCpu:
+    """CPU used by PostgreSQL for the bench database, read from /proc like the workers'.
 
-    with psycopg.connect(libpq_url, autocommit=True) as conn:
-        rows = conn.execute(
+    It adds up the client backends connected to the database (other than this watcher's own
+    connection) and the CPU of PostgreSQL processes that ended meanwhile, which the kernel
+    adds to the postmaster's cutime/cstime when it reaps them: that is where parallel query
+    workers end up. On a PostgreSQL server shared with other work, other databases' ended
+    connections would be counted too (nothing else used it while the results were made).
+    """
+
+    def __init__(self, libpq_url: str):
+        import psycopg
+
+        self.conn = psycopg.connect(libpq_url, autocommit=True)
+        self.postmaster = int(_stat(self.conn.info.backend_pid)[1])
+
+    def backends(self) -> list[int]:
+        rows = self.conn.execute(
             "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
             "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
         ).fetchall()
-    return [pid for (pid,) in rows]
+        return [pid for (pid,) in rows]
+
+    def snapshot(self) -> tuple[dict[int, float], float]:
+        fields = _stat(self.postmaster)
+        reaped = (int(fields[13]) + int(fields[14])) / CLK_TCK
+        return cpu_seconds(self.backends()), reaped
+
+    def used_since(self, before: tuple[dict[int, float], float]) -> float:
+        (live_before, reaped_before), (live, reaped) = before, self.snapshot()
+        # A backend that ended during the run is in `reaped` whole; count only its growth.
+        gone = sum(used for pid, used in live_before.items() if pid not in live)
+        grown = sum(used - live_before.get(pid, 0.0) for pid, used in live.items())
+        return grown + (reaped - reaped_before) - gone
+
+    def close(self) -> None:
+        self.conn.close()

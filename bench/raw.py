@@ -177,6 +177,10 @@ def execute(conn, sql: str, params=()) -> None:
     conn.execute(sql, params)
 
 
+def _kind(conn) -> str:
+    return "sqlite" if isinstance(conn, sqlite3.Connection) else "pg"
+
+
 def _date(value):
     return date.fromisoformat(value) if isinstance(value, str) else value
 
@@ -251,12 +255,14 @@ def check_csrf() -> None:
 TASK_COLUMNS = "id, title, notes <> '', done, priority, due_date, recurrence"
 PAGE_SQL = f"""
 SELECT {TASK_COLUMNS} FROM tasks
-WHERE owner_id = %s AND deleted_at IS NULL AND done IS false
+WHERE owner_id = %s AND deleted_at IS NULL AND done IS {{false}}
 ORDER BY CASE WHEN due_date IS NULL THEN 1 ELSE 0 END, due_date, id
 LIMIT %s
 """  # noqa: S608 (constant column list)
-# The same conditions as Tasklane's SQL (`done IS false`, as SQLAlchemy writes is_(False)):
-# written as `done = %s`, PostgreSQL's generic plan for the prepared statement differed.
+# Word for word the conditions SQLAlchemy writes for Tasklane's is_(False) on each database,
+# because the plans depend on them: `done = %s` got another generic plan on PostgreSQL, and
+# SQLite uses the (owner_id, done) index for `done IS 0` but not for `done IS false`.
+PAGE_SQL_BY_DB = {"sqlite": PAGE_SQL.format(false="0"), "pg": PAGE_SQL.format(false="false")}
 ONE_SQL = f"SELECT {TASK_COLUMNS} FROM tasks WHERE id = %s AND owner_id = %s AND deleted_at IS NULL"  # noqa: S608
 
 
@@ -342,7 +348,7 @@ def list_page():
     with request_app().extensions["raw_db"].connect() as conn:
         user = current_user(conn)
         g.raw_user = user
-        tasks = _tasks(query(conn, PAGE_SQL, (user.id, PAGE + 1)))
+        tasks = _tasks(query(conn, PAGE_SQL_BY_DB[_kind(conn)], (user.id, PAGE + 1)))
         more = len(tasks) > PAGE
         tasks = tasks[:PAGE]
         attach_tags(conn, tasks)

@@ -84,3 +84,22 @@ def test_raw_refuses_what_tasklane_refuses(clients, seeded):
     assert ceiling.post(path, data={"done": "1"}, headers={"HX-Request": "true"}).status_code == 400
     ceiling.delete_cookie("tasklane_session")
     assert ceiling.get("/tasks").status_code == 401
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_raw_list_query_writes_tasklanes_conditions(dialect):
+    """Plans depend on the exact condition (SQLite uses the (owner_id, done) index for
+    `done IS 0`, not for `done IS false`), so raw writes what SQLAlchemy writes."""
+    from sqlalchemy import select
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from app.models import Task
+
+    compiled = select(Task.id).where(Task.done.is_(False), Task.deleted_at.is_(None))
+    compiled = compiled.compile(
+        dialect={"sqlite": sqlite, "postgresql": postgresql}[dialect].dialect()
+    )
+    conditions = str(compiled).split("WHERE ", 1)[1].replace("tasks.", "").split(" AND ")
+    sql = raw.PAGE_SQL_BY_DB["sqlite" if dialect == "sqlite" else "pg"]
+    for condition in conditions:
+        assert condition in sql

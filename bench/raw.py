@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import enum
+import functools
 import hashlib
 import hmac
 import importlib.util
@@ -31,7 +32,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import urlencode
 
-from flask import Flask, abort, g, render_template, request, session
+from flask import Flask, abort, g, render_template, request, session, url_for
 from itsdangerous import BadData, URLSafeTimedSerializer
 from markupsafe import Markup, escape
 
@@ -422,6 +423,43 @@ def _not_here(**_):
     abort(404)
 
 
+# URL helpers Tasklane's templates may call instead of url_for (added on main with the
+# performance work: app/urls.py, app/static_files.py), written the hand-made way.
+_ROW_URLS: dict[str, tuple[str, ...]] = {}
+_ID_PLACEHOLDER = 2**31 - 1
+
+
+def row_url(endpoint: str, task_id: int | None = None) -> str:
+    parts = _ROW_URLS.get(endpoint)
+    if parts is None:
+        if task_id is None:
+            parts = (url_for(endpoint),)
+        else:
+            head, _, tail = url_for(endpoint, task_id=_ID_PLACEHOLDER).partition(
+                str(_ID_PLACEHOLDER)
+            )
+            parts = (head, tail)
+        _ROW_URLS[endpoint] = parts
+    return parts[0] if task_id is None else f"{parts[0]}{int(task_id)}{parts[1]}"
+
+
+def tag_url(name: str) -> str:
+    return f"{row_url('tasks.index')}?{urlencode({'tag': name})}"
+
+
+@functools.lru_cache(maxsize=256)
+def _fingerprint(filename: str) -> str | None:
+    path = ROOT / "static" / filename
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12] if path.is_file() else None
+
+
+def static_url(filename: str) -> str:
+    version = _fingerprint(filename)
+    if version is None:
+        return url_for("static", filename=filename)
+    return url_for("static", filename=filename, v=version)
+
+
 def create_app(database_url: str | None = None, secret_key: str | None = None) -> Flask:
     app = Flask(
         __name__,
@@ -439,6 +477,9 @@ def create_app(database_url: str | None = None, secret_key: str | None = None) -
     for rule, endpoint, methods in LINKED:
         app.add_url_rule(rule, endpoint, _not_here, methods=methods)
     app.jinja_env.globals.update(
+        row_url=row_url,
+        tag_url=tag_url,
+        static_url=static_url,
         csrf_token=csrf_token,
         current_user=SimpleNamespace(is_authenticated=False),
         Priority=Priority,

@@ -290,7 +290,7 @@ def write(data: dict, directory: Path) -> list[Path]:
 
 
 def chart_sweep(data: dict, path: Path) -> Path | None:
-    """Req/s and server CPU per request against data size and page size, per database."""
+    """Req/s and CPU per request against data size and page size, per database."""
     try:
         import matplotlib
     except ImportError:
@@ -314,7 +314,10 @@ def chart_sweep(data: dict, path: Path) -> Path | None:
     fig, axes = plt.subplots(2, 2, figsize=(10, 7), constrained_layout=True)
     for col, (xlabel, xs, names) in enumerate(sweeps):
         for row, (metric, ylabel) in enumerate(
-            (("rps", "requests/s"), ("cpu_ms_per_request", "server CPU ms / request"))
+            (
+                ("rps", "requests/s"),
+                ("total_cpu_ms_per_request", "CPU ms / request (server + PostgreSQL)"),
+            )
         ):
             ax = axes[row][col]
             for d in dbs:
@@ -334,3 +337,14 @@ def chart_sweep(data: dict, path: Path) -> Path | None:
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
+
+if __name__ == "__main__":
+    # Re-draw the markdown and chart of a results file: python -m bench.report <date>.json
+    import sys
+
+    source = Path(sys.argv[1])
+    loaded = json.loads(source.read_text())
+    summarise(loaded)
+    source.with_suffix(".md").write_text(markdown(loaded))
+    chart_sweep(loaded, source.with_name(f"{loaded['date']}-sweep.png"))

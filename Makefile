@@ -6,7 +6,8 @@ FLASK := $(VENV)/bin/flask
 PORT ?= 5000
 export FLASK_APP := wsgi:app
 
-.PHONY: run dev test check-security lint format vendor install install-dev migrate-check clean
+.PHONY: run dev test check-security bench lint format vendor install install-dev migrate-check \
+	clean install-wrk
 
 run: install vendor
 	$(FLASK) db upgrade
@@ -25,6 +26,23 @@ test: install-dev vendor
 # it measured and writes them to tests/artifacts/security-figures.json.
 check-security: install-dev vendor
 	$(PY) -m pytest -m security $(PYTEST_ARGS)
+
+# Measure Tasklane against its ceilings on PostgreSQL and SQLite (bench/README.md).
+# BENCH_SECONDS, BENCH_ROUNDS, BENCH_QUICK=1, BENCH_DATABASE_URL: see bench/settings.py.
+bench: install-dev vendor $(VENV)/.installed-bench install-wrk
+	$(PY) -m bench.run
+
+$(VENV)/.installed-bench: bench/requirements.txt requirements.txt | $(PY)
+	$(PY) -m pip install --quiet -r bench/requirements.txt
+	touch $@
+
+# wrk from Debian, when missing (as root, else through sudo).
+install-wrk:
+	@command -v wrk >/dev/null || { \
+	  echo "bench: installing wrk"; \
+	  if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

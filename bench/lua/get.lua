@@ -1,0 +1,1 @@
+-- A plain GET of the URL on the command line, with the headers given by -H.

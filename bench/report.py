@@ -1,0 +1,350 @@
+"""Summaries, the issue-8 goals, and the result files (JSON, markdown, the sweep chart).
+
+Every figure is a median over rounds with its range beside it. Ratios are taken within a
+round (case and ceiling measured back to back) and are "speed" ratios, higher is better:
+by req/s case ÷ ceiling, by server CPU per request ceiling ÷ case.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from pathlib import Path
+
+METRICS = (
+    "rps",
+    "p50_ms",
+    "p99_ms",
+    "cpu_ms_per_request",
+    "db_cpu_ms_per_request",
+    "total_cpu_ms_per_request",
+    "bytes_per_request",
+)
+
+
+def _stats(values: list[float]) -> dict | None:
+    values = [v for v in values if v is not None]
+    if not values:
+        return None
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def _per_round(data: dict, name: str, key: str) -> list:
+    out = []
+    for rnd in data["rounds"]:
+        result = rnd["results"].get(name)
+        if result is None:
+            continue
+        if key == "p50_ms":
+            out.append(result["p50_us"] / 1000)
+        elif key == "p99_ms":
+            out.append(result["p99_us"] / 1000)
+        else:
+            out.append(result.get(key))
+    return out
+
+
+def _ratio_rounds(data: dict, case: str, ceiling: str) -> tuple[list, list, list]:
+    by_rps, by_cpu, by_total = [], [], []
+    for rnd in data["rounds"]:
+        a, b = rnd["results"].get(case), rnd["results"].get(ceiling)
+        if not a or not b:
+            continue
+        if b["rps"]:
+            by_rps.append(a["rps"] / b["rps"])
+        if a["cpu_ms_per_request"] and b["cpu_ms_per_request"]:
+            by_cpu.append(b["cpu_ms_per_request"] / a["cpu_ms_per_request"])
+        if a.get("total_cpu_ms_per_request") and b.get("total_cpu_ms_per_request"):
+            by_total.append(b["total_cpu_ms_per_request"] / a["total_cpu_ms_per_request"])
+    return by_rps, by_cpu, by_total
+
+
+def _ratio_defs(dbs: list[str]) -> list[tuple[str, str, str]]:
+    defs = []
+    for d in dbs:
+        defs += [
+            (f"{d}: list / raw page", f"{d}:list", f"{d}:raw_page"),
+            (f"{d}: list / bare", f"{d}:list", "bare"),
+            (f"{d}: raw page / bare", f"{d}:raw_page", "bare"),
+            (f"{d}: toggle / raw toggle", f"{d}:toggle", f"{d}:raw_toggle"),
+            (f"{d}: deep page / first page at 1k", f"{d}:deep", f"{d}:sweep_1k"),
+            (f"{d}: first page at 100k / at 1k", f"{d}:list", f"{d}:sweep_1k"),
+            (f"{d}: first page at 10k / at 1k", f"{d}:sweep_10k", f"{d}:sweep_1k"),
+        ]
+    if "pg" in dbs and "sqlite" in dbs:
+        defs.append(("sqlite list / pg list", "sqlite:list", "pg:list"))
+    return defs
+
+
+def summarise(data: dict) -> None:
+    """Add data["summary"]: per-case stats, per-round ratios, and the goals."""
+    dbs = sorted({c["db"] for c in data["cases"].values() if c["db"]}, key=["pg", "sqlite"].index)
+    cases = {}
+    for name in data["cases"]:
+        entry = {m: _stats(_per_round(data, name, m)) for m in METRICS}
+        entry["requests"] = sum(_per_round(data, name, "requests"))
+        entry["not_2xx"] = sum(_per_round(data, name, "not_2xx"))
+        entry["errors"] = sum(_per_round(data, name, "errors"))
+        entry["workers_lost"] = sum(_per_round(data, name, "workers_lost"))
+        cases[name] = entry
+    ratios = {}
+    for label, case, ceiling in _ratio_defs(dbs):
+        by_rps, by_cpu, by_total = _ratio_rounds(data, case, ceiling)
+        ratios[label] = {
+            "case": case,
+            "ceiling": ceiling,
+            "rps_rounds": by_rps,
+            "cpu_rounds": by_cpu,
+            "total_cpu_rounds": by_total,
+            "rps": _stats(by_rps),
+            "cpu": _stats(by_cpu),
+            "total_cpu": _stats(by_total),
+        }
+    half = next((n for n in data["cases"] if n.endswith(":list_half")), None)
+    tail, share = [], []
+    if half:
+        full = half.replace(":list_half", ":list")
+        for r in data["rounds"]:
+            result = r["results"].get(half)
+            if result and result["p50_us"]:
+                tail.append(result["p99_us"] / result["p50_us"])
+            if result and r["results"].get(full, {}).get("rps"):
+                share.append(result["rps"] / r["results"][full]["rps"])
+    data["summary"] = {
+        "cases": cases,
+        "ratios": ratios,
+        "p99_over_p50_half_load": {
+            "case": half,
+            "rounds": tail,
+            "stats": _stats(tail),
+            "load_vs_list_rounds": share,
+            "load_vs_list": _stats(share),
+        },
+    }
+    data["summary"]["goals"] = _goals(data, dbs)
+
+
+def _verdict(value: float | None, target: float, at_least: bool) -> str:
+    if value is None:
+        return "n/a"
+    ok = value >= target if at_least else value <= target
+    return "pass" if ok else "FAIL"
+
+
+def _goals(data: dict, dbs: list[str]) -> list[dict]:
+    s, cases = data["summary"], data["cases"]
+    goals = []
+
+    def ratio_goal(goal: str, label: str, target: float):
+        r = s["ratios"].get(label)
+        if not r:
+            return
+        rps, cpu = r["rps"], r["total_cpu"]
+        goals.append(
+            {
+                "goal": goal,
+                "target": f"≥ {target}",
+                "rps": rps,
+                "rps_verdict": _verdict(rps and rps["median"], target, True),
+                "cpu": cpu,
+                "cpu_verdict": _verdict(cpu and cpu["median"], target, True),
+            }
+        )
+
+    for d in dbs:
+        name = {"pg": "PostgreSQL", "sqlite": "SQLite"}[d]
+        ratio_goal(f"List ≥ 0.6 × raw page ({name})", f"{d}: list / raw page", 0.6)
+        ratio_goal(f"Toggle ≥ 0.6 × raw toggle ({name})", f"{d}: toggle / raw toggle", 0.6)
+        ratio_goal(
+            f"Deep page within 10% of first page at 1k ({name})",
+            f"{d}: deep page / first page at 1k",
+            0.9,
+        )
+        ratio_goal(
+            f"100k first page within 10% of first page at 1k ({name})",
+            f"{d}: first page at 100k / at 1k",
+            0.9,
+        )
+        toggle, page = cases[f"{d}:toggle"]["body_bytes"], cases[f"{d}:list"]["body_bytes"]
+        share = toggle / page
+        goals.append(
+            {
+                "goal": f"Toggle bytes ≤ 2% of the full page ({name})",
+                "target": "≤ 2%",
+                "value": f"{share:.2%} ({toggle:,} of {page:,} B)",
+                "verdict": _verdict(share, 0.02, False),
+            }
+        )
+        counts = {
+            n: cases[f"{d}:{n}"]["queries"]
+            for n in ("list", "sweep_1k", "sweep_10k", "limit_10", "limit_200")
+        }
+        constant = len(set(counts.values())) == 1 and counts["list"] <= 4
+        goals.append(
+            {
+                "goal": f"List queries ≤ 4, same at every data and page size ({name})",
+                "target": "≤ 4, constant",
+                "value": ", ".join(f"{k} {v}" for k, v in counts.items()),
+                "verdict": "pass" if constant else "FAIL",
+            }
+        )
+    tail = s["p99_over_p50_half_load"]
+    if tail["stats"]:
+        goals.append(
+            {
+                "goal": f"p99 ≤ 3 × p50 at about half load ({tail['case']})",
+                "target": "≤ 3",
+                "value": _fmt_stats(tail["stats"], "{:.2f}")
+                + f" at {_fmt_stats(tail['load_vs_list'], '{:.2f}')} × the 8-connection req/s",
+                "verdict": _verdict(tail["stats"]["median"], 3, False),
+            }
+        )
+    ratio_goal("SQLite ≥ PostgreSQL for a single user's list", "sqlite list / pg list", 1.0)
+    return goals
+
+
+# ---- output -------------------------------------------------------------------------------
+
+
+def _fmt_stats(st: dict | None, fmt: str = "{:.2f}") -> str:
+    if not st:
+        return "n/a"
+    return f"{fmt.format(st['median'])} ({fmt.format(st['min'])}–{fmt.format(st['max'])})"
+
+
+def markdown(data: dict) -> str:
+    s, st = data["summary"], data["settings"]
+    lines = [
+        f"## Tasklane bench, {data['date']}",
+        "",
+        f"`{data['command']}`: {st['rounds']} rounds × {st['seconds']} s per case "
+        f"(+{st['warmup']} s warm-up), wrk {st['wrk_threads']} threads × {st['connections']} "
+        f"connections, data size {st['size']}, {data['machine']['cpus']} CPUs; servers: "
+        f"{st['gunicorn']}. Medians over rounds, range in brackets.",
+        "",
+        "### Goals (issue 8)",
+        "",
+        "| Goal | Target | Measured (req/s) | Verdict | Measured (CPU/request: server + "
+        "PostgreSQL) | Verdict |",
+        "|---|---|---|---|---|---|",
+    ]
+    for g in s["goals"]:
+        if "rps" in g:
+            lines.append(
+                f"| {g['goal']} | {g['target']} | {_fmt_stats(g['rps'])} | {g['rps_verdict']} "
+                f"| {_fmt_stats(g['cpu'])} | {g['cpu_verdict']} |"
+            )
+        else:
+            lines.append(f"| {g['goal']} | {g['target']} | {g['value']} | {g['verdict']} | | |")
+    lines += [
+        "",
+        "### Ratios within a round (higher is faster)",
+        "",
+        "| Ratio | by req/s | by server CPU per request | by server + PostgreSQL CPU |",
+        "|---|---|---|---|",
+    ]
+    for label, r in s["ratios"].items():
+        lines.append(
+            f"| {label} | {_fmt_stats(r['rps'])} | {_fmt_stats(r['cpu'])} "
+            f"| {_fmt_stats(r['total_cpu'])} |"
+        )
+    lines += [
+        "",
+        "### Cases",
+        "",
+        "| Case | What | req/s | p50 ms | p99 ms | server CPU ms/req | PostgreSQL CPU ms/req "
+        "| bytes/response | body bytes | SQL queries | non-2xx | socket errors | worker crashes |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, c in data["cases"].items():
+        m = s["cases"][name]
+        lines.append(
+            f"| {name} | {c['about']} | {_fmt_stats(m['rps'], '{:.0f}')} "
+            f"| {_fmt_stats(m['p50_ms'], '{:.1f}')} | {_fmt_stats(m['p99_ms'], '{:.1f}')} "
+            f"| {_fmt_stats(m['cpu_ms_per_request'], '{:.2f}')} "
+            f"| {_fmt_stats(m['db_cpu_ms_per_request'], '{:.2f}') if c['db'] == 'pg' else ''} "
+            f"| {m['bytes_per_request']['median']:,.0f} | {c['body_bytes']:,} | {c['queries']} "
+            f"| {m['not_2xx']} | {m['errors']} | {m['workers_lost']} |"
+        )
+    crashed = [n for n, m in s["cases"].items() if m["workers_lost"] or m["errors"]]
+    if crashed:
+        lines += [
+            "",
+            f"**Warning:** socket errors or worker crashes in {', '.join(crashed)}: see the "
+            "gunicorn logs (instance/bench-logs/, with faulthandler stacks) and the JSON.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def write(data: dict, directory: Path) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    stem = directory / data["date"]
+    json_path, md_path = stem.with_suffix(".json"), stem.with_suffix(".md")
+    json_path.write_text(json.dumps(data, indent=1, sort_keys=False) + "\n")
+    md_path.write_text(markdown(data))
+    paths = [json_path, md_path]
+    chart = chart_sweep(data, directory / f"{data['date']}-sweep.png")
+    if chart:
+        paths.append(chart)
+    return paths
+
+
+def chart_sweep(data: dict, path: Path) -> Path | None:
+    """Req/s and CPU per request against data size and page size, per database."""
+    try:
+        import matplotlib
+    except ImportError:
+        print("bench: matplotlib is not installed; no chart (make bench installs it)")
+        return None
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    s = data["summary"]["cases"]
+    dbs = sorted({c["db"] for c in data["cases"].values() if c["db"]})
+    sweeps = [
+        (
+            "tasks of the user (page of 50)",
+            [1_000, 10_000, 100_000],
+            ["sweep_1k", "sweep_10k", "list"],
+        ),
+        ("page size (user with 100k tasks)", [10, 50, 200], ["limit_10", "list", "limit_200"]),
+    ]
+    if data["settings"]["size"] != "full":
+        sweeps[0] = (sweeps[0][0] + " [tiny data]", *sweeps[0][1:])
+    fig, axes = plt.subplots(2, 2, figsize=(10, 7), constrained_layout=True)
+    for col, (xlabel, xs, names) in enumerate(sweeps):
+        for row, (metric, ylabel) in enumerate(
+            (
+                ("rps", "requests/s"),
+                ("total_cpu_ms_per_request", "CPU ms / request (server + PostgreSQL)"),
+            )
+        ):
+            ax = axes[row][col]
+            for d in dbs:
+                st = [s[f"{d}:{n}"][metric] for n in names]
+                med = [x["median"] for x in st]
+                low = [x["median"] - x["min"] for x in st]
+                high = [x["max"] - x["median"] for x in st]
+                ax.errorbar(xs, med, yerr=[low, high], marker="o", capsize=4, label=d)
+            ax.set_xscale("log")
+            ax.set_xticks(xs, [f"{x:,}" for x in xs])
+            ax.set_xlabel(xlabel)
+            ax.set_ylabel(ylabel)
+            ax.set_ylim(bottom=0)
+            ax.grid(alpha=0.3)
+            ax.legend()
+    fig.suptitle(f"Tasklane list: scale sweep, {data['date']} (median, bars = range)")
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+if __name__ == "__main__":
+    # Re-draw the markdown and chart of a results file: python -m bench.report <date>.json
+    import sys
+
+    source = Path(sys.argv[1])
+    loaded = json.loads(source.read_text())
+    summarise(loaded)
+    source.with_suffix(".md").write_text(markdown(loaded))
+    chart_sweep(loaded, source.with_name(f"{loaded['date']}-sweep.png"))

@@ -1,0 +1,403 @@
+"""Seed the bench databases fast: the app's migrations, then bulk inserts.
+
+The schema comes from `flask db upgrade` (the same migrations as production), the rows from
+psycopg's COPY on PostgreSQL and one executemany per table on SQLite. Rows carry explicit ids
+(sequences are moved past them afterwards), one password hash is made with the app's hasher
+and reused, and the users the bench signs in as get login sessions with known tokens.
+
+Data (size "full"): user A (an admin) with 100,000 tasks and 50 tags, about 3 tags a task;
+99 other users with 100 tasks each; users "a1k" and "a10k" with 1,000 and 10,000 tasks and
+50 tags each (the scale sweep); filler users up to 10,000 users for the admin list. Every
+owner's tasks mix priorities, due dates (30% none), done states (30% done) and title lengths;
+1% of titles contain SEARCH_WORD. Size "tiny" is the same shape, small, for the smoke test.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from bench.settings import SECRET_KEY, USER_AGENT
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+SEARCH_WORD = "zephyr"
+PASSWORD = "bench-password-not-secret"  # noqa: S105 (a bench database holds no real user)
+PALETTE = ("#4f46e5", "#0891b2", "#059669", "#ca8a04", "#ea580c", "#dc2626", "#db2777", "#7c3aed")
+TAG_WORDS = _words(
+    "work home errands finance health garden reading travel family school music sport "
+    "car house kitchen office email calls meetings review design code ops writing "
+    "research shopping bills taxes insurance doctor dentist gym running cycling photos "
+    "friends birthday gifts holiday planning cleaning repairs pets books films learning "
+    "ideas someday urgent waiting"
+)
+WORDS = _words(
+    "call email write review update fix plan book buy send check prepare draft clean "
+    "schedule finish read order pay renew cancel organise sort file print sign return "
+    "the report budget invoice slides notes garden car bike kitchen roof window tyres "
+    "quarterly weekly monthly annual team client project meeting dentist doctor school "
+    "teacher landlord bank insurance tax form passport visa tickets hotel flight train "
+    "presentation proposal contract agreement backup server database release roadmap "
+    "newsletter photos album birthday present party dinner lunch groceries milk bread "
+    "with about for before after from to and new old big small next last first final"
+)
+TOKENS = {  # login-session tokens the bench signs in with (a bench database only)
+    "a": "bench-session-token-user-a-0000000000000000",
+    "a1k": "bench-session-token-user-a1k-000000000000000",
+    "a10k": "bench-session-token-user-a10k-00000000000000",
+}
+
+USER_COLS = _words(
+    "id email password_hash display_name is_admin is_active must_change_password "
+    "created_at last_login_at"
+)
+SESSION_COLS = _words(
+    "id user_id token_hash remember created_at last_seen_at expires_at ip user_agent"
+)
+TAG_COLS = _words("id owner_id name name_key colour")
+TASK_COLS = _words(
+    "id owner_id title notes done done_at priority due_date recurrence position "
+    "created_at updated_at version deleted_at"
+)
+TASK_TAG_COLS = ["task_id", "tag_id"]
+
+
+@dataclass(frozen=True)
+class Size:
+    tasks_a: int
+    others: int
+    tasks_other: int
+    tasks_a1k: int
+    tasks_a10k: int
+    users_total: int
+    pool: int  # tasks each in the toggle pool and the save pool
+
+
+SIZES = {
+    # Pools are large enough that a run rarely comes back to a task (see bench/lua/save.lua).
+    "full": Size(100_000, 99, 100, 1_000, 10_000, 10_000, 5_000),
+    "tiny": Size(4_000, 9, 20, 100, 300, 200, 350),
+}
+
+
+@dataclass
+class Dataset:
+    users: list[tuple] = field(default_factory=list)
+    sessions: list[tuple] = field(default_factory=list)
+    tags: list[tuple] = field(default_factory=list)
+    tasks: list[tuple] = field(default_factory=list)
+    task_tags: list[tuple] = field(default_factory=list)
+    meta: dict = field(default_factory=dict)
+
+    def tables(self):
+        return [
+            ("users", USER_COLS, self.users),
+            ("login_sessions", SESSION_COLS, self.sessions),
+            ("tags", TAG_COLS, self.tags),
+            ("tasks", TASK_COLS, self.tasks),
+            ("task_tags", TASK_TAG_COLS, self.task_tags),
+        ]
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _title(rng: random.Random, search: bool) -> str:
+    words = rng.choices(WORDS, k=rng.randint(2, 10))
+    if search:
+        words.insert(rng.randrange(len(words) + 1), SEARCH_WORD)
+    title = " ".join(words)
+    return (title[0].upper() + title[1:])[:200]
+
+
+class _Builder:
+    def __init__(self, size: Size, password_hash: str, now: datetime, today: date):
+        self.size, self.password_hash, self.now, self.today = size, password_hash, now, today
+        self.rng = random.Random(8)  # issue 8: the same data every run
+        self.data = Dataset()
+        self.next_tag_id = 1
+        self.next_task_id = 1
+
+    def user(self, user_id: int, email: str, name: str, admin: bool = False) -> None:
+        created = self.now - timedelta(days=400 - user_id % 365, minutes=user_id)
+        self.data.users.append(
+            (user_id, email, self.password_hash, name, admin, True, False, created, None)
+        )
+
+    def session(self, user_id: int, token: str) -> None:
+        sid = len(self.data.sessions) + 1
+        self.data.sessions.append(
+            (
+                sid,
+                user_id,
+                token_hash(token),
+                True,  # "remember me": idle limit 30 days, so a long bench never expires it
+                self.now,
+                self.now,
+                self.now + timedelta(days=29),
+                "127.0.0.1",
+                USER_AGENT,
+            )
+        )
+
+    def tags(self, owner_id: int, count: int) -> list[tuple[int, str]]:
+        made = []
+        for i in range(count):
+            name = TAG_WORDS[i % len(TAG_WORDS)] + ("" if i < len(TAG_WORDS) else str(i))
+            tag_id = self.next_tag_id
+            self.next_tag_id += 1
+            colour = PALETTE[i % len(PALETTE)]
+            self.data.tags.append((tag_id, owner_id, name, name.casefold(), colour))
+            made.append((tag_id, name))
+        return made
+
+    def tasks(self, owner_id: int, count: int, tag_ids: list[int], per_task: float) -> list[int]:
+        """Add `count` tasks; return the ids of open ones without due date or repeat rule."""
+        rng, quiet = self.rng, []
+        for _ in range(count):
+            task_id = self.next_task_id
+            self.next_task_id += 1
+            done = rng.random() < 0.3
+            due = None
+            if rng.random() < 0.7:
+                due = self.today + timedelta(days=rng.randint(-60, 120))
+            recurrence = "FREQ=WEEKLY" if due and rng.random() < 0.02 else None
+            created = self.now - timedelta(minutes=rng.randint(60, 525_600))
+            notes = (
+                "Some notes about this task.\n\n- a point\n- another" if rng.random() < 0.2 else ""
+            )
+            self.data.tasks.append(
+                (
+                    task_id,
+                    owner_id,
+                    _title(rng, rng.random() < 0.01),
+                    notes,
+                    done,
+                    created + timedelta(minutes=30) if done else None,
+                    rng.choices((0, 1, 2, 3), weights=(5, 2, 2, 1))[0],
+                    due,
+                    recurrence,
+                    0,
+                    created,
+                    created,
+                    1,
+                    None,
+                )
+            )
+            if tag_ids:
+                k = min(len(tag_ids), max(0, round(rng.gauss(per_task, 1))))
+                for tag_id in rng.sample(tag_ids, k):
+                    self.data.task_tags.append((task_id, tag_id))
+            if not done and due is None and recurrence is None:
+                quiet.append(task_id)
+        return quiet
+
+
+def generate(size: Size, password_hash: str, now: datetime, today: date) -> Dataset:
+    b = _Builder(size, password_hash, now, today)
+    b.user(1, "bench-a@example.com", "Bench A", admin=True)
+    b.session(1, TOKENS["a"])
+    a_tags = b.tags(1, 50)
+    quiet = b.tasks(1, size.tasks_a, [t for t, _ in a_tags], 3)
+    for n in range(size.others):
+        uid = 2 + n
+        b.user(uid, f"user{uid:05d}@example.com", f"User {uid}")
+        b.tasks(uid, size.tasks_other, [t for t, _ in b.tags(uid, 5)], 1)
+    sweep = {}
+    for key, count in (("a1k", size.tasks_a1k), ("a10k", size.tasks_a10k)):
+        uid = len(b.data.users) + 1
+        b.user(uid, f"bench-{key}@example.com", f"Bench {key}")
+        b.session(uid, TOKENS[key])
+        b.tasks(uid, count, [t for t, _ in b.tags(uid, 50)], 3)
+        sweep[key] = uid
+    for uid in range(len(b.data.users) + 1, size.users_total + 1):
+        b.user(uid, f"member{uid:05d}@example.com", f"Member {uid}")
+    pool = size.pool
+    if len(quiet) < 2 * pool:
+        raise RuntimeError(f"only {len(quiet)} quiet tasks for pools of {pool}")
+    b.data.meta = {
+        "size": {k: getattr(size, k) for k in size.__dataclass_fields__},
+        "users": {"a": 1, **sweep},
+        "toggle_ids": quiet[:pool],
+        "save_ids": quiet[pool : 2 * pool],
+        "search_word": SEARCH_WORD,
+        "tag": a_tags[7][1],
+        "save_tags": f"{a_tags[0][1]}, {a_tags[1][1]}",
+        "rows": {name: len(rows) for name, _, rows in b.data.tables()},
+    }
+    return b.data
+
+
+# ---- databases ---------------------------------------------------------------------------
+
+
+def _bench_app(url: str):
+    from app import create_app
+
+    overrides = {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET_KEY, "LOG_LEVEL": "WARNING"}
+    return create_app(overrides=overrides)
+
+
+def libpq_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def recreate(url: str) -> None:
+    """An empty database at `url` with the app's schema (drop and re-create it first)."""
+    from flask_migrate import upgrade
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        from pathlib import Path
+
+        path = Path(parsed.database)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+    else:
+        import psycopg
+
+        admin = libpq_url(str(parsed.set(database="postgres")))
+        with psycopg.connect(admin, autocommit=True) as conn:
+            name = parsed.database.replace('"', '""')
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+    app = _bench_app(url)
+    with app.app_context():
+        upgrade()
+        from app.extensions import db
+
+        db.engine.dispose()
+
+
+def _sqlite_value(value):
+    if isinstance(value, datetime):
+        # SQLAlchemy's SQLite storage format for the app's UTC datetimes.
+        return value.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def insert(url: str, data: Dataset) -> None:
+    """Bulk-insert `data` into the (migrated, empty) database at `url`."""
+    if url.startswith("sqlite"):
+        _insert_sqlite(url.split("///", 1)[1], data)
+    else:
+        _insert_postgresql(libpq_url(url), data)
+
+
+def _insert_sqlite(path: str, data: Dataset) -> None:
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("BEGIN")
+        for table, cols, rows in data.tables():
+            marks = ", ".join("?" * len(cols))
+            conn.executemany(
+                f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})",  # noqa: S608
+                ([_sqlite_value(v) for v in row] for row in rows),
+            )
+        conn.execute("COMMIT")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+
+
+def _insert_postgresql(url: str, data: Dataset) -> None:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        with conn.cursor() as cur:
+            for table, cols, rows in data.tables():
+                with cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            for table, _cols, _rows in data.tables():
+                if table != "task_tags":
+                    cur.execute(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                        f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
+                    )
+        conn.commit()
+        # Fresh statistics, as autovacuum would have them on a live server.
+        conn.autocommit = True
+        conn.execute("ANALYZE")
+
+
+def password_hash(url: str) -> str:
+    """One hash of PASSWORD from the app's own hasher (argon2id), shared by every user."""
+    app = _bench_app(url)
+    with app.app_context():
+        from app.passwords import hash_password
+
+        return hash_password(PASSWORD)
+
+
+def seed(url: str, size_name: str, *, now: datetime | None = None) -> dict:
+    """Drop, migrate and fill the database at `url`; return what the cases need to know."""
+    started = time.perf_counter()
+    recreate(url)
+    migrated = time.perf_counter()
+    now = now or datetime.now(UTC)
+    from zoneinfo import ZoneInfo
+
+    from app.config import Config
+
+    today = datetime.now(ZoneInfo(Config.TIMEZONE)).date()
+    data = generate(SIZES[size_name], password_hash(url), now, today)
+    generated = time.perf_counter()
+    insert(url, data)
+    done = time.perf_counter()
+    rows = sum(data.meta["rows"].values())
+    print(
+        f"seed {url.split(':', 1)[0]}: {rows:,} rows in {done - started:.1f} s "
+        f"(migrate {migrated - started:.1f} s, generate {generated - migrated:.1f} s, "
+        f"insert {done - generated:.1f} s)",
+        flush=True,
+    )
+    data.meta["seconds"] = round(done - started, 2)
+    return data.meta
+
+
+# ---- signing in ------------------------------------------------------------------------
+
+
+def credentials(app, token: str) -> tuple[str, str]:
+    """(session cookie value, X-CSRFToken) for a login-session token, signed by `app`.
+
+    The cookie holds what a real sign-in leaves in the session: flask-login's user id (the
+    login-session token), freshness and its session identifier (computed for the bench's
+    address and User-Agent, so "basic" session protection accepts it unchanged), and the
+    CSRF secret flask-wtf keeps, so the pages need not write a new cookie.
+    """
+    from flask import session
+    from flask_login.utils import _create_identifier
+    from flask_wtf.csrf import generate_csrf
+
+    with app.test_request_context(
+        headers={"User-Agent": USER_AGENT}, environ_base={"REMOTE_ADDR": "127.0.0.1"}
+    ):
+        session["csrf_token"] = hashlib.sha1(token.encode()).hexdigest()  # noqa: S324
+        header = generate_csrf()
+        contents = {
+            "_fresh": True,
+            "_id": _create_identifier(),
+            "_user_id": token,
+            "csrf_token": session["csrf_token"],
+        }
+        cookie = app.session_interface.get_signing_serializer(app).dumps(contents)
+    return cookie, header

@@ -1,0 +1,105 @@
+"""The raw ceiling stays honest: for the same user and data it renders Tasklane's list page
+and toggle fragment to the same size (within 10%) with the same tasks in the same order.
+
+If Tasklane's templates or list query change, bench/raw.py must follow, or the benchmark's
+"list ÷ raw" ratio would compare different pages.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+
+from app.tasks.dates import today
+from bench import raw
+from bench.seed import TOKENS, Size, credentials, generate, insert
+from bench.settings import USER_AGENT
+
+SMALL = Size(
+    tasks_a=300, others=2, tasks_other=5, tasks_a1k=10, tasks_a10k=10, users_total=8, pool=20
+)
+TITLES = re.compile(r'class="task-title" href="[^"]*">([^<]*)</a>')
+
+
+@pytest.fixture
+def seeded(app, database_url):
+    from app.passwords import hash_password
+
+    with app.app_context():
+        data = generate(SMALL, hash_password("bench-password"), datetime.now(UTC), today())
+    insert(database_url, data)
+    return data.meta
+
+
+@pytest.fixture
+def clients(app, database_url, seeded):
+    cookie, csrf = credentials(app, TOKENS["a"])
+    ceiling = raw.create_app(database_url, app.config["SECRET_KEY"])
+    pair = []
+    for flask_app in (app, ceiling):
+        client = flask_app.test_client()
+        client.set_cookie("tasklane_session", cookie)
+        pair.append(client)
+    yield pair, csrf
+    ceiling.extensions["raw_db"].close()
+
+
+def _within_10_percent(a: bytes, b: bytes) -> bool:
+    return abs(len(a) - len(b)) <= 0.1 * len(a)
+
+
+def test_raw_list_page_matches_tasklane(clients, seeded):
+    (tasklane, ceiling), _ = clients
+    ours = tasklane.get("/tasks", headers={"User-Agent": USER_AGENT})
+    theirs = ceiling.get("/tasks", headers={"User-Agent": USER_AGENT})
+    assert ours.status_code == theirs.status_code == 200
+    assert _within_10_percent(ours.data, theirs.data), (len(ours.data), len(theirs.data))
+    titles = TITLES.findall(ours.get_data(as_text=True))
+    assert len(titles) == 50
+    assert TITLES.findall(theirs.get_data(as_text=True)) == titles
+
+
+def test_raw_toggle_matches_tasklane(clients, seeded):
+    (tasklane, ceiling), csrf = clients
+    task_id = seeded["toggle_ids"][0]
+    headers = {"User-Agent": USER_AGENT, "X-CSRFToken": csrf, "HX-Request": "true"}
+    path = f"/tasks/{task_id}/toggle"
+    ours = tasklane.post(path, data={"done": "1"}, headers=headers)
+    assert tasklane.post(path, data={"done": "0"}, headers=headers).status_code == 200
+    theirs = ceiling.post(path, data={"done": "1"}, headers=headers)
+    assert ours.status_code == theirs.status_code == 200
+    assert _within_10_percent(ours.data, theirs.data), (len(ours.data), len(theirs.data))
+    assert b"is-done" in ours.data and b"is-done" in theirs.data
+    assert TITLES.findall(ours.get_data(as_text=True)) == TITLES.findall(
+        theirs.get_data(as_text=True)
+    )
+
+
+def test_raw_refuses_what_tasklane_refuses(clients, seeded):
+    """The ceiling does the same checks: a CSRF token and a valid session."""
+    (_, ceiling), _ = clients
+    path = f"/tasks/{seeded['toggle_ids'][0]}/toggle"
+    assert ceiling.post(path, data={"done": "1"}, headers={"HX-Request": "true"}).status_code == 400
+    ceiling.delete_cookie("tasklane_session")
+    assert ceiling.get("/tasks").status_code == 401
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_raw_list_query_writes_tasklanes_conditions(dialect):
+    """Plans depend on the exact condition (SQLite uses the (owner_id, done) index for
+    `done IS 0`, not for `done IS false`), so raw writes what SQLAlchemy writes."""
+    from sqlalchemy import select
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from app.models import Task
+
+    compiled = select(Task.id).where(Task.done.is_(False), Task.deleted_at.is_(None))
+    compiled = compiled.compile(
+        dialect={"sqlite": sqlite, "postgresql": postgresql}[dialect].dialect()
+    )
+    conditions = str(compiled).split("WHERE ", 1)[1].replace("tasks.", "").split(" AND ")
+    sql = raw.PAGE_SQL_BY_DB["sqlite" if dialect == "sqlite" else "pg"]
+    for condition in conditions:
+        assert condition in sql

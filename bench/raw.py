@@ -257,10 +257,10 @@ TASK_COLUMNS = "id, title, notes <> '', done, priority, due_date, recurrence"
 PAGE_SQL = f"""
 SELECT {TASK_COLUMNS} FROM tasks
 WHERE owner_id = %s AND deleted_at IS NULL AND done IS {{false}}
-ORDER BY CASE WHEN due_date IS NULL THEN 1 ELSE 0 END, due_date, id
+ORDER BY due_date IS NULL, due_date, id
 LIMIT %s
 """  # noqa: S608 (constant column list)
-# Word for word the conditions SQLAlchemy writes for Tasklane's is_(False) on each database,
+# Word for word the conditions and order SQLAlchemy writes for Tasklane's page on each database,
 # because the plans depend on them: `done = %s` got another generic plan on PostgreSQL, and
 # SQLite uses the (owner_id, done) index for `done IS 0` but not for `done IS false`.
 PAGE_SQL_BY_DB = {"sqlite": PAGE_SQL.format(false="0"), "pg": PAGE_SQL.format(false="false")}

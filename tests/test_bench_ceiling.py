@@ -87,19 +87,23 @@ def test_raw_refuses_what_tasklane_refuses(clients, seeded):
 
 
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
-def test_raw_list_query_writes_tasklanes_conditions(dialect):
-    """Plans depend on the exact condition (SQLite uses the (owner_id, done) index for
-    `done IS 0`, not for `done IS false`), so raw writes what SQLAlchemy writes."""
-    from sqlalchemy import select
+def test_raw_list_query_writes_tasklanes_conditions_and_order(dialect):
+    """Plans depend on the exact SQL (SQLite uses the (owner_id, done) index for `done IS 0`,
+    not for `done IS false`; an ORDER BY that no index matches sorts the whole list), so raw
+    writes what SQLAlchemy writes for Tasklane's first page."""
+    from datetime import date
+
     from sqlalchemy.dialects import postgresql, sqlite
 
-    from app.models import Task
+    from app.tasks.listing import ListQuery, page_statement
 
-    compiled = select(Task.id).where(Task.done.is_(False), Task.deleted_at.is_(None))
-    compiled = compiled.compile(
-        dialect={"sqlite": sqlite, "postgresql": postgresql}[dialect].dialect()
-    )
-    conditions = str(compiled).split("WHERE ", 1)[1].replace("tasks.", "").split(" AND ")
-    sql = raw.PAGE_SQL_BY_DB["sqlite" if dialect == "sqlite" else "pg"]
-    for condition in conditions:
-        assert condition in sql
+    statement = page_statement(1, ListQuery(), date(2026, 1, 1))
+    compiled = str(
+        statement.compile(dialect={"sqlite": sqlite, "postgresql": postgresql}[dialect].dialect())
+    ).replace("tasks.", "")
+    where, order = compiled.split("WHERE ", 1)[1].split(" ORDER BY ", 1)
+    order = order.split("LIMIT", 1)[0].replace(" ASC", "").strip()
+    sql = " ".join(raw.PAGE_SQL_BY_DB["sqlite" if dialect == "sqlite" else "pg"].split())
+    for condition in where.split(" AND ")[1:]:  # the first is the owner, a bound parameter
+        assert condition.strip() in sql
+    assert f"ORDER BY {order} LIMIT" in sql

@@ -13,7 +13,7 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app, request
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from app.database import SAFE_METHODS
 from app.extensions import db, login_manager
@@ -21,6 +21,15 @@ from app.models import LoginSession, User, utcnow
 
 # last_seen_at is written at most this often, so ordinary requests stay read-only.
 TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+# Built once: this runs on every request, and building the statement anew costs more than
+# running it.
+_SESSION_AND_USER = (
+    select(LoginSession, User)
+    .join(User, LoginSession.user_id == User.id)
+    .where(LoginSession.token_hash == bindparam("token_hash"), User.is_active.is_(True))
+)
 
 
 def _hash(token: str) -> str:
@@ -55,11 +64,7 @@ def load_user(token: str) -> User | None:
     if not token or len(token) > 128:
         return None
     now = utcnow()
-    row = db.session.execute(
-        select(LoginSession, User)
-        .join(User, LoginSession.user_id == User.id)
-        .where(LoginSession.token_hash == _hash(token), User.is_active.is_(True))
-    ).first()
+    row = db.session.execute(_SESSION_AND_USER, {"token_hash": _hash(token)}).first()
     if row is None:
         return None
     record, user = row

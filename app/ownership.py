@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from app.extensions import db
 
@@ -13,14 +15,23 @@ def get_owned_or_404(model, object_id: int, *options):
     """`model` row `object_id` if it belongs to the signed-in user; 404 otherwise.
 
     Another user's object answers exactly like a missing one, so ids reveal nothing.
-    `options` are loader options (what the caller's page shows, loaded up front).
+    `options` are loader options (what the caller's page shows, loaded up front); pass the
+    same option objects every time (module constants) so the statement is built only once.
     """
-    stmt = select(model).where(model.id == object_id, model.owner_id == current_user.id)
-    if options:
-        stmt = stmt.options(*options)
-    if hasattr(model, "deleted_at"):  # deleted, waiting for undo: gone for every other route
-        stmt = stmt.where(model.deleted_at.is_(None))
-    obj = db.session.scalar(stmt)
+    stmt = _owned_statement(model, options)
+    params = {"object_id": object_id, "owner_id": current_user.id}
+    # unique(): a joined eager load of a collection repeats the row once per related row.
+    obj = db.session.scalars(stmt, params).unique().one_or_none()
     if obj is None:
         abort(404)
     return obj
+
+
+@lru_cache(maxsize=64)
+def _owned_statement(model, options: tuple):
+    stmt = select(model).where(
+        model.id == bindparam("object_id"), model.owner_id == bindparam("owner_id")
+    )
+    if hasattr(model, "deleted_at"):  # deleted, waiting for undo: gone for every other route
+        stmt = stmt.where(model.deleted_at.is_(None))
+    return stmt.options(*options) if options else stmt

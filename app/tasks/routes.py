@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import raiseload, selectinload
+from sqlalchemy.orm import joinedload, raiseload
 from werkzeug.datastructures import MultiDict
 
 from app.auth.services import safe_next
@@ -66,10 +66,14 @@ def _back():
     return redirect(target or url_for("tasks.index"), code=303)
 
 
+# A task with its tags, in one query; any other relationship a template reaches for raises
+# instead of quietly costing a query per row.
+_WITH_TAGS = (joinedload(Task.tags), raiseload("*"))
+
+
 def _owned_task(task_id: int) -> Task:
-    """The signed-in user's task with its tags, loaded in two queries; any other relationship
-    a template reaches for raises instead of quietly costing a query per row."""
-    return get_owned_or_404(Task, task_id, selectinload(Task.tags), raiseload("*"))
+    """The signed-in user's task with its tags (one query), or 404."""
+    return get_owned_or_404(Task, task_id, *_WITH_TAGS)
 
 
 def _all_tags() -> list[Tag]:

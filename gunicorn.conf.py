@@ -4,6 +4,7 @@ Two worker processes (one per core) with four threads each: Tasklane's requests 
 their time waiting on the database, which threads overlap, while processes use both cores.
 """
 
+import gc
 import os
 
 worker_class = "gthread"
@@ -20,3 +21,13 @@ preload_app = False
 # No control socket: it lives at one fixed path per user, so a second instance (tests, the
 # benchmark's ceilings) would fight over it, and nothing here uses it.
 control_socket_disable = True
+
+
+def post_worker_init(worker):
+    """Hide everything the loaded app holds (modules, mappers, compiled templates: about
+    125,000 objects) from the garbage collector. They live as long as the worker, and each
+    full collection walked them all: a 60-70 ms pause in about one request in a hundred,
+    which was the list page's p99 (measured with gc.callbacks; after freezing, full
+    collections take under 2 ms)."""
+    gc.collect()
+    gc.freeze()

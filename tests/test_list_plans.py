@@ -204,3 +204,52 @@ def test_every_sort_has_an_index_that_serves_deep_pages(app, auth_client, big_li
     text_plan = "\n".join(_plan(app, statement, parameters))
     assert index in text_plan, text_plan
     assert "Sort" not in text_plan and "TEMP B-TREE FOR ORDER BY" not in text_plan, text_plan
+
+
+def _statements(app, send) -> list[tuple[str, object]]:
+    """Every statement (with its parameters) that `send()`'s request runs."""
+    with app.app_context():
+        engine = db.engine
+    seen = []
+
+    def capture(_conn, _cursor, statement, parameters, *_):
+        if statement.lstrip().upper().startswith(("SELECT", "UPDATE", "DELETE", "INSERT")):
+            seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        assert send().status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    return seen
+
+
+# A whole-table read: SQLite's SCAN without an index, PostgreSQL's Seq Scan.
+FULL_SCAN = re.compile(
+    r"^(?:SCAN (?:tasks|task_tags\w*)(?! USING)|.*Seq Scan on (?:tasks|task_tags))"
+)
+
+
+def test_one_task_requests_read_only_that_task_and_its_tags(app, auth_client, big_list):
+    """Toggle, editor, row and task page touch one task: no statement may read a whole table
+    (a nested join of task_tags made SQLite read all 60,000 of them for every toggle)."""
+    with app.app_context():
+        task_id = db.session.scalar(
+            select(Task.id).where(Task.owner_id == big_list, Task.done.is_(False)).limit(1)
+        )
+    token = auth_client.get("/tasks").get_data(as_text=True)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', token).group(1)
+    htmx = {**HTMX, "X-CSRFToken": token}
+    requests = {
+        "toggle": lambda: auth_client.post(
+            f"/tasks/{task_id}/toggle", data={"done": "1"}, headers=htmx
+        ),
+        "editor": lambda: auth_client.get(f"/tasks/{task_id}/edit", headers=HTMX),
+        "row": lambda: auth_client.get(f"/tasks/{task_id}/row", headers=HTMX),
+        "task page": lambda: auth_client.get(f"/tasks/{task_id}"),
+    }
+    for name, send in requests.items():
+        for statement, parameters in _statements(app, send):
+            plan = _plan(app, statement, parameters)
+            scans = [line for line in plan if FULL_SCAN.search(line.strip())]
+            assert not scans, (name, statement, plan)

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, raiseload
+from sqlalchemy.orm import raiseload, selectinload
 from werkzeug.datastructures import MultiDict
 
 from app.auth.services import safe_next
@@ -66,13 +66,14 @@ def _back():
     return redirect(target or url_for("tasks.index"), code=303)
 
 
-# A task with its tags, in one query; any other relationship a template reaches for raises
-# instead of quietly costing a query per row.
-_WITH_TAGS = (joinedload(Task.tags), raiseload("*"))
+# A task with its tags; any other relationship a template reaches for raises instead of
+# quietly costing a query per row. Not joinedload: SQLite answers its nested join of
+# task_tags by reading the whole table (tests/test_list_plans.py).
+_WITH_TAGS = (selectinload(Task.tags), raiseload("*"))
 
 
 def _owned_task(task_id: int) -> Task:
-    """The signed-in user's task with its tags (one query), or 404."""
+    """The signed-in user's task with its tags (two queries), or 404."""
     return get_owned_or_404(Task, task_id, *_WITH_TAGS)
 
 

@@ -20,8 +20,7 @@ def get_owned_or_404(model, object_id: int, *options):
     """
     stmt = _owned_statement(model, options)
     params = {"object_id": object_id, "owner_id": current_user.id}
-    # unique(): a joined eager load of a collection repeats the row once per related row.
-    obj = db.session.scalars(stmt, params).unique().one_or_none()
+    obj = db.session.scalar(stmt, params)
     if obj is None:
         abort(404)
     return obj

@@ -123,19 +123,19 @@ def index():
         # "Load more": just the next rows, appended to the list.
         return render_template("tasks/_more.html", **_list_context(query))
     undo_ids = session.pop(UNDO_KEY, None)
-    if is_htmx():
-        # The fragment (#task-results) shows neither the tag menus nor the undo toast.
-        return render_template("tasks/_results.html", **_list_context(query))
-    context = _list_context(
-        query,
-        undo_tasks=services.owned_tasks(current_user.id, undo_ids or [], deleted=True),
-        form=QuickAddForm(formdata=None),
-        bulk_form=BulkForm(formdata=None),
-        all_tags=_all_tags(),
-        undo_ids=undo_ids,
-        syntax_help=SYNTAX_HELP,
-    )
-    return render("tasks/index.html", "tasks/_results.html", **context)
+    # The fragment (#task-results) shows neither the tag menus nor the undo toast: what only
+    # the page shows is loaded only for the page.
+    page_only = {}
+    if not is_htmx():
+        page_only = {
+            "undo_tasks": services.owned_tasks(current_user.id, undo_ids or [], deleted=True),
+            "form": QuickAddForm(formdata=None),
+            "bulk_form": BulkForm(formdata=None),
+            "all_tags": _all_tags(),
+            "undo_ids": undo_ids,
+            "syntax_help": SYNTAX_HELP,
+        }
+    return render("tasks/index.html", "tasks/_results.html", **_list_context(query, **page_only))
 
 
 @bp.get("/help")

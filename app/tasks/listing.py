@@ -376,6 +376,20 @@ def fetch_page(owner_id: int, query: ListQuery, today: date) -> TaskPage:
     return TaskPage(rows, encode_cursor(rows[-1], query.sort) if more and rows else None)
 
 
+def as_rows(tasks: list[Task]) -> list[ListedTask]:
+    """Mapped tasks a view has just changed, as list rows: their tags in one plain query.
+
+    Cheaper than loading the relationship through the ORM, which cost the toggle more than
+    its own write (README, "Performance").
+    """
+    rows = [
+        ListedTask(t.id, t.title, bool(t.notes), t.done, t.priority, t.due_date, t.recurrence)
+        for t in tasks
+    ]
+    _attach_tags(rows)
+    return rows
+
+
 def _attach_tags(tasks: list[ListedTask]) -> None:
     """Each task's tags, ordered by name as Task.tags is."""
     if not tasks:

@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, select, update
 
 from app.extensions import db
 from app.models import Tag, Task, utcnow
+from app.tasks.listing import ListedTask, as_rows
 from app.tasks.recurrence import next_due
 from app.url_converters import MAX_ID
 
@@ -120,11 +121,18 @@ def update_task(task: Task, seen_version: int, changes: TaskChanges) -> Task:
     return task
 
 
-def set_done(task: Task, done: bool, today: date) -> Task | None:
-    """Mark done or open; idempotent. Returns the next occurrence when one was created."""
+def set_done(task: Task, done: bool, today: date) -> tuple[ListedTask, ListedTask | None]:
+    """Mark done or open; idempotent. Returns the task and, when its repeat rule made one,
+    the next occurrence, as list rows.
+
+    The rows are read before the commit, in the transaction that wrote them: a read after it
+    would begin a second transaction, which cost the toggle as much as its write.
+    """
     following = _mark_done(task, done, today)
+    db.session.flush()
+    rows = as_rows([task, following] if following else [task])
     db.session.commit()
-    return following
+    return rows[0], rows[1] if following else None
 
 
 def _mark_done(task: Task, done: bool, today: date) -> Task | None:

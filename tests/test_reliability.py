@@ -11,8 +11,9 @@ import time
 import uuid
 from collections import Counter
 
+import psycopg
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.engine import make_url
 
 from app.extensions import db
@@ -187,3 +188,37 @@ def test_database_outage_answers_503_fast_and_recovers(app, database_url):
         "database_outage",
         {"seconds_to_503_max": round(max(timings.values()), 3), "recovered_without_restart": True},
     )
+
+
+def test_connections_the_server_ended_are_replaced_without_an_error(app, auth_client, database_url):
+    """A PostgreSQL restart or an idle-session timeout ends pooled connections; the next
+    requests must get fresh ones, not a 503 (the pool checks the socket, not a SELECT 1)."""
+    if make_url(database_url).get_backend_name() != "postgresql":
+        pytest.skip("pooled server connections are a PostgreSQL matter")
+    add_task(app, title="Survives the restart")
+    pids = []
+    with app.app_context():
+        event.listen(db.engine, "connect", lambda conn, _record: pids.append(conn.info.backend_pid))
+        db.engine.dispose()  # every pooled connection from now on is one the listener saw
+    assert auth_client.get("/tasks").status_code == 200
+    assert pids, "the request used no new connection"
+
+    with psycopg.connect(_libpq(database_url), autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid", (pids,))
+        deadline = time.monotonic() + 5
+        while admin.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)", (pids,)
+        ).fetchone()[0]:
+            assert time.monotonic() < deadline, "the server did not end the connections"
+            time.sleep(0.05)
+
+    ended = list(pids)
+    for _ in range(3):
+        response = auth_client.get("/tasks")
+        assert response.status_code == 200, response.status_code
+        assert "Survives the restart" in response.get_data(as_text=True)
+    assert len(pids) > len(ended), "no fresh connection replaced the ended one"
+
+
+def _libpq(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)

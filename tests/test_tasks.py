@@ -542,6 +542,31 @@ def test_bulk_actions(app, auth_client):
     assert count(app, Task, Task.deleted_at.is_(None)) == 2
 
 
+def test_bulk_done_moves_repeat_rules_on_like_the_toggle(app, auth_client):
+    due = date(date.today().year + 1, 3, 2)
+    repeating = add_task(
+        app, title="Water plants", due_date=due, recurrence="FREQ=WEEKLY", tags=["Home"]
+    )
+    plain = add_task(app, title="Once")
+    ids = [str(repeating), str(plain)]
+    done = post(auth_client, "/tasks/bulk", {"ids": ids, "action": "done"}, htmx=True)
+    assert "Updated 2 tasks." in text(done)
+    finished = get_task(app, repeating)
+    assert finished.done and finished.done_at is not None and finished.version == 2
+    assert finished.recurrence is None
+    following = get_task(app, max(_ids(app)))
+    assert (following.title, following.done, following.recurrence) == (
+        "Water plants",
+        False,
+        "FREQ=WEEKLY",
+    )
+    assert following.due_date == due + timedelta(days=7)
+    assert [t.name for t in following.tags] == ["Home"]
+    again = post(auth_client, "/tasks/bulk", {"ids": ids, "action": "done"}, htmx=True)
+    assert "Updated 0 tasks." in text(again)
+    assert len(_ids(app)) == 3
+
+
 def test_bulk_needs_a_selection_and_ignores_other_users_tasks(app, auth_client):
     create_user(app, email="eve@example.com", name="Eve")
     theirs = add_task(app, "eve@example.com", title="Eve's")

@@ -336,6 +336,19 @@ class ListedTask:
     recurrence: str | None
     tags: list[ListedTag] = field(default_factory=list)
 
+    @classmethod
+    def of(cls, task: Task) -> ListedTask:
+        """A mapped task as a row (tags not attached)."""
+        return cls(
+            task.id,
+            task.title,
+            bool(task.notes),
+            task.done,
+            task.priority,
+            task.due_date,
+            task.recurrence,
+        )
+
 
 @dataclass
 class TaskPage:
@@ -343,7 +356,7 @@ class TaskPage:
     next_cursor: str | None
 
 
-_LISTED_COLUMNS = (
+LISTED_COLUMNS = (
     Task.id,
     Task.title,
     (Task.notes != "").label("notes"),
@@ -368,29 +381,15 @@ def page_statement(owner_id: int, query: ListQuery, today: date) -> Select:
 
 def fetch_page(owner_id: int, query: ListQuery, today: date) -> TaskPage:
     """One page of the list in one query, plus one for the page's tags."""
-    stmt = page_statement(owner_id, query, today).with_only_columns(*_LISTED_COLUMNS)
+    stmt = page_statement(owner_id, query, today).with_only_columns(*LISTED_COLUMNS)
     rows = [ListedTask(*row) for row in db.session.execute(stmt)]
     more = len(rows) > query.limit
     rows = rows[: query.limit]
-    _attach_tags(rows)
+    attach_tags(rows)
     return TaskPage(rows, encode_cursor(rows[-1], query.sort) if more and rows else None)
 
 
-def as_rows(tasks: list[Task]) -> list[ListedTask]:
-    """Mapped tasks a view has just changed, as list rows: their tags in one plain query.
-
-    Cheaper than loading the relationship through the ORM, which cost the toggle more than
-    its own write (README, "Performance").
-    """
-    rows = [
-        ListedTask(t.id, t.title, bool(t.notes), t.done, t.priority, t.due_date, t.recurrence)
-        for t in tasks
-    ]
-    _attach_tags(rows)
-    return rows
-
-
-def _attach_tags(tasks: list[ListedTask]) -> None:
+def attach_tags(tasks: list[ListedTask]) -> None:
     """Each task's tags, ordered by name as Task.tags is."""
     if not tasks:
         return

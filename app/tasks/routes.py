@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import lazyload, raiseload, selectinload
+from sqlalchemy.orm import raiseload, selectinload
 from werkzeug.datastructures import MultiDict
 
 from app.auth.services import safe_next
@@ -70,11 +70,6 @@ def _back():
 # quietly costing a query per row. Not joinedload: SQLite answers its nested join of
 # task_tags by reading the whole table (tests/test_list_plans.py).
 _WITH_TAGS = (selectinload(Task.tags), raiseload("*"))
-
-
-# For the toggle: the tags are read only if a repeat rule's next occurrence copies them (the
-# row it answers with comes from services.set_done).
-_TAGS_ON_DEMAND = (lazyload(Task.tags), raiseload("*"))
 
 
 def _owned_task(task_id: int) -> Task:
@@ -260,11 +255,13 @@ def update(task_id: int):
 
 @bp.post("/<int:task_id>/toggle")
 def toggle(task_id: int):
-    task = get_owned_or_404(Task, task_id, *_TAGS_ON_DEMAND)
     done = request.form.get("done", "") in ("1", "y", "on", "true")
-    row, following = services.set_done(task, done, today())
+    toggled = services.set_done(current_user.id, task_id, done, today())
+    if toggled is None:
+        abort(404)
+    task, following = toggled
     if is_htmx():
-        return render_template("tasks/_toggled.html", task=row, following=following, today=today())
+        return render_template("tasks/_toggled.html", task=task, following=following, today=today())
     if following is not None:
         flash(f"Done. Next “{task.title}” is due {following.due_date:%a %b %d}.", "success")
     return _back()

@@ -7,11 +7,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 
 from app.extensions import db
 from app.models import Tag, Task, utcnow
-from app.tasks.listing import ListedTask, as_rows
+from app.tasks.listing import LISTED_COLUMNS, ListedTask, attach_tags
 from app.tasks.recurrence import next_due
 from app.url_converters import MAX_ID
 
@@ -121,41 +121,94 @@ def update_task(task: Task, seen_version: int, changes: TaskChanges) -> Task:
     return task
 
 
-def set_done(task: Task, done: bool, today: date) -> tuple[ListedTask, ListedTask | None]:
-    """Mark done or open; idempotent. Returns the task and, when its repeat rule made one,
-    the next occurrence, as list rows.
-
-    The rows are read before the commit, in the transaction that wrote them: a read after it
-    would begin a second transaction, which cost the toggle as much as its write.
-    """
-    following = _mark_done(task, done, today)
-    db.session.flush()
-    rows = as_rows([task, following] if following else [task])
-    db.session.commit()
-    return rows[0], rows[1] if following else None
-
-
-def _mark_done(task: Task, done: bool, today: date) -> Task | None:
-    if task.done == done:
-        return None
-    task.done = done
-    task.done_at = utcnow() if done else None
-    task.version += 1
-    following = None
-    if done and task.recurrence:
-        following = Task(
-            owner_id=task.owner_id,
-            title=task.title,
-            notes=task.notes,
-            priority=task.priority,
-            due_date=next_due(task.recurrence, task.due_date, today),
-            recurrence=task.recurrence,
-            tags=list(task.tags),
+def set_done(
+    owner_id: int, task_id: int, done: bool, today: date
+) -> tuple[ListedTask, ListedTask | None] | None:
+    """Mark the owner's task done or open; idempotent. Returns it and, when its repeat rule
+    made one, the next occurrence, as list rows; None when the owner has no such task."""
+    changed, following = _mark_done(owner_id, [task_id], done, today)
+    if changed:
+        [row] = changed
+    else:  # already so (a second tick from another tab), or not the owner's
+        row = (
+            db.session.connection()
+            .execute(_LISTED_TASK, {"owner": owner_id, "task_id": task_id})
+            .first()
         )
-        # The rule moves to the new occurrence, so re-ticking this one cannot spawn twice.
-        task.recurrence = None
-        db.session.add(following)
+        if row is None:
+            return None
+        row = ListedTask(*row)
+    rows = [row, *following]
+    attach_tags(rows)
+    db.session.commit()
+    return row, following[0] if following else None
+
+
+def _mark_done(
+    owner_id: int, task_ids: list[int], done: bool, today: date
+) -> tuple[list[ListedTask], list[ListedTask]]:
+    """Mark the owner's tasks done or open, in one UPDATE ... RETURNING on the session's
+    connection (mapped Tasks loaded before keep their old values). Returns the rows that
+    changed, and the next occurrences their repeat rules made (tags not attached)."""
+    now = utcnow()
+    params = {
+        "owner": owner_id,
+        "task_ids": task_ids,
+        "new_done": done,
+        "new_done_at": now if done else None,
+        "now": now,
+    }
+    changed = [ListedTask(*row) for row in db.session.connection().execute(_SET_DONE, params)]
+    following = []
+    for row in changed:
+        if done and row.recurrence:
+            following.append(_next_occurrence(row.id, today))
+            # The rule moves to the new occurrence, so re-ticking this one cannot spawn twice.
+            row.recurrence = None
+    if following:
+        db.session.flush()
+    return changed, [ListedTask.of(task) for task in following]
+
+
+def _next_occurrence(task_id: int, today: date) -> Task:
+    task = db.session.get(Task, task_id, populate_existing=True)
+    following = Task(
+        owner_id=task.owner_id,
+        title=task.title,
+        notes=task.notes,
+        priority=task.priority,
+        due_date=next_due(task.recurrence, task.due_date, today),
+        recurrence=task.recurrence,
+        tags=list(task.tags),
+    )
+    task.recurrence = None
+    db.session.add(following)
     return following
+
+
+# The toggle is the list's most frequent write. Loading the task through the ORM to change
+# two columns cost more than everything else it does (README, "Performance"), so these are
+# plain statements, built once.
+_OWNED_LISTED = (
+    Task.owner_id == bindparam("owner"),
+    Task.deleted_at.is_(None),
+)
+_SET_DONE = (
+    update(Task)
+    .where(
+        *_OWNED_LISTED,
+        Task.id.in_(bindparam("task_ids", expanding=True)),
+        Task.done != bindparam("new_done"),
+    )
+    .values(
+        done=bindparam("new_done"),
+        done_at=bindparam("new_done_at"),
+        version=Task.version + 1,
+        updated_at=bindparam("now"),
+    )
+    .returning(*LISTED_COLUMNS)
+)
+_LISTED_TASK = select(*LISTED_COLUMNS).where(*_OWNED_LISTED, Task.id == bindparam("task_id"))
 
 
 def soft_delete(tasks: list[Task]) -> None:
@@ -224,10 +277,9 @@ def apply_bulk(
     """Apply one bulk action to the owner's `tasks`; returns how many changed."""
     changed = 0
     if action in ("done", "open"):
-        for task in tasks:
-            if task.done != (action == "done"):
-                _mark_done(task, action == "done", on)
-                changed += 1
+        owner_id = tasks[0].owner_id
+        rows, _ = _mark_done(owner_id, [task.id for task in tasks], action == "done", on)
+        changed = len(rows)
     elif action in ("tag_add", "tag_remove"):
         [target] = resolve_tags(tasks[0].owner_id, [tag]) if action == "tag_add" else [None]
         key = tag.casefold()

@@ -22,5 +22,10 @@ def render(page: str, fragment: str, status: int = 200, /, **context):
 
 
 def add_vary(response):
-    response.vary.add("HX-Request")
+    """Caches must key pages on HX-Request: the same URL answers a page or a fragment."""
+    vary = response.headers.get("Vary")
+    if not vary:
+        response.headers["Vary"] = "HX-Request"
+    elif "hx-request" not in vary.lower():
+        response.headers["Vary"] = f"{vary}, HX-Request"
     return response

@@ -84,6 +84,14 @@ def test_security_headers_on_pages(auth_client, path):
     assert "HX-Request" in response.headers["Vary"]
 
 
+def test_each_security_header_is_sent_once_and_pages_vary_on_htmx_and_cookie(auth_client):
+    response = auth_client.get("/tasks")
+    names = [name.lower() for name, _ in response.headers]
+    assert len(names) == len(set(names)), sorted(names)
+    vary = [v.strip() for v in response.headers["Vary"].split(",")]
+    assert vary.count("HX-Request") == 1 and "Cookie" in vary, vary
+
+
 def test_headers_on_non_html_responses_too(client):
     response = client.get("/healthz")
     assert response.headers["X-Content-Type-Options"] == "nosniff"

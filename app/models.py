@@ -82,7 +82,7 @@ class User(UserMixin, db.Model):
     )
 
     # Set by the user loader: the login session this request belongs to.
-    current_login_session = None  # LoginSession | None (not a column)
+    current_login_session = None  # login_sessions.CurrentLogin or a new LoginSession (not a column)
 
     def get_id(self) -> str:
         # flask-login keeps this in the session and remember cookies: it is the login-session

@@ -67,7 +67,7 @@ def profile():
     form = ProfileForm()
     if not form.validate_on_submit():
         return _page(422, profile_form=form)
-    current_user.display_name = form.display_name.data
+    login_sessions.signed_in_user().display_name = form.display_name.data
     db.session.commit()
     flash("Your name was saved.", "success")
     return redirect(url_for("account.page"))
@@ -75,7 +75,7 @@ def profile():
 
 @bp.post("/password")
 def password():
-    user = current_user._get_current_object()
+    user = login_sessions.signed_in_user()
     form = PasswordForm()
     if form.validate_on_submit() and not verify_password(
         user.password_hash, form.current_password.data
@@ -85,7 +85,7 @@ def password():
         return _page(422, password_form=form)
     user.password_hash = hash_password(form.new_password.data)
     user.must_change_password = False
-    ended = login_sessions.end_others(user, keep=user.current_login_session)
+    ended = login_sessions.end_others(user, keep=current_user.current_login_session)
     audit.record(
         "password_changed", actor=user, target=user, detail=f"{ended} other session(s) ended"
     )
@@ -96,7 +96,7 @@ def password():
 
 @bp.post("/delete")
 def delete():
-    user = current_user._get_current_object()
+    user = login_sessions.signed_in_user()
     form = DeleteAccountForm()
     if form.validate_on_submit():
         if normalise_email(form.confirm_email.data) != user.email:
@@ -109,7 +109,7 @@ def delete():
     # Written before the user goes: deleting them then sets both keys to NULL, and the email
     # snapshots keep saying whose account it was.
     db.session.flush()
-    sign_out(user)
+    sign_out(current_user._get_current_object())
     db.session.delete(user)
     db.session.commit()
     flash("Your account and all its data were deleted.", "info")

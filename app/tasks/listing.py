@@ -394,16 +394,19 @@ def attach_tags(tasks: list[ListedTask]) -> None:
     if not tasks:
         return
     by_id = {task.id: task for task in tasks}
-    rows = db.session.connection().execute(_TAGS_OF_TASKS, {"task_ids": list(by_id)})
-    for task_id, name, colour in rows:
+    ids = list(by_id)
+    stmt, value = (_TAGS_OF_ONE, ids[0]) if len(ids) == 1 else (_TAGS_OF_MANY, ids)
+    for task_id, name, colour in db.session.connection().execute(stmt, {"task_ids": value}):
         by_id[task_id].tags.append(ListedTag(name, colour))
 
 
-# Built once and run on the session's connection: building it, and the ORM's execution layer,
-# cost more than running it (a toggle's one row).
-_TAGS_OF_TASKS = (
+# Built once and run on the session's connection: building them, and the ORM's execution
+# layer, cost more than running them (a toggle's one row). One task gets its own statement
+# because an expanding IN is rendered anew on every execution (0.03-0.05 ms, measured).
+_TAGS = (
     select(task_tags.c.task_id, Tag.name, Tag.colour)
     .join(Tag, Tag.id == task_tags.c.tag_id)
-    .where(task_tags.c.task_id.in_(bindparam("task_ids", expanding=True)))
     .order_by(Tag.name_key)
 )
+_TAGS_OF_ONE = _TAGS.where(task_tags.c.task_id == bindparam("task_ids"))
+_TAGS_OF_MANY = _TAGS.where(task_tags.c.task_id.in_(bindparam("task_ids", expanding=True)))

@@ -153,12 +153,13 @@ def _mark_done(
     now = utcnow()
     params = {
         "owner": owner_id,
-        "task_ids": task_ids,
+        "task_ids": task_ids[0] if len(task_ids) == 1 else task_ids,
         "new_done": done,
         "new_done_at": now if done else None,
         "now": now,
     }
-    changed = [ListedTask(*row) for row in db.session.connection().execute(_SET_DONE, params)]
+    stmt = _SET_DONE_ONE if len(task_ids) == 1 else _SET_DONE_MANY
+    changed = [ListedTask(*row) for row in db.session.connection().execute(stmt, params)]
     following = []
     for row in changed:
         if done and row.recurrence:
@@ -193,21 +194,25 @@ _OWNED_LISTED = (
     Task.owner_id == bindparam("owner"),
     Task.deleted_at.is_(None),
 )
-_SET_DONE = (
-    update(Task)
-    .where(
-        *_OWNED_LISTED,
-        Task.id.in_(bindparam("task_ids", expanding=True)),
-        Task.done != bindparam("new_done"),
+
+
+def _set_done_statement(id_matches):
+    return (
+        update(Task)
+        .where(*_OWNED_LISTED, id_matches, Task.done != bindparam("new_done"))
+        .values(
+            done=bindparam("new_done"),
+            done_at=bindparam("new_done_at"),
+            version=Task.version + 1,
+            updated_at=bindparam("now"),
+        )
+        .returning(*LISTED_COLUMNS)
     )
-    .values(
-        done=bindparam("new_done"),
-        done_at=bindparam("new_done_at"),
-        version=Task.version + 1,
-        updated_at=bindparam("now"),
-    )
-    .returning(*LISTED_COLUMNS)
-)
+
+
+# One task (the toggle) gets its own statement, as in listing.attach_tags.
+_SET_DONE_ONE = _set_done_statement(Task.id == bindparam("task_ids"))
+_SET_DONE_MANY = _set_done_statement(Task.id.in_(bindparam("task_ids", expanding=True)))
 _LISTED_TASK = select(*LISTED_COLUMNS).where(*_OWNED_LISTED, Task.id == bindparam("task_id"))
 
 

@@ -1,4 +1,4 @@
-"""row_url and tag_url build exactly what url_for builds, from one build per request."""
+"""row_url and tag_url build exactly what url_for builds, from one build per process and root."""
 
 from __future__ import annotations
 
@@ -14,6 +14,17 @@ def test_row_url_matches_url_for(app, endpoint):
         for task_id in (1, 42, 2**31 - 1):
             assert row_url(endpoint, task_id) == url_for(endpoint, task_id=task_id)
         assert row_url("tasks.index") == url_for("tasks.index")
+
+
+def test_row_url_follows_each_requests_application_root(app):
+    for root in ("", "/prefix", "/other/root", ""):
+        with app.test_request_context("/", base_url=f"http://example.com{root}"):
+            assert (
+                row_url("tasks.edit", 7)
+                == f"{root}/tasks/7/edit"
+                == url_for("tasks.edit", task_id=7)
+            )
+            assert row_url("tasks.index") == f"{root}/tasks"
 
 
 def test_tag_url_links_to_the_filtered_list(app, client):

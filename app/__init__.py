@@ -70,6 +70,9 @@ def configure_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
+    for key in ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION"):
+        if app.config.get(key):
+            raise RuntimeError(f"{key}: Tasklane's limiter applies decorated limits only")
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

@@ -164,6 +164,12 @@ def test_register_is_rate_limited(client):
     assert response.status_code == 429
 
 
+def test_limits_the_limiter_would_not_apply_are_refused_at_start(make_app):
+    # Only decorated limits are checked (app/extensions.py): a default limit would be ignored.
+    with pytest.raises(RuntimeError, match="RATELIMIT_DEFAULT"):
+        make_app(RATELIMIT_DEFAULT="100/minute")
+
+
 def test_forwarded_for_is_ignored_without_trusted_proxies(client, user):
     for i in range(5):
         client.environ_base["HTTP_X_FORWARDED_FOR"] = f"192.0.2.{i}"

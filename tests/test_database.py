@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 import warnings
 
@@ -13,6 +14,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import SAWarning
 
+from app.database import sqlite_writer
 from app.extensions import db
 from app.models import Task
 from tests.conftest import create_user, login
@@ -110,3 +112,48 @@ def test_database_down_answers_503_fast(make_app, app):
     assert page.status_code == 503
     body = page.get_data(as_text=True)
     assert "Temporarily unavailable" in body and "Traceback" not in body
+
+
+def _write(app, fail: bool = False, entered=None, proceed=None):
+    """One write transaction the way a POST makes one (tasklane_write), optionally failing."""
+    with (
+        app.app_context(),
+        db.engine.connect().execution_options(tasklane_write=True) as conn,
+        conn.begin(),
+    ):
+        conn.execute(text("UPDATE users SET display_name = display_name"))
+        if entered is not None:
+            entered.set()
+            assert proceed.wait(10)
+        if fail:
+            raise RuntimeError("the view failed")
+
+
+def test_sqlite_writers_of_a_process_take_turns_and_a_failed_one_lets_go(app):
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite's write queue")
+        queue = sqlite_writer(db.engine)
+    create_user(app)
+    entered, proceed, done = threading.Event(), threading.Event(), []
+    first = threading.Thread(target=lambda: _write(app, entered=entered, proceed=proceed))
+    first.start()
+    assert entered.wait(10)
+    assert queue.locked()  # the first writer holds the queue while its transaction is open
+    second = threading.Thread(target=lambda: (_write(app), done.append("second")))
+    second.start()
+    # Readers never queue: a read transaction runs while the writer is inside.
+    with app.app_context():
+        assert db.session.execute(text("SELECT count(*) FROM users")).scalar() == 1
+        db.session.rollback()
+    assert done == []  # the second writer waits for its turn
+    proceed.set()
+    first.join(10)
+    second.join(10)
+    assert done == ["second"] and not queue.locked()
+
+    with pytest.raises(RuntimeError, match="the view failed"):
+        _write(app, fail=True)
+    assert not queue.locked()  # the rollback returned the connection, and the turn with it
+    _write(app)  # and the next writer goes straight in
+    assert not queue.locked()

@@ -220,6 +220,20 @@ def test_request_log_has_one_line_without_secrets(client, user, caplog):
     assert all(PASSWORD not in line and "csrf" not in line for line in lines)
 
 
+def test_request_id_is_kept_from_a_proxy_only_when_well_formed(client):
+    kept = client.get("/healthz", headers={"X-Request-ID": "proxy-id_0123.abc"})
+    assert kept.headers["X-Request-ID"] == "proxy-id_0123.abc"
+    for bad in (
+        "",
+        "short",
+        "x" * 65,
+        "id with spaces",
+        "id\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9",
+    ):
+        fresh = client.get("/healthz", headers={"X-Request-ID": bad})
+        assert re.fullmatch(r"[0-9a-f]{32}", fresh.headers["X-Request-ID"]), bad
+
+
 @pytest.mark.parametrize("object_id", ["0", "2147483648", "9223372036854775808", "9" * 30])
 def test_out_of_range_ids_are_404_not_a_database_error(auth_client, object_id):
     for path in (f"/tasks/{object_id}", f"/tasks/{object_id}/edit", f"/tags/{object_id}/edit"):

@@ -6,7 +6,7 @@ FLASK := $(VENV)/bin/flask
 PORT ?= 5000
 export FLASK_APP := wsgi:app
 
-.PHONY: run dev test check-security bench lint format vendor install install-dev migrate-check \
+.PHONY: run dev test check-security bench bench-instructions install-valgrind lint format vendor install install-dev migrate-check \
 	clean install-wrk
 
 run: install vendor
@@ -31,6 +31,18 @@ check-security: install-dev vendor
 # BENCH_SECONDS, BENCH_ROUNDS, BENCH_QUICK=1, BENCH_DATABASE_URL: see bench/settings.py.
 bench: install-dev vendor $(VENV)/.installed-bench install-wrk
 	$(PY) -m bench.run
+
+# Instructions per toggle (Tasklane and raw) counted by callgrind: steady where CPU time is
+# not, for checking what a change saves in seconds (bench/instructions.py). BENCH_DB=sqlite.
+bench-instructions: install-dev vendor $(VENV)/.installed-bench install-valgrind
+	$(PY) -m bench.instructions $${BENCH_DB:-postgresql}
+
+install-valgrind:
+	@command -v valgrind >/dev/null || { \
+	  echo "bench: installing valgrind"; \
+	  if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null; }
 
 $(VENV)/.installed-bench: bench/requirements.txt requirements.txt | $(PY)
 	$(PY) -m pip install --quiet -r bench/requirements.txt

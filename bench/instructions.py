@@ -1,0 +1,121 @@
+"""Instructions per toggle, Tasklane and raw, counted by callgrind: a figure that does not move.
+
+On these shared machines CPU time per request swings by 2x between runs; the number of
+instructions a request executes does not (the same count twice, whatever else the machine is
+doing), so it shows what a change to the toggle saves, in seconds rather than in a 10-minute
+`make bench`. It counts the server's Python process only (not PostgreSQL) and runs the
+requests in-process through Flask's test client, so its ratio is close to, not the same as,
+the bench's ratio by server CPU.
+
+    python -m bench.instructions [postgresql|sqlite] [requests]    (make bench-instructions)
+
+Seeds the "tiny" data set into the bench database, then runs itself under
+`valgrind --tool=callgrind` once for Tasklane and once for raw, counting only the measured
+requests (callgrind_control switches counting on after a warm-up).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from bench.settings import Settings
+
+WARMUP = 60
+
+
+def _child(db: str, kind: str, requests: int, meta_path: str) -> None:
+    """Runs under callgrind: warm up, count `requests` toggles, stop counting."""
+    from bench import cases
+
+    settings = Settings.from_env()
+    url = settings.database_url(db)
+    ctx = cases.DbContext.create(db, url, json.loads(Path(meta_path).read_text()))
+    ids = ctx.meta["toggle_ids"]
+    app = ctx.app if kind == "tasklane" else ctx.raw_app
+    client = ctx.client(app, "a")
+    headers = {"HX-Request": "true", "X-CSRFToken": ctx.csrf["a"]}
+    ctx.reset_pools()
+
+    def toggle(start: int, count: int) -> None:
+        for i in range(start, start + count):
+            done = "1" if (i // len(ids)) % 2 == 0 else "0"
+            path = f"/tasks/{ids[i % len(ids)]}/toggle"
+            response = client.post(path, headers=headers, data={"done": done})
+            if response.status_code != 200:
+                raise SystemExit(f"{kind}: {path} answered {response.status_code}")
+
+    toggle(0, WARMUP)
+    import gc
+
+    gc.collect()
+    gc.freeze()  # as gunicorn.conf.py does in each worker
+    control = [_tool("callgrind_control"), "-i"]
+    subprocess.run([*control, "on", str(os.getpid())], check=True, capture_output=True)
+    toggle(WARMUP, requests)
+    subprocess.run([*control, "off", str(os.getpid())], check=True, capture_output=True)
+    ctx.reset_pools()
+    ctx.close()
+
+
+def _count(db: str, kind: str, requests: int, meta_path: str, out: Path) -> int:
+    command = [
+        _tool("valgrind"),
+        "--tool=callgrind",
+        "--instr-atstart=no",
+        f"--callgrind-out-file={out}",
+        sys.executable,
+        "-m",
+        "bench.instructions",
+        "--child",
+        db,
+        kind,
+        str(requests),
+        meta_path,
+    ]
+    # A fixed hash seed: dict and set layouts, and so the instruction count, repeat.
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    subprocess.run(command, check=True, capture_output=True, env=env)
+    totals = re.search(r"^totals: (\d+)", out.read_text(), re.MULTILINE)
+    return int(totals.group(1)) // requests
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise SystemExit(f"bench: {name} is not installed (apt-get install valgrind)")
+    return path
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["--child"]:
+        _child(argv[1], argv[2], int(argv[3]), argv[4])
+        return 0
+    db = argv[0] if argv else "postgresql"
+    requests = int(argv[1]) if len(argv) > 1 else 200
+    from bench.seed import seed
+
+    url = Settings.from_env().database_url(db)
+    with tempfile.TemporaryDirectory() as tmp:
+        meta_path = Path(tmp) / "meta.json"
+        meta_path.write_text(json.dumps(seed(url, "tiny"), default=str))
+        counts = {
+            kind: _count(db, kind, requests, str(meta_path), Path(tmp) / f"{kind}.out")
+            for kind in ("tasklane", "raw")
+        }
+    ratio = counts["raw"] / counts["tasklane"]
+    print(
+        f"{db}: toggle {counts['tasklane']:,} instructions per request, "
+        f"raw toggle {counts['raw']:,}; raw / Tasklane = {ratio:.2f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -37,24 +37,24 @@ bench: install-dev vendor $(VENV)/.installed-bench install-wrk
 bench-instructions: install-dev vendor $(VENV)/.installed-bench install-valgrind
 	$(PY) -m bench.instructions $${BENCH_DB:-postgresql}
 
-install-valgrind:
-	@command -v valgrind >/dev/null || { \
-	  echo "bench: installing valgrind"; \
-	  if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && \
-	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null; }
-
 $(VENV)/.installed-bench: bench/requirements.txt requirements.txt | $(PY)
 	$(PY) -m pip install --quiet -r bench/requirements.txt
 	touch $@
 
-# wrk from Debian, when missing (as root, else through sudo).
-install-wrk:
-	@command -v wrk >/dev/null || { \
-	  echo "bench: installing wrk"; \
+# A Debian package, when its command is missing (as root, else through sudo).
+define apt_install
+	@command -v $(1) >/dev/null || { \
+	  echo "bench: installing $(1)"; \
 	  if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && \
-	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null; }
+endef
+
+install-wrk:
+	$(call apt_install,wrk)
+
+install-valgrind:
+	$(call apt_install,valgrind)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

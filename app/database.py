@@ -5,12 +5,10 @@ from __future__ import annotations
 import select
 import threading
 import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from flask import Flask, has_request_context, request
 from sqlalchemy import event, exc
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from app.extensions import db
 
@@ -18,23 +16,6 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SQLITE_BUSY_TIMEOUT = 10  # seconds a writer waits for another to finish
 _HOLDS_WRITER = "tasklane_holds_writer"  # in a pooled connection's info
 _WRITERS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
-
-
-@contextmanager
-def lookup_connection() -> Iterator[Connection]:
-    """The connection for the signed-in user's lookup, which starts every request.
-
-    On SQLite a writing request's transaction holds the database's one write lock from its
-    first statement on. The lookup is a read: it gets a short read transaction of its own, so
-    that the lock is taken at the view's first statement and held for the view's work only
-    (writers took turns at the lock for the whole request before). Elsewhere, and for reads,
-    the request's own connection serves: a second one would cost a checkout for nothing.
-    """
-    if db.engine.dialect.name != "sqlite" or request.method in SAFE_METHODS:
-        yield db.session.connection()
-        return
-    with db.engine.connect().execution_options(tasklane_write=False) as conn, conn.begin():
-        yield conn
 
 
 def sqlite_writer(engine: Engine) -> threading.Lock:
@@ -101,9 +82,9 @@ def _configure_sqlite(engine: Engine) -> None:
         # A write transaction takes the write lock up front (BEGIN IMMEDIATE), waiting on the
         # busy timeout; a deferred one that later wrote could hit an unrecoverable lock upgrade
         # ("database is locked") under concurrent writers. Reads stay deferred and concurrent.
-        write = conn.get_execution_options().get("tasklane_write")
-        if write is None:
-            write = has_request_context() and request.method not in SAFE_METHODS
+        write = conn.get_execution_options().get("tasklane_write") or (
+            has_request_context() and request.method not in SAFE_METHODS
+        )
         # Past the busy timeout, go on without the queue: SQLite's own lock still decides,
         # and a writer that never let go cannot stall the process.
         info = conn.connection.info

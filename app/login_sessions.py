@@ -17,7 +17,7 @@ from flask import current_app, request
 from flask_login import UserMixin, current_user
 from sqlalchemy import bindparam, delete, select, update
 
-from app.database import SAFE_METHODS, lookup_connection
+from app.database import SAFE_METHODS
 from app.extensions import db, login_manager
 from app.models import LoginSession, User, utcnow
 
@@ -107,8 +107,7 @@ def load_user(token: str) -> SignedIn | None:
     if not token or len(token) > 128:
         return None
     now = utcnow()
-    with lookup_connection() as conn:
-        row = conn.execute(_SESSION_AND_USER, {"token_hash": _hash(token)}).first()
+    row = db.session.connection().execute(_SESSION_AND_USER, {"token_hash": _hash(token)}).first()
     if row is None:
         return None
     *user, record_id, remember, expires_at, last_seen_at = row

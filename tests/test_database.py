@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 import threading
 import time
 import warnings
@@ -18,7 +17,7 @@ from sqlalchemy.exc import SAWarning
 from app.database import sqlite_writer
 from app.extensions import db
 from app.models import Task
-from tests.conftest import create_user, csrf_token, login
+from tests.conftest import create_user, login
 
 pytestmark = pytest.mark.security
 
@@ -158,25 +157,3 @@ def test_sqlite_writers_of_a_process_take_turns_and_a_failed_one_lets_go(app):
     assert not queue.locked()  # the rollback returned the connection, and the turn with it
     _write(app)  # and the next writer goes straight in
     assert not queue.locked()
-
-
-def test_a_writing_request_waits_for_sqlites_write_lock_only_in_its_view(
-    app, auth_client, database_url
-):
-    if not database_url.startswith("sqlite"):
-        pytest.skip("SQLite's write lock")
-    with app.app_context():
-        db.session.execute(text("UPDATE users SET must_change_password = true"))
-        db.session.commit()
-    token = csrf_token(auth_client, "/account")
-    other = sqlite3.connect(database_url.split("///", 1)[1], isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")  # another writer holds the lock
-    try:
-        # The user lookup reads beside the writer; this POST's view never runs (the user must
-        # choose a new password first), so it answers without waiting for the lock.
-        response = auth_client.post("/tasks", data={"title": "x"}, headers={"X-CSRFToken": token})
-        assert response.status_code == 302, response.status_code
-        assert response.location.endswith("/account")
-    finally:
-        other.execute("ROLLBACK")
-        other.close()

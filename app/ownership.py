@@ -1,4 +1,4 @@
-"""The one way to fetch an object by id: through its owner, 404 for anyone else's."""
+"""The one way to reach an object by id: through its owner, 404 for anyone else's."""
 
 from __future__ import annotations
 
@@ -26,11 +26,17 @@ def get_owned_or_404(model, object_id: int, *options):
     return obj
 
 
+def owned_by(model, owner) -> tuple:
+    """The conditions that keep a statement to one owner's live rows of `model`: what every
+    lookup and every write by id adds to its WHERE (`owner` is a bound parameter)."""
+    if hasattr(model, "deleted_at"):  # deleted, waiting for undo: gone for every other route
+        return (model.owner_id == owner, model.deleted_at.is_(None))
+    return (model.owner_id == owner,)
+
+
 @lru_cache(maxsize=64)
 def _owned_statement(model, options: tuple):
     stmt = select(model).where(
-        model.id == bindparam("object_id"), model.owner_id == bindparam("owner_id")
+        model.id == bindparam("object_id"), *owned_by(model, bindparam("owner_id"))
     )
-    if hasattr(model, "deleted_at"):  # deleted, waiting for undo: gone for every other route
-        stmt = stmt.where(model.deleted_at.is_(None))
     return stmt.options(*options) if options else stmt

@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, delete, func, select, update
 
 from app.extensions import db
 from app.models import Tag, Task, utcnow
+from app.ownership import owned_by
 from app.tasks.listing import LISTED_COLUMNS, ListedTask, attach_tags
 from app.tasks.recurrence import next_due
 from app.url_converters import MAX_ID
@@ -190,10 +191,8 @@ def _next_occurrence(task_id: int, today: date) -> Task:
 # The toggle is the list's most frequent write. Loading the task through the ORM to change
 # two columns cost more than everything else it does (README, "Performance"), so these are
 # plain statements, built once.
-_OWNED_LISTED = (
-    Task.owner_id == bindparam("owner"),
-    Task.deleted_at.is_(None),
-)
+# ("owner", not "owner_id": an UPDATE reserves its columns' names for its SET values.)
+_OWNED_LISTED = owned_by(Task, bindparam("owner"))
 
 
 def _set_done_statement(id_matches):

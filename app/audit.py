@@ -10,7 +10,7 @@ from flask import has_request_context, request
 from flask_login import current_user
 
 from app.extensions import db
-from app.login_sessions import SignedIn
+from app.login_sessions import Actor
 from app.models import AuditEntry, User
 
 # Every action the log knows, with the words the audit page shows for it.
@@ -34,7 +34,7 @@ _CURRENT = object()  # "whoever is signed in", the default actor
 def record(
     action: str,
     *,
-    actor: User | SignedIn | object | None = _CURRENT,
+    actor: Actor | object | None = _CURRENT,
     target: User | None = None,
     target_email: str | None = None,
     detail: str = "",
@@ -63,7 +63,7 @@ def record(
     return entry
 
 
-def _signed_in_user() -> SignedIn | User | None:
+def _signed_in_user() -> Actor | None:
     if not has_request_context() or not current_user.is_authenticated:
         return None
     return current_user._get_current_object()

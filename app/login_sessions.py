@@ -70,6 +70,10 @@ class SignedIn(UserMixin):
         return self.current_login_session.token
 
 
+# Whoever acts in a request: the mapped User on the request that signs in, SignedIn after.
+Actor = User | SignedIn
+
+
 def signed_in_user() -> User:
     """The signed-in user as the mapped User, to change it."""
     return db.session.get(User, current_user.id)
@@ -145,7 +149,7 @@ def end(record: LoginSession | CurrentLogin) -> None:
     db.session.execute(delete(LoginSession).where(LoginSession.id == record.id))
 
 
-def end_others(user: User | SignedIn, keep: LoginSession | CurrentLogin | None) -> int:
+def end_others(user: Actor, keep: LoginSession | CurrentLogin | None) -> int:
     """End every session of the user except `keep` (within the caller's transaction)."""
     stmt = delete(LoginSession).where(LoginSession.user_id == user.id)
     if keep is not None:
@@ -157,7 +161,7 @@ def end_all(user: User) -> int:
     return end_others(user, keep=None)
 
 
-def active_for(user: User | SignedIn) -> list[LoginSession]:
+def active_for(user: Actor) -> list[LoginSession]:
     return list(
         db.session.scalars(
             select(LoginSession)

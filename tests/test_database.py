@@ -146,7 +146,8 @@ def test_sqlite_writers_of_a_process_take_turns_and_a_failed_one_lets_go(app):
     with app.app_context():
         assert db.session.execute(text("SELECT count(*) FROM users")).scalar() == 1
         db.session.rollback()
-    assert done == []  # the second writer waits for its turn
+    second.join(0.3)
+    assert second.is_alive() and done == []  # the second writer waits for its turn
     proceed.set()
     first.join(10)
     second.join(10)

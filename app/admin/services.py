@@ -59,7 +59,7 @@ def _refuse(message: str):
     raise ActionRefused(message)
 
 
-def _guard_self(actor: User | login_sessions.SignedIn | None, target: User, verb: str) -> None:
+def _guard_self(actor: login_sessions.Actor | None, target: User, verb: str) -> None:
     if actor is not None and actor.id == target.id:
         _refuse(f"You cannot {verb} your own account. Ask another admin to do it.")
 
@@ -72,7 +72,7 @@ def _guard_last_admin(target: User, active_admins: int) -> None:
         )
 
 
-def deactivate(target: User, *, actor: User | login_sessions.SignedIn | None) -> None:
+def deactivate(target: User, *, actor: login_sessions.Actor | None) -> None:
     """The user can no longer sign in, and every session of theirs ends now."""
     admins = _lock(target)
     _guard_self(actor, target, "deactivate")
@@ -83,21 +83,21 @@ def deactivate(target: User, *, actor: User | login_sessions.SignedIn | None) ->
     db.session.commit()
 
 
-def activate(target: User, *, actor: User | login_sessions.SignedIn | None) -> None:
+def activate(target: User, *, actor: login_sessions.Actor | None) -> None:
     _lock(target)
     target.is_active = True
     audit.record("user_activated", actor=actor, target=target)
     db.session.commit()
 
 
-def promote(target: User, *, actor: User | login_sessions.SignedIn | None) -> None:
+def promote(target: User, *, actor: login_sessions.Actor | None) -> None:
     _lock(target)
     target.is_admin = True
     audit.record("user_promoted", actor=actor, target=target)
     db.session.commit()
 
 
-def demote(target: User, *, actor: User | login_sessions.SignedIn | None) -> None:
+def demote(target: User, *, actor: login_sessions.Actor | None) -> None:
     admins = _lock(target)
     _guard_self(actor, target, "remove admin rights from")
     _guard_last_admin(target, admins)
@@ -110,7 +110,7 @@ def set_password(
     target: User,
     password: str,
     *,
-    actor: User | login_sessions.SignedIn | None,
+    actor: login_sessions.Actor | None,
     temporary: bool = True,
 ) -> None:
     """Set a password (already checked against the policy); a temporary one must be changed
@@ -127,7 +127,7 @@ def set_password(
     db.session.commit()
 
 
-def delete_user(target: User, *, actor: User | login_sessions.SignedIn | None) -> None:
+def delete_user(target: User, *, actor: login_sessions.Actor | None) -> None:
     """Delete the user with their tasks, tags and sessions (the database cascades)."""
     admins = _lock(target)
     _guard_self(actor, target, "delete")

@@ -62,7 +62,7 @@ def sign_in(user: User, *, remember: bool) -> None:
     login_user(user, remember=remember)
 
 
-def sign_out(user: User | login_sessions.SignedIn) -> None:
+def sign_out(user: login_sessions.Actor) -> None:
     if user.current_login_session is not None:
         login_sessions.end(user.current_login_session)
         db.session.commit()

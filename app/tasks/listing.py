@@ -323,8 +323,8 @@ class ListedTask:
 
     A page shows up to 200 rows and 600 tags; hydrating mapped objects for them was the
     page's largest cost after rendering (README, "Performance"). `notes` only says whether
-    there are notes: the list shows a marker, never the text. Views that change a task load
-    the mapped Task, which the same row template renders.
+    there are notes: the list shows a marker, never the text. The toggle answers with these
+    rows too; the editor's views render mapped Tasks through the same row template.
     """
 
     id: int

@@ -27,9 +27,12 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _finish(response):
+        request_id = g.get("request_id", "-")
+        response.headers["X-Request-ID"] = request_id
+        if not log.isEnabledFor(logging.INFO):  # the line's values cost more than the check
+            return response
         started = g.get("request_started")
         elapsed_ms = (time.perf_counter() - started) * 1000 if started else 0.0
-        response.headers["X-Request-ID"] = g.get("request_id", "-")
         # Only a user flask-login already loaded: logging must not add a query (static files).
         user = g.get("_login_user")
         user_id = user.id if user is not None and user.is_authenticated else "-"
@@ -40,6 +43,6 @@ def init_app(app: Flask) -> None:
             response.status_code,
             elapsed_ms,
             user_id,
-            g.get("request_id", "-"),
+            request_id,
         )
         return response

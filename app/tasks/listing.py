@@ -14,7 +14,19 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
-from sqlalchemy import Boolean, Select, and_, bindparam, false, func, literal, or_, select, tuple_
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    Select,
+    and_,
+    bindparam,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+)
 
 from app.extensions import db
 from app.models import Priority, Tag, Task, task_tags
@@ -380,23 +392,28 @@ def page_statement(owner_id: int, query: ListQuery, today: date) -> Select:
 
 
 def fetch_page(owner_id: int, query: ListQuery, today: date) -> TaskPage:
-    """One page of the list in one query, plus one for the page's tags."""
+    """One page of the list in one query, plus one for the page's tags.
+
+    On the session's connection, which does not autoflush: callers commit their changes
+    before they list (every view that lists after a change does)."""
     stmt = page_statement(owner_id, query, today).with_only_columns(*LISTED_COLUMNS)
-    rows = [ListedTask(*row) for row in db.session.execute(stmt)]
+    connection = db.session.connection()
+    rows = [ListedTask(*row) for row in connection.execute(stmt)]
     more = len(rows) > query.limit
     rows = rows[: query.limit]
-    attach_tags(rows)
+    attach_tags(connection, rows)
     return TaskPage(rows, encode_cursor(rows[-1], query.sort) if more and rows else None)
 
 
-def attach_tags(tasks: list[ListedTask]) -> None:
-    """Each task's tags, ordered by name as Task.tags is."""
+def attach_tags(connection: Connection, tasks: list[ListedTask]) -> None:
+    """Each task's tags, ordered by name as Task.tags is (read on the session's connection,
+    which the caller has in hand: asking the session for it again costs more than the read)."""
     if not tasks:
         return
     by_id = {task.id: task for task in tasks}
     ids = list(by_id)
     stmt, value = (_TAGS_OF_ONE, ids[0]) if len(ids) == 1 else (_TAGS_OF_MANY, ids)
-    for task_id, name, colour in db.session.connection().execute(stmt, {"task_ids": value}):
+    for task_id, name, colour in connection.execute(stmt, {"task_ids": value}):
         by_id[task_id].tags.append(ListedTag(name, colour))
 
 

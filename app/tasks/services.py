@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import Connection, bindparam, delete, func, select, update
 
 from app.extensions import db
 from app.models import Tag, Task, utcnow
@@ -127,29 +127,26 @@ def set_done(
 ) -> tuple[ListedTask, ListedTask | None] | None:
     """Mark the owner's task done or open; idempotent. Returns it and, when its repeat rule
     made one, the next occurrence, as list rows; None when the owner has no such task."""
-    changed, following = _mark_done(owner_id, [task_id], done, today)
+    connection = db.session.connection()
+    changed, following = _mark_done(connection, owner_id, [task_id], done, today)
     if changed:
         [row] = changed
     else:  # already so (a second tick from another tab), or not the owner's
-        row = (
-            db.session.connection()
-            .execute(_LISTED_TASK, {"owner": owner_id, "task_id": task_id})
-            .first()
-        )
+        row = connection.execute(_LISTED_TASK, {"owner": owner_id, "task_id": task_id}).first()
         if row is None:
             return None
         row = ListedTask(*row)
     rows = [row, *following]
-    attach_tags(rows)
+    attach_tags(connection, rows)
     db.session.commit()
     return row, following[0] if following else None
 
 
 def _mark_done(
-    owner_id: int, task_ids: list[int], done: bool, today: date
+    connection: Connection, owner_id: int, task_ids: list[int], done: bool, today: date
 ) -> tuple[list[ListedTask], list[ListedTask]]:
     """Mark the owner's tasks done or open, in one UPDATE ... RETURNING on the session's
-    connection (mapped Tasks loaded before keep their old values). Returns the rows that
+    `connection` (mapped Tasks loaded before keep their old values). Returns the rows that
     changed, and the next occurrences their repeat rules made (tags not attached)."""
     now = utcnow()
     params = {
@@ -160,7 +157,7 @@ def _mark_done(
         "now": now,
     }
     stmt = _SET_DONE_ONE if len(task_ids) == 1 else _SET_DONE_MANY
-    changed = [ListedTask(*row) for row in db.session.connection().execute(stmt, params)]
+    changed = [ListedTask(*row) for row in connection.execute(stmt, params)]
     following = []
     for row in changed:
         if done and row.recurrence:
@@ -282,7 +279,9 @@ def apply_bulk(
     changed = 0
     if action in ("done", "open"):
         owner_id = tasks[0].owner_id
-        rows, _ = _mark_done(owner_id, [task.id for task in tasks], action == "done", on)
+        rows, _ = _mark_done(
+            db.session.connection(), owner_id, [task.id for task in tasks], action == "done", on
+        )
         changed = len(rows)
     elif action in ("tag_add", "tag_remove"):
         [target] = resolve_tags(tasks[0].owner_id, [tag]) if action == "tag_add" else [None]

@@ -94,18 +94,12 @@ def configure_blueprints(app: Flask) -> None:
 def configure_responses(app: Flask) -> None:
     from app import request_log
     from app.account.routes import require_new_password
-    from app.htmx import add_vary
-    from app.security_headers import add_security_headers
+    from app.security_headers import SecurityHeaders
 
     request_log.init_app(app)
     # After request_log's hook, so that its redirects carry a request id too.
     app.before_request(require_new_password)
-    production = app.config["PRODUCTION"]
-
-    @app.after_request
-    def _headers(response):
-        add_vary(response)
-        return add_security_headers(response, production)
+    app.wsgi_app = SecurityHeaders(app.wsgi_app, app.config["PRODUCTION"])
 
 
 def configure_templates(app: Flask) -> None:

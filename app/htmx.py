@@ -21,11 +21,14 @@ def render(page: str, fragment: str, status: int = 200, /, **context):
     return render_template(template, **context), status
 
 
-def add_vary(response):
-    """Caches must key pages on HX-Request: the same URL answers a page or a fragment."""
-    vary = response.headers.get("Vary")
-    if not vary:
-        response.headers["Vary"] = "HX-Request"
-    elif "hx-request" not in vary.lower():
-        response.headers["Vary"] = f"{vary}, HX-Request"
-    return response
+def vary_on_hx_request(headers: list[tuple[str, str]]) -> None:
+    """Caches must key pages on HX-Request: the same URL answers a page or a fragment.
+
+    On the response's WSGI header list (see security_headers.SecurityHeaders), merged into
+    the Vary header the response already has (Flask's Cookie, say)."""
+    for i, (name, value) in enumerate(headers):
+        if name.lower() == "vary":
+            if "hx-request" not in value.lower():
+                headers[i] = (name, f"{value}, HX-Request")
+            return
+    headers.append(("Vary", "HX-Request"))

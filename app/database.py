@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
 import select
 import threading
 import weakref
@@ -15,11 +18,66 @@ from app.extensions import db
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SQLITE_BUSY_TIMEOUT = 10  # seconds a writer waits for another to finish
 _HOLDS_WRITER = "tasklane_holds_writer"  # in a pooled connection's info
-_WRITERS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+_WRITERS: weakref.WeakKeyDictionary[Engine, WriterQueue] = weakref.WeakKeyDictionary()
 
 
-def sqlite_writer(engine: Engine) -> threading.Lock:
-    """The queue a SQLite engine's write transactions take turns on (see below)."""
+class WriterQueue:
+    """Where a SQLite database's write transactions wait for their turn.
+
+    SQLite lets one writer in and makes the others poll: its busy handler sleeps 1, 2, 5, 10
+    ... up to 100 ms between tries. With a few concurrent writers most of a write's time
+    went to sleeping (p99 0.5-0.9 s with 8 writers in `make bench`), and while the waiting
+    worker slept, the database often stood idle. So writers queue here instead: the threads
+    of a process on a lock, and processes (gunicorn's workers, a CLI command) on an flock of
+    a file beside the database, which the kernel hands to the next waiter the moment the
+    holder lets go. SQLite's own lock still decides; the queue only orders who asks.
+
+    The wait in the process's own queue ends after `timeout`, and the writer goes on without
+    the queue: a writer that never let go cannot stall the process. The flock has no
+    timeout (polling it instead cost more CPU and throughput than SQLite's own polling
+    saved), so a hung holder in another process keeps one thread here waiting (the one at
+    the head of this process's queue) until it lets go or its process ends, which releases
+    the lock; the threads behind it time out and meet at SQLite's lock as before.
+    """
+
+    def __init__(self, database: str | None):
+        self._threads = threading.Lock()
+        in_memory = not database or database == ":memory:" or database.startswith("file:")
+        self._path = None if in_memory else f"{database}-writer.lock"
+        self._fd: int | None = None
+        self._fd_pid: int | None = None
+
+    def acquire(self, timeout: float) -> bool:
+        """Wait for this thread's turn; False past `timeout` (in the process's own queue)."""
+        if not self._threads.acquire(timeout=timeout):
+            return False
+        if self._path is not None:
+            # On a file system without locks, the process's own queue alone.
+            with contextlib.suppress(OSError):
+                fcntl.flock(self._lock_file(), fcntl.LOCK_EX)
+        return True
+
+    def release(self) -> None:
+        if self._fd is not None and self._fd_pid == os.getpid():
+            with contextlib.suppress(OSError):
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._threads.release()
+
+    def locked(self) -> bool:
+        return self._threads.locked()
+
+    def _lock_file(self) -> int:
+        # Opened once per process: a descriptor inherited across fork shares its lock with
+        # the parent, so it would not keep the two apart.
+        if self._fd_pid != os.getpid():
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self._fd_pid = os.getpid()
+            weakref.finalize(self, os.close, self._fd)  # with its engine (tests make many)
+        return self._fd
+
+
+def sqlite_writer(engine: Engine) -> WriterQueue:
+    """The queue a SQLite engine's write transactions take turns on."""
     return _WRITERS[engine]
 
 
@@ -71,11 +129,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT * 1000}")
         cursor.close()
 
-    # One writer at a time per process, queued on a Python lock. SQLite lets one writer in
-    # and makes the others poll: its busy handler sleeps 1, 2, 5, 10 ... ms between tries, so
-    # with a few concurrent writers most of a write's time went to sleeping (p99 of 0.5-0.9 s
-    # with 8 writers in `make bench`). Writers in other processes still meet at SQLite's lock.
-    writer = _WRITERS[engine] = threading.Lock()
+    writer = _WRITERS[engine] = WriterQueue(engine.url.database)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
@@ -85,10 +139,8 @@ def _configure_sqlite(engine: Engine) -> None:
         write = conn.get_execution_options().get("tasklane_write") or (
             has_request_context() and request.method not in SAFE_METHODS
         )
-        # Past the busy timeout, go on without the queue: SQLite's own lock still decides,
-        # and a writer that never let go cannot stall the process.
         info = conn.connection.info
-        if write and not info.get(_HOLDS_WRITER) and writer.acquire(timeout=SQLITE_BUSY_TIMEOUT):
+        if write and not info.get(_HOLDS_WRITER) and writer.acquire(SQLITE_BUSY_TIMEOUT):
             info[_HOLDS_WRITER] = True
         # Straight to the driver: every request begins one, and SQLAlchemy's execution layer
         # cost more than the statement.

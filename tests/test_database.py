@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import threading
 import time
 import warnings
@@ -127,6 +129,46 @@ def _write(app, fail: bool = False, entered=None, proceed=None):
             assert proceed.wait(10)
         if fail:
             raise RuntimeError("the view failed")
+
+
+HOLD_LOCK = """
+import fcntl, sys
+with open(sys.argv[1], "a") as f:
+    fcntl.flock(f, fcntl.LOCK_EX)
+    print("held", flush=True)
+    sys.stdin.readline()
+"""
+
+
+def test_sqlite_writers_of_other_processes_take_turns_through_a_lock_file(app):
+    """A second worker's writer waits for the lock file beside the database, and goes in as
+    soon as the other process lets go (rather than polling SQLite's lock)."""
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite's write queue")
+        lock_file = f"{db.engine.url.database}-writer.lock"
+    create_user(app)
+    other = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, lock_file],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert other.stdout.readline().strip() == "held"
+        done = []
+        writer = threading.Thread(target=lambda: (_write(app), done.append(time.monotonic())))
+        writer.start()
+        writer.join(0.5)
+        assert writer.is_alive() and done == []  # waiting for the other process's turn
+        let_go = time.monotonic()
+        other.stdin.write("\n")
+        other.stdin.flush()
+        writer.join(10)
+        assert done and done[0] - let_go < 1  # woken by the release, not by a timeout
+    finally:
+        other.kill()
+        other.wait()
 
 
 def test_sqlite_writers_of_a_process_take_turns_and_a_failed_one_lets_go(app):

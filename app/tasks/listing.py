@@ -398,7 +398,7 @@ def fetch_page(owner_id: int, query: ListQuery, today: date) -> TaskPage:
     before they list (every view that lists after a change does)."""
     stmt = page_statement(owner_id, query, today).with_only_columns(*LISTED_COLUMNS)
     connection = db.session.connection()
-    rows = [ListedTask(*row) for row in connection.execute(stmt)]
+    rows = [ListedTask(*row) for row in connection.execute(stmt).all()]
     more = len(rows) > query.limit
     rows = rows[: query.limit]
     attach_tags(connection, rows)
@@ -413,7 +413,7 @@ def attach_tags(connection: Connection, tasks: list[ListedTask]) -> None:
     by_id = {task.id: task for task in tasks}
     ids = list(by_id)
     stmt, value = (_TAGS_OF_ONE, ids[0]) if len(ids) == 1 else (_TAGS_OF_MANY, ids)
-    for task_id, name, colour in connection.execute(stmt, {"task_ids": value}):
+    for task_id, name, colour in connection.execute(stmt, {"task_ids": value}).all():
         by_id[task_id].tags.append(ListedTag(name, colour))
 
 

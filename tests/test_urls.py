@@ -6,6 +6,7 @@ import pytest
 from flask import url_for
 
 from app.urls import row_url, tag_url
+from tests.tasks_helpers import add_task
 
 
 @pytest.mark.parametrize("endpoint", ["tasks.toggle", "tasks.detail", "tasks.edit", "tasks.delete"])
@@ -25,6 +26,17 @@ def test_row_url_follows_each_requests_application_root(app):
                 == url_for("tasks.edit", task_id=7)
             )
             assert row_url("tasks.index") == f"{root}/tasks"
+
+
+def test_pages_served_under_different_roots_link_within_their_own(app, auth_client):
+    """Through the WSGI app (as gunicorn calls it): row links follow each request's root."""
+    task_id = add_task(app, title="Rooted")
+    for root in ("/prefix", "", "/other/root", "/prefix"):
+        page = auth_client.get("/tasks", base_url=f"http://localhost{root}").get_data(as_text=True)
+        assert f'href="{root}/tasks/{task_id}/edit"' in page
+        assert f'"{root}/tasks/{task_id}/toggle"' in page
+        other_roots = {"/prefix", "/other/root"} - {root}
+        assert not any(f"{other}/tasks/{task_id}" in page for other in other_roots)
 
 
 def test_tag_url_links_to_the_filtered_list(app, client):

@@ -136,6 +136,7 @@ def configure_responses(app: Flask) -> None:
 
 def configure_templates(app: Flask) -> None:
     from app import static_files, template_filters
+    from app.forms import csrf_token_per_render
     from app.models import Priority
     from app.urls import row_url, tag_url
 
@@ -144,6 +145,7 @@ def configure_templates(app: Flask) -> None:
     app.jinja_env.globals["Priority"] = Priority
     app.jinja_env.globals["row_url"] = row_url
     app.jinja_env.globals["tag_url"] = tag_url
+    app.context_processor(csrf_token_per_render)
 
 
 def configure_cli(app: Flask) -> None:

@@ -6,7 +6,10 @@ import re
 
 import pytest
 
+from app.extensions import db
+from app.models import Task
 from tests.conftest import HTMX, PASSWORD, csrf_token, login, post_form
+from tests.tasks_helpers import add_task
 
 pytestmark = pytest.mark.security
 
@@ -70,6 +73,20 @@ def test_base_template_sends_the_token_with_every_htmx_request(auth_client):
     body = auth_client.get("/tasks").get_data(as_text=True)
     token = re.search(r'<meta name="csrf-token" content="([^"]+)"', body).group(1)
     assert f'hx-headers=\'{{"X-CSRFToken": "{token}"}}\'' in body
+
+
+def test_every_form_on_the_list_carries_the_token_flask_wtf_accepts(app, auth_client):
+    """Templates ask flask-wtf once per render (forms.csrf_token_per_render): the same token
+    in the page head and in every row's forms, and a row's form posts with it."""
+    task_id = add_task(app, title="Tick me")
+    body = auth_client.get("/tasks").get_data(as_text=True)
+    head = re.search(r'<meta name="csrf-token" content="([^"]+)"', body).group(1)
+    in_forms = set(re.findall(r'name="csrf_token" value="([^"]+)"', body))
+    assert in_forms == {head}
+    response = auth_client.post(f"/tasks/{task_id}/toggle", data={"csrf_token": head, "done": "1"})
+    assert response.status_code == 303
+    with app.app_context():
+        assert db.session.get(Task, task_id).done
 
 
 @pytest.mark.parametrize("path", ["/login", "/register", "/tasks", "/account", "/nope"])

@@ -32,8 +32,9 @@ check-security: install-dev vendor
 bench: install-dev vendor $(VENV)/.installed-bench install-wrk
 	$(PY) -m bench.run
 
-# Instructions per toggle (Tasklane and raw) counted by callgrind: steady where CPU time is
-# not, for checking what a change saves in seconds (bench/instructions.py). BENCH_DB=sqlite.
+# Instructions per toggle and per list page (Tasklane and raw) counted by callgrind: steady
+# where CPU time is not, for checking what a change saves in a minute (bench/instructions.py).
+# BENCH_DB=sqlite.
 bench-instructions: install-dev vendor $(VENV)/.installed-bench install-valgrind
 	$(PY) -m bench.instructions $${BENCH_DB:-postgresql}
 

@@ -1,4 +1,5 @@
-"""Instructions per toggle, Tasklane and raw, counted by callgrind: a figure that does not move.
+"""Instructions per toggle and per list page, Tasklane and raw, counted by callgrind: figures
+that do not move.
 
 On these shared machines CPU time per request swings by 2x between runs; the number of
 instructions a request executes does not (the same count twice, whatever else the machine is
@@ -7,11 +8,13 @@ doing), so it shows what a change to the toggle saves, in seconds rather than in
 requests in-process through Flask's test client, so its ratio is close to, not the same as,
 the bench's ratio by server CPU.
 
-    python -m bench.instructions [postgresql|sqlite] [requests]    (make bench-instructions)
+    python -m bench.instructions [postgresql|sqlite] [toggles]    (make bench-instructions)
 
 Seeds the "tiny" data set into the bench database, then runs itself under
-`valgrind --tool=callgrind` once for Tasklane and once for raw, counting only the measured
-requests (callgrind_control switches counting on after a warm-up).
+`valgrind --tool=callgrind` for each case (the htmx toggle, the list's first page) and each
+server (Tasklane, raw), counting only the measured requests (callgrind_control switches
+counting on after a warm-up). The list page is counted over a tenth as many requests: each is
+about ten toggles' work.
 """
 
 from __future__ import annotations
@@ -30,8 +33,8 @@ from bench.settings import Settings
 WARMUP = 60
 
 
-def _child(db: str, kind: str, requests: int, meta_path: str) -> None:
-    """Runs under callgrind: warm up, count `requests` toggles, stop counting."""
+def _child(db: str, kind: str, case: str, requests: int, meta_path: str) -> None:
+    """Runs under callgrind: warm up, count `requests` of `case`, stop counting."""
     from bench import cases
 
     settings = Settings.from_env()
@@ -43,28 +46,37 @@ def _child(db: str, kind: str, requests: int, meta_path: str) -> None:
     headers = {"HX-Request": "true", "X-CSRFToken": ctx.csrf["a"]}
     ctx.reset_pools()
 
-    def toggle(start: int, count: int) -> None:
-        for i in range(start, start + count):
-            done = "1" if (i // len(ids)) % 2 == 0 else "0"
-            path = f"/tasks/{ids[i % len(ids)]}/toggle"
-            response = client.post(path, headers=headers, data={"done": done})
-            if response.status_code != 200:
-                raise SystemExit(f"{kind}: {path} answered {response.status_code}")
+    def toggle(i: int):
+        done = "1" if (i // len(ids)) % 2 == 0 else "0"
+        return client.post(
+            f"/tasks/{ids[i % len(ids)]}/toggle", headers=headers, data={"done": done}
+        )
 
-    toggle(0, WARMUP)
+    def page(_i: int):
+        return client.get("/tasks")
+
+    run = toggle if case == "toggle" else page
+
+    def requests_from(start: int, count: int) -> None:
+        for i in range(start, start + count):
+            response = run(i)
+            if response.status_code != 200:
+                raise SystemExit(f"{kind} {case}: answered {response.status_code}")
+
+    requests_from(0, WARMUP)
     import gc
 
     gc.collect()
     gc.freeze()  # as gunicorn.conf.py does in each worker
     control = [_tool("callgrind_control"), "-i"]
     subprocess.run([*control, "on", str(os.getpid())], check=True, capture_output=True)
-    toggle(WARMUP, requests)
+    requests_from(WARMUP, requests)
     subprocess.run([*control, "off", str(os.getpid())], check=True, capture_output=True)
     ctx.reset_pools()
     ctx.close()
 
 
-def _count(db: str, kind: str, requests: int, meta_path: str, out: Path) -> int:
+def _count(db: str, kind: str, case: str, requests: int, meta_path: str, out: Path) -> int:
     command = [
         _tool("valgrind"),
         "--tool=callgrind",
@@ -76,6 +88,7 @@ def _count(db: str, kind: str, requests: int, meta_path: str, out: Path) -> int:
         "--child",
         db,
         kind,
+        case,
         str(requests),
         meta_path,
     ]
@@ -95,25 +108,26 @@ def _tool(name: str) -> str:
 
 def main(argv: list[str]) -> int:
     if argv[:1] == ["--child"]:
-        _child(argv[1], argv[2], int(argv[3]), argv[4])
+        _child(argv[1], argv[2], argv[3], int(argv[4]), argv[5])
         return 0
     db = argv[0] if argv else "postgresql"
-    requests = int(argv[1]) if len(argv) > 1 else 200
+    toggles = int(argv[1]) if len(argv) > 1 else 200
     from bench.seed import seed
 
     url = Settings.from_env().database_url(db)
     with tempfile.TemporaryDirectory() as tmp:
         meta_path = Path(tmp) / "meta.json"
         meta_path.write_text(json.dumps(seed(url, "tiny"), default=str))
-        counts = {
-            kind: _count(db, kind, requests, str(meta_path), Path(tmp) / f"{kind}.out")
-            for kind in ("tasklane", "raw")
-        }
-    ratio = counts["raw"] / counts["tasklane"]
-    print(
-        f"{db}: toggle {counts['tasklane']:,} instructions per request, "
-        f"raw toggle {counts['raw']:,}; raw / Tasklane = {ratio:.2f}"
-    )
+        for case, requests in (("toggle", toggles), ("list", max(toggles // 10, 1))):
+            counts = {
+                kind: _count(db, kind, case, requests, str(meta_path), Path(tmp) / f"{kind}.out")
+                for kind in ("tasklane", "raw")
+            }
+            ratio = counts["raw"] / counts["tasklane"]
+            print(
+                f"{db}: {case} {counts['tasklane']:,} instructions per request, "
+                f"raw {case} {counts['raw']:,}; raw / Tasklane = {ratio:.2f}"
+            )
     return 0
 
 

@@ -17,6 +17,9 @@ Rules:
   `next week` (next Monday), `next month` (same day next month, clamped to its end),
   `next friday` (= `friday`), `in 3 days` / `in 2 weeks` / `in 1 month`, ISO `2026-12-31`.
   An impossible ISO date (2026-02-30) stays text.
+- A date may be led by `due`, `by` or `on` ("Pay rent due 2026-12-01", "Submit by friday",
+  "Party on saturday"), or written `due:tomorrow`: the lead leaves the title with the date.
+  Not followed by a date, the word stays ("Stand by me", "the amount due", "due:later").
 - When several dates or priorities are given the last one wins; all of them leave the title.
 - A backslash keeps a token literal: `\\today` puts the word "today" in the title.
 """
@@ -39,6 +42,7 @@ SYNTAX_HELP: list[tuple[str, str]] = [
     ("next week  next month", "Due next Monday, or this day next month"),
     ("in 3 days  in 2 weeks", "Due that far from today (days, weeks, months)"),
     ("2026-12-31", "Due on that date"),
+    ("due fri  by fri  on fri  due:fri", "Due Friday: “due”, “by”, “on” go with the date"),
     ("\\today", "The word “today” itself, kept in the title"),
 ]
 
@@ -67,6 +71,8 @@ _WEEKDAYS = {
     "saturday": 5,
     "sunday": 6,
 }  # fmt: skip  ("sat" and "sun" are everyday words: only the full names count)
+_DATE_LEADS = frozenset({"due", "by", "on"})
+_DUE_PREFIX = "due:"
 _UNITS = {"day": "days", "days": "days", "week": "weeks", "weeks": "weeks",
           "month": "months", "months": "months"}  # fmt: skip
 
@@ -143,9 +149,16 @@ def parse_quick_add(text: str, today: date) -> QuickAdd:
             i += 1
             continue
         found = _date_at(tokens, i, today)
+        lead = 0
+        word = _word(token)
+        if found is None and word in _DATE_LEADS and i + 1 < len(tokens):
+            found, lead = _date_at(tokens, i + 1, today), 1
+        elif found is None and word.startswith(_DUE_PREFIX) and len(word) > len(_DUE_PREFIX):
+            # "due:next week": the date starts inside this token.
+            found = _date_at([token[len(_DUE_PREFIX) :], *tokens[i + 1 :]], 0, today)
         if found is not None:
             due, used = found
-            i += used
+            i += lead + used
             continue
         title.append(token)
         i += 1

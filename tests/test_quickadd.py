@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from app.tasks.quickadd import parse_quick_add
+from app.tasks.recurrence import validate_rule
 
 TODAY = date(2026, 11, 25)  # a Wednesday
 D = date
@@ -100,6 +101,42 @@ def test_grammar(text, title, tags, priority, due):
     assert (parsed.title, parsed.tags, parsed.priority, parsed.due) == (title, tags, priority, due)
 
 
+@pytest.mark.parametrize(
+    ("text", "title", "repeat", "due"),
+    [
+        ("Call mum every week", "Call mum", "FREQ=WEEKLY", TODAY),
+        ("Stretch every day", "Stretch", "FREQ=DAILY", TODAY),
+        ("Rent every month due 2026-12-01", "Rent", "FREQ=MONTHLY", D(2026, 12, 1)),
+        ("Taxes every year", "Taxes", "FREQ=YEARLY", TODAY),
+        ("Water plants every 3 days", "Water plants", "FREQ=DAILY;INTERVAL=3", TODAY),
+        ("Bins every other week", "Bins", "FREQ=WEEKLY;INTERVAL=2", TODAY),
+        ("Every 2 months: haircut", "haircut", "FREQ=MONTHLY;INTERVAL=2", TODAY),
+        ("x every 2, weeks", "x every 2, weeks", None, None),
+        ("Standup every weekday", "Standup", "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", TODAY),
+        ("Gym every monday", "Gym", "FREQ=WEEKLY;BYDAY=MO", D(2026, 11, 30)),
+        ("Review every wednesday", "Review", "FREQ=WEEKLY;BYDAY=WE", TODAY),  # today's weekday
+        ("Gym every monday friday", "Gym", "FREQ=WEEKLY;BYDAY=MO", D(2026, 11, 27)),
+        ("every now and then", "every now and then", None, None),
+        ("Every sunday roast", "roast", "FREQ=WEEKLY;BYDAY=SU", D(2026, 11, 29)),
+        ("Every sat", "Every sat", None, None),
+        ("x every 0 days", "x every 0 days", None, None),
+        ("x every 366 days", "x every 366 days", None, None),
+        ("x every", "x every", None, None),
+        (r"x \every week", "x every week", None, None),
+    ],
+)
+def test_repeats(text, title, repeat, due):
+    parsed = parse_quick_add(text, TODAY)
+    assert (parsed.title, parsed.repeat, parsed.due) == (title, repeat, due)
+    if repeat:
+        assert validate_rule(repeat) is None  # the editor can show and change it
+
+
+def test_every_weekday_on_a_weekend_starts_on_monday():
+    parsed = parse_quick_add("Standup every weekday", date(2026, 11, 28))  # a Saturday
+    assert parsed.due == date(2026, 11, 30)
+
+
 def test_month_arithmetic_clamps_to_the_end_of_the_month():
     assert parse_quick_add("x in 1 month", date(2027, 1, 31)).due == date(2027, 2, 28)
     assert parse_quick_add("x next month", date(2028, 1, 31)).due == date(2028, 2, 29)
@@ -111,10 +148,11 @@ def test_weekday_on_a_sunday_means_the_coming_one():
 
 def test_never_raises_on_arbitrary_text():
     rng = random.Random(20261125)
-    alphabet = "ab #!-/.1234567890\\\t\n\x00é中😀" + "todaymonfrinextweekin"
+    alphabet = "ab #!-/.1234567890\\\t\n\x00é中😀" + "todaymonfrinextweekinevery"
     for _ in range(2000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60)))
         parsed = parse_quick_add(text, TODAY)
         assert isinstance(parsed.title, str)
         assert all(0 < len(t) <= 50 for t in parsed.tags)
         assert parsed.priority in (None, 1, 2, 3)
+        assert parsed.repeat is None or validate_rule(parsed.repeat) is None

@@ -107,6 +107,20 @@ def test_quick_add_without_js_parses_and_redirects(app, auth_client):
     assert "Call Ada" in text(auth_client.get("/tasks"))
 
 
+def test_quick_add_makes_a_repeating_task_that_spawns_its_next_one(app, auth_client):
+    response = post(auth_client, "/tasks", {"title": "Call mum every week #family"}, htmx=True)
+    assert response.status_code == 200
+    [task_id] = _ids(app)
+    task = get_task(app, task_id)
+    assert (task.title, task.recurrence, task.due_date) == ("Call mum", "FREQ=WEEKLY", date.today())
+    assert "<dd>Every week</dd>" in text(auth_client.get(f"/tasks/{task_id}"))
+    assert post(auth_client, f"/tasks/{task_id}/toggle", {"done": "1"}).status_code == 303
+    following = [get_task(app, i) for i in _ids(app) if i != task_id]
+    assert [(t.title, t.due_date, t.recurrence) for t in following] == [
+        ("Call mum", date.today() + timedelta(days=7), "FREQ=WEEKLY")
+    ]
+
+
 def test_quick_add_with_htmx_returns_the_new_row(app, auth_client):
     response = post(auth_client, "/tasks", {"title": "Buy milk #Home"}, htmx=True)
     assert response.status_code == 200

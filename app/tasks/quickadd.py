@@ -20,6 +20,9 @@ Rules:
 - A date may be led by `due`, `by` or `on` ("Pay rent due 2026-12-01", "Submit by friday",
   "Party on saturday"), or written `due:tomorrow`: the lead leaves the title with the date.
   Not followed by a date, the word stays ("Stand by me", "the amount due", "due:later").
+- Repeats: `every day|week|month|year`, `every 3 days`, `every other week`, `every weekday`
+  (Monday to Friday), `every monday`. With no due date given, the task is due on the first
+  occurrence from today on (today, or the named day). The editor sets anything finer.
 - When several dates or priorities are given the last one wins; all of them leave the title.
 - A backslash keeps a token literal: `\\today` puts the word "today" in the title.
 """
@@ -33,6 +36,7 @@ from datetime import date, timedelta
 from dateutil.relativedelta import relativedelta
 
 from app.models import Priority
+from app.tasks.recurrence import DAYS, MAX_INTERVAL, build_rule
 
 SYNTAX_HELP: list[tuple[str, str]] = [
     ("#work", "Tag the task “work” (created when missing)"),
@@ -43,6 +47,7 @@ SYNTAX_HELP: list[tuple[str, str]] = [
     ("in 3 days  in 2 weeks", "Due that far from today (days, weeks, months)"),
     ("2026-12-31", "Due on that date"),
     ("due fri  by fri  on fri  due:fri", "Due Friday: “due”, “by”, “on” go with the date"),
+    ("every week  every 2 days  every monday", "Repeats (also every weekday, every other month)"),
     ("\\today", "The word “today” itself, kept in the title"),
 ]
 
@@ -77,12 +82,18 @@ _UNITS = {"day": "days", "days": "days", "week": "weeks", "weeks": "weeks",
           "month": "months", "months": "months"}  # fmt: skip
 
 
+_EVERY = {"day": "daily", "days": "daily", "week": "weekly", "weeks": "weekly",
+          "month": "monthly", "months": "monthly", "year": "yearly", "years": "yearly"}  # fmt: skip
+_WORKDAYS = frozenset({"weekday", "weekdays", "workday", "workdays"})
+
+
 @dataclass(frozen=True)
 class QuickAdd:
     title: str
     tags: list[str] = field(default_factory=list)
     priority: int | None = None
     due: date | None = None
+    repeat: str | None = None  # an RRULE, as the editor stores it
 
 
 def _next_weekday(today: date, weekday: int) -> date:
@@ -125,12 +136,38 @@ def _date_at(tokens: list[str], i: int, today: date) -> tuple[date, int] | None:
     return None
 
 
+def _repeat_at(tokens: list[str], i: int, today: date) -> tuple[str, date, int] | None:
+    """A repeat phrase starting at tokens[i]: (RRULE, its first day from today on, number of
+    tokens it uses), or None."""
+    if _word(tokens[i]) != "every" or i + 1 >= len(tokens):
+        return None
+    word = _word(tokens[i + 1])
+    if (word == "other" or word.isdigit()) and i + 2 < len(tokens):
+        interval = 2 if word == "other" else int(word)
+        unit = _EVERY.get(_word(tokens[i + 2]))
+        if unit and 1 <= interval <= MAX_INTERVAL and not tokens[i + 1].endswith(tuple(_TRAILING)):
+            return build_rule(unit, interval, []), today, 3
+        return None
+    if word in _EVERY:
+        return build_rule(_EVERY[word], 1, []), today, 2
+    if word in _WORKDAYS:
+        first = today if today.weekday() < 5 else _next_weekday(today, 0)
+        return build_rule("weekdays", 1, []), first, 2
+    if word in _WEEKDAYS:
+        day = _WEEKDAYS[word]
+        first = today if today.weekday() == day else _next_weekday(today, day)
+        return build_rule("weekly", 1, [DAYS[day]]), first, 2
+    return None
+
+
 def parse_quick_add(text: str, today: date) -> QuickAdd:
     tokens = text.split()
     title: list[str] = []
     tags: dict[str, str] = {}
     priority: int | None = None
     due: date | None = None
+    repeat: str | None = None
+    first_repeat: date | None = None
     i = 0
     while i < len(tokens):
         token = tokens[i]
@@ -148,6 +185,11 @@ def parse_quick_add(text: str, today: date) -> QuickAdd:
             priority = int(_PRIORITIES[bare[1:].lower()])
             i += 1
             continue
+        repeats = _repeat_at(tokens, i, today)
+        if repeats is not None:
+            repeat, first_repeat, used = repeats
+            i += used
+            continue
         found = _date_at(tokens, i, today)
         lead = 0
         word = _word(token)
@@ -162,4 +204,6 @@ def parse_quick_add(text: str, today: date) -> QuickAdd:
             continue
         title.append(token)
         i += 1
-    return QuickAdd(" ".join(title), list(tags.values()), priority, due)
+    if due is None:
+        due = first_repeat
+    return QuickAdd(" ".join(title), list(tags.values()), priority, due, repeat)

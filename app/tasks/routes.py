@@ -159,6 +159,7 @@ def create():
                 tag_names=parsed.tags,
                 priority=parsed.priority,
                 due_date=parsed.due,
+                recurrence=parsed.repeat,
             )
             if is_htmx():
                 return render_template("tasks/_created.html", task=task, today=today())

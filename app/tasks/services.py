@@ -78,6 +78,7 @@ def create_task(
     tag_names: Iterable[str] = (),
     priority: int | None = None,
     due_date: date | None = None,
+    recurrence: str | None = None,
 ) -> Task:
     task = Task(
         owner_id=owner_id,
@@ -85,6 +86,7 @@ def create_task(
         notes="",
         priority=priority or 0,
         due_date=due_date,
+        recurrence=recurrence,
         tags=resolve_tags(owner_id, tag_names),
     )
     db.session.add(task)

@@ -12,14 +12,18 @@ Next occurrence rules (`next_due`):
 - Monthly and yearly rules keep the anchor's day and clamp it to shorter months: due Jan 31
   monthly goes Feb 28 (Feb 29 in a leap year), then Mar 31; Feb 29 yearly goes Feb 28 in
   common years and Feb 29 again in leap years.
+- Daily and weekly rules follow RFC 5545 (weeks start on Monday; a weekly rule without
+  weekdays repeats on the anchor's weekday), computed by counting rather than by walking
+  the schedule, so a due date far in the past costs nothing.
+- Dates end at 9999-12-31 (Python's and so ours): when the next occurrence would fall after
+  it there is none, and the series ends with this task.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date
 
 from dateutil.relativedelta import relativedelta
-from dateutil.rrule import DAILY, WEEKLY, rrule, weekdays
 
 FREQS = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
 DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -95,34 +99,64 @@ def rule_to_choices(rule: str | None) -> tuple[str, int, list[str]]:
     return parts["FREQ"].lower(), interval, days
 
 
-def next_due(rule: str, due: date | None, completed_on: date) -> date:
-    """The next occurrence's due date when a task with `rule` is completed."""
+def next_due(rule: str, due: date | None, completed_on: date) -> date | None:
+    """The next occurrence's due date when a task with `rule` is completed, or None when it
+    would fall after the calendar's last day (9999-12-31): the series has ended."""
     parts = _parse(rule)
     freq, interval = parts["FREQ"], int(parts.get("INTERVAL", "1"))
     anchor = due or completed_on
     after = max(anchor, completed_on)
     if freq in ("MONTHLY", "YEARLY"):
-        unit = "months" if freq == "MONTHLY" else "years"
-        # Count whole steps from the anchor (never step from a clamped date: Jan 31 -> Feb 28
-        # -> Mar 31, not Mar 28). Skip straight to about the right step first.
-        gap_months = (after.year - anchor.year) * 12 + after.month - anchor.month
-        step = max(1, (gap_months // (interval * (1 if unit == "months" else 12))))
-        while True:
-            candidate = anchor + relativedelta(**{unit: interval * step})
-            if candidate > after:
-                return candidate
-            step += 1
-    byday = (
-        [weekdays[DAYS.index(d)] for d in parts["BYDAY"].split(",")] if "BYDAY" in parts else None
-    )
-    schedule = rrule(
-        DAILY if freq == "DAILY" else WEEKLY,
-        dtstart=datetime.combine(anchor, datetime.min.time()),
-        interval=interval,
-        byweekday=byday,
-    )
-    found = schedule.after(datetime.combine(after, datetime.min.time()))
-    return found.date() if found else after + timedelta(days=1)
+        return _next_by_months(anchor, after, interval * (1 if freq == "MONTHLY" else 12))
+    if freq == "DAILY":
+        # Whole steps from the anchor, counted rather than walked: a task due in year 1 and
+        # done today is one division, not 740,000 iterations.
+        steps = (after - anchor).days // interval + 1
+        return _day(anchor.toordinal() + steps * interval)
+    chosen = [DAYS.index(d) for d in parts["BYDAY"].split(",")] if "BYDAY" in parts else None
+    return _next_by_weeks(anchor, after, interval, chosen or [anchor.weekday()])
+
+
+def _day(ordinal: int) -> date | None:
+    return date.fromordinal(ordinal) if ordinal <= _LAST else None
+
+
+_LAST = date.max.toordinal()
+
+
+def _next_by_months(anchor: date, after: date, months: int) -> date | None:
+    """The first of anchor + k * months (k >= 1) after `after`, the anchor's day clamped to
+    shorter months. Steps are counted from the anchor, never from a clamped date (Jan 31 ->
+    Feb 28 -> Mar 31, not Mar 28)."""
+    gap = (after.year - anchor.year) * 12 + after.month - anchor.month
+    step = max(1, gap // months)
+    while True:
+        month_index = anchor.year * 12 + anchor.month - 1 + step * months
+        if month_index // 12 > date.max.year:
+            return None
+        candidate = anchor + relativedelta(months=step * months)
+        if candidate > after:
+            return candidate
+        step += 1
+
+
+def _next_by_weeks(anchor: date, after: date, interval: int, weekdays: list[int]) -> date | None:
+    """RFC 5545 weekly: the chosen weekdays of every `interval`-th week (weeks start on
+    Monday), counted from the anchor's week; the first such day after `after`."""
+    first_monday = anchor.toordinal() - anchor.weekday()
+    day = after.toordinal() + 1
+    while True:
+        monday = day - (day - 1) % 7  # ordinal 1 (1 Jan 1) was a Monday
+        skipped = (monday - first_monday) // 7 % interval
+        if skipped:  # not one of the rule's weeks: on to the next one that is
+            day = monday + 7 * (interval - skipped)
+            continue
+        later = [monday + d for d in sorted(weekdays) if monday + d >= day]
+        if later:
+            return _day(later[0])
+        day = monday + 7 * interval
+        if day > _LAST:
+            return None
 
 
 def describe(rule: str) -> str:

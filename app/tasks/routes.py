@@ -100,6 +100,16 @@ def _results(query: ListQuery | None = None, status: int = 200, **extra):
     return render_template("tasks/_results.html", **context), status
 
 
+def _series_ended(titles: list[str]) -> str:
+    """What the user is told when completing repeating tasks made no next copy."""
+    if len(titles) == 1:
+        return f"“{titles[0]}” repeats no more: its next date would be after 31 Dec 9999."
+    return (
+        f"{len(titles)} repeating tasks repeat no more: their next dates would be after"
+        " 31 Dec 9999."
+    )
+
+
 def _editor(task: Task, form: TaskForm, status: int = 200, conflict: Task | None = None):
     return render(
         "tasks/edit.html",
@@ -260,11 +270,16 @@ def toggle(task_id: int):
     toggled = services.set_done(current_user.id, task_id, done, today())
     if toggled is None:
         abort(404)
-    task, following = toggled
+    task, following = toggled.task, toggled.following
+    ended = "Done. " + _series_ended([task.title]) if toggled.series_ended else None
     if is_htmx():
-        return render_template("tasks/_toggled.html", task=task, following=following, today=today())
+        return render_template(
+            "tasks/_toggled.html", task=task, following=following, ended=ended, today=today()
+        )
     if following is not None:
         flash(f"Done. Next “{task.title}” is due {following.due_date:%a %b %d}.", "success")
+    if ended:
+        flash(ended, "info")
     return _back()
 
 
@@ -318,7 +333,7 @@ def bulk():
             return _results(deleted_ids=[t.id for t in tasks], deleted_tasks=tasks)
         session[UNDO_KEY] = [t.id for t in tasks]
         return _back()
-    count = services.apply_bulk(
+    result = services.apply_bulk(
         tasks,
         form.action.data,
         tag=form.tag.data,
@@ -326,7 +341,10 @@ def bulk():
         due_date=form.due_date.data,
         on=today(),
     )
+    count = result.changed
     message = f"Updated {count} task{'s' if count != 1 else ''}."
+    if result.series_ended:
+        message += " " + _series_ended(result.series_ended)
     if is_htmx():
         return _results(bulk_message=message)
     flash(message, "success")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import Connection, bindparam, delete, func, select, update
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Tag, Task, utcnow
@@ -124,13 +125,26 @@ def update_task(task: Task, seen_version: int, changes: TaskChanges) -> Task:
     return task
 
 
-def set_done(
-    owner_id: int, task_id: int, done: bool, today: date
-) -> tuple[ListedTask, ListedTask | None] | None:
-    """Mark the owner's task done or open; idempotent. Returns it and, when its repeat rule
-    made one, the next occurrence, as list rows; None when the owner has no such task."""
+@dataclass
+class BulkResult:
+    changed: int
+    series_ended: list[str]  # titles
+
+
+@dataclass
+class Toggled:
+    """A toggled task as a list row; the next occurrence its repeat rule made, if any; and
+    whether its series ended instead (no next date before the calendar's end)."""
+
+    task: ListedTask
+    following: ListedTask | None
+    series_ended: bool
+
+
+def set_done(owner_id: int, task_id: int, done: bool, today: date) -> Toggled | None:
+    """Mark the owner's task done or open; idempotent. None when the owner has no such task."""
     connection = db.session.connection()
-    changed, following = _mark_done(connection, owner_id, [task_id], done, today)
+    changed, following, ended = _mark_done(connection, owner_id, [task_id], done, today)
     if changed:
         [row] = changed
     else:  # already so (a second tick from another tab), or not the owner's
@@ -138,18 +152,18 @@ def set_done(
         if row is None:
             return None
         row = ListedTask(*row)
-    rows = [row, *following]
-    attach_tags(connection, rows)
+    attach_tags(connection, [row, *following])
     db.session.commit()
-    return row, following[0] if following else None
+    return Toggled(row, following[0] if following else None, bool(ended))
 
 
 def _mark_done(
     connection: Connection, owner_id: int, task_ids: list[int], done: bool, today: date
-) -> tuple[list[ListedTask], list[ListedTask]]:
+) -> tuple[list[ListedTask], list[ListedTask], list[ListedTask]]:
     """Mark the owner's tasks done or open, in one UPDATE ... RETURNING on the session's
     `connection` (mapped Tasks loaded before keep their old values). Returns the rows that
-    changed, and the next occurrences their repeat rules made (tags not attached)."""
+    changed, the next occurrences their repeat rules made (tags not attached), and the
+    changed rows whose series ended instead."""
     now = utcnow()
     params = {
         "owner": owner_id,
@@ -160,31 +174,49 @@ def _mark_done(
     }
     stmt = _SET_DONE_ONE if len(task_ids) == 1 else _SET_DONE_MANY
     changed = [ListedTask(*row) for row in connection.execute(stmt, params)]
-    following = []
-    for row in changed:
-        if done and row.recurrence:
-            following.append(_next_occurrence(row.id, today))
-            # The rule moves to the new occurrence, so re-ticking this one cannot spawn twice.
-            row.recurrence = None
-    if following:
-        db.session.flush()
-    return changed, [ListedTask.of(task) for task in following]
+    repeating = [row for row in changed if done and row.recurrence]
+    if not repeating:
+        return changed, [], []
+    following, ended_ids = _continue_series([row.id for row in repeating], today)
+    for row in repeating:
+        # The rule moves to the new occurrence (or ends), so re-ticking cannot spawn twice.
+        row.recurrence = None
+    ended = [row for row in repeating if row.id in ended_ids]
+    return changed, [ListedTask.of(task) for task in following], ended
 
 
-def _next_occurrence(task_id: int, today: date) -> Task:
-    task = db.session.get(Task, task_id, populate_existing=True)
-    following = Task(
-        owner_id=task.owner_id,
-        title=task.title,
-        notes=task.notes,
-        priority=task.priority,
-        due_date=next_due(task.recurrence, task.due_date, today),
-        recurrence=task.recurrence,
-        tags=list(task.tags),
+def _continue_series(task_ids: list[int], today: date) -> tuple[list[Task], set[int]]:
+    """The next occurrence of each of these just-completed repeating tasks, and the ids of
+    those that have none (their next date would be past 9999-12-31). Their rules move to the
+    new tasks. A fixed number of statements however many tasks: the tasks, their tags, one
+    batch of inserts for the new tasks and one for their tags, one for the old rules."""
+    sources = db.session.scalars(
+        select(Task)
+        .where(Task.id.in_(task_ids))
+        .options(selectinload(Task.tags))
+        .execution_options(populate_existing=True)
     )
-    task.recurrence = None
-    db.session.add(following)
-    return following
+    following, ended = [], set()
+    for task in sources:
+        due = next_due(task.recurrence, task.due_date, today)
+        if due is None:
+            ended.add(task.id)
+        else:
+            following.append(
+                Task(
+                    owner_id=task.owner_id,
+                    title=task.title,
+                    notes=task.notes,
+                    priority=task.priority,
+                    due_date=due,
+                    recurrence=task.recurrence,
+                    tags=list(task.tags),
+                )
+            )
+        task.recurrence = None
+    db.session.add_all(following)
+    db.session.flush()
+    return following, ended
 
 
 # The toggle is the list's most frequent write. Loading the task through the ORM to change
@@ -276,15 +308,16 @@ def apply_bulk(
     priority: int = 0,
     due_date: date | None = None,
     on: date,
-) -> int:
-    """Apply one bulk action to the owner's `tasks`; returns how many changed."""
-    changed = 0
+) -> BulkResult:
+    """Apply one bulk action to the owner's `tasks`: how many changed, and the titles of
+    those whose series ended ("done" on repeating tasks at the calendar's end)."""
+    changed, ended = 0, []
     if action in ("done", "open"):
         owner_id = tasks[0].owner_id
-        rows, _ = _mark_done(
+        rows, _, ended_rows = _mark_done(
             db.session.connection(), owner_id, [task.id for task in tasks], action == "done", on
         )
-        changed = len(rows)
+        changed, ended = len(rows), [row.title for row in ended_rows]
     elif action in ("tag_add", "tag_remove"):
         [target] = resolve_tags(tasks[0].owner_id, [tag]) if action == "tag_add" else [None]
         key = tag.casefold()
@@ -306,4 +339,4 @@ def apply_bulk(
             if task.due_date != due_date:
                 task.due_date, task.version, changed = due_date, task.version + 1, changed + 1
     db.session.commit()
-    return changed
+    return BulkResult(changed, ended)

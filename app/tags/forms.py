@@ -3,10 +3,11 @@ from __future__ import annotations
 import re
 
 from wtforms import ColorField, StringField
-from wtforms.validators import DataRequired, Length, Regexp
+from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 
 from app.auth.forms import strip
 from app.forms import BaseForm
+from app.tagging import clean_name, name_problem
 
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
@@ -23,11 +24,7 @@ class TagForm(BaseForm):
     )
 
     def validate_name(self, field):
-        from wtforms.validators import ValidationError
-
-        if field.data and field.data.startswith("#"):
-            field.data = field.data.lstrip("#").strip()
-        if not field.data:
-            raise ValidationError("A tag needs a name.")
-        if "," in field.data:
-            raise ValidationError("Tag names cannot contain commas.")
+        field.data = clean_name(field.data)
+        problem = name_problem(field.data)
+        if problem:
+            raise ValidationError(problem)

@@ -11,6 +11,7 @@ from app.extensions import db
 from app.htmx import is_htmx, render
 from app.models import Tag
 from app.ownership import get_owned_or_404
+from app.tagging import create_tag
 from app.tags import bp
 from app.tags.forms import TagForm
 from app.tasks.services import tag_counts
@@ -53,21 +54,13 @@ def index():
 def create():
     form = TagForm()
     if form.validate_on_submit():
-        if _name_taken(form.name.data):
+        tag = create_tag(current_user.id, form.name.data, form.colour.data.lower())
+        if tag is None:
             form.name.errors.append(TAKEN)
         else:
-            tag = Tag(
-                owner_id=current_user.id, name=form.name.data, colour=form.colour.data.lower()
-            )
-            db.session.add(tag)
-            try:
-                db.session.commit()
-            except IntegrityError:  # a concurrent create with the same name won
-                db.session.rollback()
-                form.name.errors.append(TAKEN)
-            else:
-                flash(f"Tag “{tag.name}” created.", "success")
-                return redirect(url_for("tags.index"), code=303)
+            db.session.commit()
+            flash(f"Tag “{tag.name}” created.", "success")
+            return redirect(url_for("tags.index"), code=303)
     return _page(form, 422)
 
 

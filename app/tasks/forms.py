@@ -23,6 +23,7 @@ from wtforms.validators import (
 from app.auth.forms import strip
 from app.forms import BaseForm
 from app.models import Priority
+from app.tagging import clean_name, name_problem
 from app.tasks.recurrence import build_rule
 
 
@@ -57,7 +58,7 @@ VERSION_MISSING = "This form is missing the task's version; reload the page and 
 
 
 def split_tags(raw: str) -> list[str]:
-    return [t.strip().lstrip("#").strip() for t in (raw or "").split(",") if t.strip().lstrip("#")]
+    return [name for name in map(clean_name, (raw or "").split(",")) if name]
 
 
 class QuickAddForm(BaseForm):
@@ -90,8 +91,8 @@ class TaskForm(BaseForm):
         if len(names) > MAX_TAGS_PER_TASK:
             raise ValidationError(f"At most {MAX_TAGS_PER_TASK} tags per task.")
         for name in names:
-            if len(name) > 50:
-                raise ValidationError(f"“{name[:20]}…” is longer than 50 characters.")
+            if problem := name_problem(name):
+                raise ValidationError(problem)
 
     def validate_version(self, field):
         if not (field.data or "").isdigit():
@@ -139,5 +140,7 @@ class BulkForm(BaseForm):
             raise ValidationError("Unknown task.")
 
     def validate_tag(self, field):
-        if self.action.data in ("tag_add", "tag_remove") and not field.data:
-            raise ValidationError("Name the tag.")
+        if self.action.data in ("tag_add", "tag_remove"):
+            field.data = clean_name(field.data)  # as the editor reads it: "#work" is work
+            if problem := name_problem(field.data):
+                raise ValidationError(problem)

@@ -110,6 +110,19 @@ def _series_ended(titles: list[str]) -> str:
     )
 
 
+def _refused_page(query: ListQuery, **forms):
+    """The whole list page (422) for a plain form post the list's forms refused."""
+    context = _list_context(
+        query,
+        form=forms.pop("form", None) or QuickAddForm(formdata=None),
+        bulk_form=forms.pop("bulk_form", None) or BulkForm(formdata=None),
+        all_tags=_all_tags(),
+        syntax_help=SYNTAX_HELP,
+        **forms,
+    )
+    return render_template("tasks/index.html", **context), 422
+
+
 def _editor(task: Task, form: TaskForm, status: int = 200, conflict: Task | None = None):
     return render(
         "tasks/edit.html",
@@ -178,14 +191,7 @@ def create():
     if is_htmx():
         body = render_template("tasks/_quick_add.html", form=form)
         return body, 422, {"HX-Retarget": "#quick-add", "HX-Reswap": "outerHTML"}
-    context = _list_context(
-        ListQuery(),
-        form=form,
-        bulk_form=BulkForm(formdata=None),
-        all_tags=_all_tags(),
-        syntax_help=SYNTAX_HELP,
-    )
-    return render_template("tasks/index.html", **context), 422
+    return _refused_page(ListQuery(), form=form)
 
 
 # ---- one task ---------------------------------------------------------------------------
@@ -322,8 +328,7 @@ def bulk():
         message = next(iter(form.errors.values()))[0]
         if is_htmx():
             return _results(status=422, bulk_error=message)
-        flash(message, "error")
-        return _back()
+        return _refused_page(_current_list_query(), bulk_form=form, bulk_error=message)
     tasks = services.owned_tasks(current_user.id, form.ids.data)
     if not tasks:
         abort(404)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -13,15 +12,13 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.models import Tag, Task, utcnow
 from app.ownership import owned_by
+from app.tagging import resolve_tags
 from app.tasks.listing import LISTED_COLUMNS, ListedTask, attach_tags
 from app.tasks.recurrence import next_due
 from app.url_converters import MAX_ID
 
 # Deleted tasks stay restorable for this long, then the next delete purges them.
 UNDO_WINDOW = timedelta(hours=1)
-
-# Colours for tags created on the fly (chosen by the name's hash, so stable).
-PALETTE = ("#4f46e5", "#0891b2", "#059669", "#ca8a04", "#ea580c", "#dc2626", "#db2777", "#7c3aed")
 
 
 class StaleVersion(Exception):
@@ -40,36 +37,6 @@ class TaskChanges:
     due_date: date | None
     recurrence: str | None
     tag_names: list[str]
-
-
-def colour_for(name: str) -> str:
-    digest = hashlib.sha256(name.casefold().encode()).digest()
-    return PALETTE[digest[0] % len(PALETTE)]
-
-
-def resolve_tags(owner_id: int, names: Iterable[str]) -> list[Tag]:
-    """The owner's tags with these names (case-insensitive), creating the missing ones."""
-    wanted: dict[str, str] = {}
-    for name in names:
-        name = name.strip()
-        if name:
-            wanted.setdefault(name.casefold(), name)
-    if not wanted:
-        return []
-    existing = {
-        tag.name_key: tag
-        for tag in db.session.scalars(
-            select(Tag).where(Tag.owner_id == owner_id, Tag.name_key.in_(list(wanted)))
-        )
-    }
-    tags = []
-    for key, name in wanted.items():
-        tag = existing.get(key)
-        if tag is None:
-            tag = Tag(owner_id=owner_id, name=name, colour=colour_for(name))
-            db.session.add(tag)
-        tags.append(tag)
-    return tags
 
 
 def create_task(

@@ -1,0 +1,105 @@
+"""Tags created by name from several requests at once (quick add, the editor, bulk tagging):
+under a real gunicorn, on both databases, every request is answered and there is one tag."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.models import Tag, Task, User
+from tests.conftest import PASSWORD, create_user
+from tests.live import Client, gunicorn
+
+pytestmark = pytest.mark.security
+HX = {"HX-Request": "true"}
+CLIENTS = 8
+
+
+def _at_once(base, cookies, token, request) -> list:
+    """Run `request(client, n)` from CLIENTS threads released together by a barrier."""
+    barrier = threading.Barrier(CLIENTS)
+    results: list = [None] * CLIENTS
+
+    def run(n):
+        client = Client(base)
+        client.cookies = dict(cookies)
+        barrier.wait(timeout=60)
+        results[n] = request(client, n, token)
+
+    threads = [threading.Thread(target=run, args=(n,), daemon=True) for n in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not any(t.is_alive() for t in threads), "a request hung"
+    return results
+
+
+def _signed_in(base):
+    owner = Client(base)
+    assert owner.login("ada@example.com", PASSWORD).status == 302
+    token = owner.csrf("/tasks")  # may set the session cookie: read the cookies after
+    return dict(owner.cookies), token
+
+
+def _tags_and_tasks(app):
+    with app.app_context():
+        tags = [tag.name for tag in db.session.scalars(select(Tag))]
+        tasks = {
+            task.title: [tag.name for tag in task.tags]
+            for task in db.session.scalars(select(Task).options(selectinload(Task.tags)))
+        }
+        return tags, tasks
+
+
+def test_quick_adds_creating_the_same_new_tag_at_once(app, database_url):
+    create_user(app)
+    with gunicorn(database_url, workers=2, threads=4) as base:
+        cookies, token = _signed_in(base)
+
+        def quick_add(client, n, token):
+            form = {"title": f"something {n} #newtag", "csrf_token": token}
+            return client.request("POST", "/tasks", form, HX).status
+
+        statuses = _at_once(base, cookies, token, quick_add)
+    assert statuses == [200] * CLIENTS, statuses
+    tags, tasks = _tags_and_tasks(app)
+    assert tags == ["newtag"]
+    assert tasks == {f"something {n}": ["newtag"] for n in range(CLIENTS)}
+
+
+def _add_tasks(app, n) -> list[int]:
+    with app.app_context():
+        owner = db.session.scalar(select(User.id))
+        tasks = [Task(owner_id=owner, title=f"task {i}") for i in range(n)]
+        db.session.add_all(tasks)
+        db.session.commit()
+        return [task.id for task in tasks]
+
+
+def test_editors_naming_the_same_new_tag_at_once(app, database_url):
+    create_user(app)
+    ids = _add_tasks(app, CLIENTS)
+    with gunicorn(database_url, workers=2, threads=4) as base:
+        cookies, token = _signed_in(base)
+
+        def save(client, n, token):
+            form = {
+                "title": f"task {n}",
+                "tags": f"Shared, mine{n}, #Other",
+                "priority": "0",
+                "interval": "1",
+                "version": "1",
+                "csrf_token": token,
+            }
+            return client.request("POST", f"/tasks/{ids[n]}", form, HX).status
+
+        statuses = _at_once(base, cookies, token, save)
+    assert statuses == [200] * CLIENTS, statuses
+    tags, tasks = _tags_and_tasks(app)
+    assert sorted(tags) == sorted(["Shared", "Other", *(f"mine{n}" for n in range(CLIENTS))])
+    assert tasks == {f"task {n}": ["mine" + str(n), "Other", "Shared"] for n in range(CLIENTS)}

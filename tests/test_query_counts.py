@@ -1,13 +1,14 @@
-"""Every busy page sends a fixed number of SQL statements, whatever the page size and however
-many tasks, tags or users there are, and nothing is lazily loaded while templates render."""
+"""Every busy page and every bulk action sends a fixed number of SQL statements, whatever the
+page size or selection and however many tasks, tags or users there are, and nothing is lazily
+loaded while templates render."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
-from sqlalchemy import event, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, insert, select, text, update
+from sqlalchemy.orm import Session, selectinload
 
 from app.extensions import db
 from app.models import Tag, Task, User, task_tags, utcnow
@@ -168,3 +169,60 @@ def test_admin_user_list_costs_the_same_for_few_and_many_users(app, client):
     body = client.get("/admin/users").get_data(as_text=True)
     assert body.count('<tr id="user-') == 50
     assert few == many == sorted_by_tasks == fragment <= 4, (few, many, sorted_by_tasks, fragment)
+
+
+BULK_ACTIONS = [
+    ("done", {}),
+    ("done", {"repeating": True}),
+    ("open", {}),
+    ("tag_add", {"tag": "fresh {n}"}),  # a new tag each time
+    ("tag_add", {"tag": "t1"}),
+    ("tag_remove", {"tag": "t2"}),
+    ("priority", {"priority": "3"}),
+    ("due", {"due_date": "2031-05-06"}),
+    ("delete", {}),
+]
+
+
+@pytest.mark.parametrize(("action", "extra"), BULK_ACTIONS)
+def test_bulk_actions_cost_the_same_for_2_and_200_tasks(app, auth_client, action, extra):
+    extra = dict(extra)
+    _add_tasks(app, 252)  # the 50 not selected keep the list below the message non-empty
+    ids = _task_ids(app, 202)
+    with app.app_context():
+        values = {"done": action == "open", "priority": 0}
+        if extra.pop("repeating", False):
+            values.update(recurrence="FREQ=WEEKLY", due_date=utcnow().date())
+        db.session.execute(update(Task).where(Task.id.in_(ids)).values(**values))
+        if db.engine.dialect.name == "postgresql":  # _add_tasks chose the ids itself
+            db.session.execute(text("SELECT setval('tasks_id_seq', (SELECT max(id) FROM tasks))"))
+        db.session.commit()
+    headers = {**HTMX, "X-CSRFToken": csrf_token(auth_client, "/tasks")}
+    counts = {}
+    for selected in (ids[:2], ids[2:]):
+        n = len(selected)
+        form = {"ids": selected, "action": action}
+        form.update({key: value.format(n=n) for key, value in extra.items()})
+        with count_queries(app) as statements:
+            response = auth_client.post("/tasks/bulk", data=form, headers=headers)
+        body = response.get_data(as_text=True)
+        assert response.status_code == 200, body[:500]
+        assert (f"Deleted {n} tasks." if action == "delete" else "Updated ") in body
+        counts[n] = len(statements)
+
+    assert counts[2] == counts[200], counts
+    with app.app_context():
+        tasks = db.session.scalars(
+            select(Task).where(Task.id.in_(ids)).options(selectinload(Task.tags))
+        ).all()
+        changed = [t for t in tasks if t.version > 1]
+        if action == "tag_remove":  # only the tasks that had it
+            assert all("t2" not in [tag.name for tag in t.tags] for t in tasks)
+        elif action == "delete":
+            assert all(t.deleted_at is not None for t in tasks)
+        elif action == "tag_add" and extra["tag"] == "t1":  # only the tasks that lacked it
+            assert all("t1" in [tag.name for tag in t.tags] for t in tasks)
+        else:
+            assert len(changed) == 202, (action, len(changed))
+        if extra.get("tag") == "fresh {n}":
+            assert all({"fresh 2", "fresh 200"} & {tag.name for tag in t.tags} for t in tasks)

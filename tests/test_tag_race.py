@@ -3,6 +3,7 @@ under a real gunicorn, on both databases, every request is answered and there is
 
 from __future__ import annotations
 
+import re
 import threading
 
 import pytest
@@ -103,3 +104,32 @@ def test_editors_naming_the_same_new_tag_at_once(app, database_url):
     tags, tasks = _tags_and_tasks(app)
     assert sorted(tags) == sorted(["Shared", "Other", *(f"mine{n}" for n in range(CLIENTS))])
     assert tasks == {f"task {n}": ["mine" + str(n), "Other", "Shared"] for n in range(CLIENTS)}
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new-tag", "existing-tag"])
+def test_bulk_tagging_the_same_tasks_at_once(app, database_url, existing):
+    create_user(app)
+    ids = _add_tasks(app, 3)
+    if existing:  # then nothing orders the requests before they add the same task_tags rows
+        with app.app_context():
+            db.session.add(Tag(owner_id=db.session.scalar(select(User.id)), name="Sprint"))
+            db.session.commit()
+    with gunicorn(database_url, workers=2, threads=4) as base:
+        cookies, token = _signed_in(base)
+
+        def tag(client, n, token):
+            form = {"ids": ids, "action": "tag_add", "tag": "#Sprint", "csrf_token": token}
+            response = client.request("POST", "/tasks/bulk", form, HX)
+            changed = re.search(r"Updated (\d+) task", response.body)
+            return response.status, int(changed.group(1)) if changed else None
+
+        results = _at_once(base, cookies, token, tag)
+    assert [status for status, _ in results] == [200] * CLIENTS, results
+    # Each task was tagged once, by one of the requests; the others found it tagged.
+    assert sum(changed for _, changed in results) == len(ids), results
+    tags, tasks = _tags_and_tasks(app)
+    assert tags == ["Sprint"]
+    assert tasks == {f"task {i}": ["Sprint"] for i in range(3)}
+    with app.app_context():
+        versions = db.session.scalars(select(Task.version).order_by(Task.id)).all()
+    assert versions == [2, 2, 2]

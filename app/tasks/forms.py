@@ -127,7 +127,7 @@ BULK_ACTIONS = _choices(
 class BulkForm(BaseForm):
     ids = SelectMultipleField("Tasks", coerce=int, validate_choice=False)
     action = SelectField("Action", choices=BULK_ACTIONS)
-    tag = StringField("Tag", validators=[Optional(), Length(max=50)], filters=[strip])
+    tag = StringField("Tag", validators=[Optional(), Length(max=200)], filters=[strip])
     priority = SelectField("Priority", choices=PRIORITY_CHOICES, coerce=int, default=0)
     due_date = DateField("Due date", validators=[Optional()])
 

@@ -36,6 +36,7 @@ from datetime import date, timedelta
 from dateutil.relativedelta import relativedelta
 
 from app.models import Priority
+from app.tagging import name_problem
 from app.tasks.recurrence import DAYS, MAX_INTERVAL, build_rule
 
 SYNTAX_HELP: list[tuple[str, str]] = [
@@ -176,8 +177,9 @@ def parse_quick_add(text: str, today: date) -> QuickAdd:
             i += 1
             continue
         bare = token.rstrip(_TRAILING)
-        if _TAG.match(bare):
-            name = bare[1:].rstrip(".")
+        # The pattern admits no comma and at most 50 characters; the shared check keeps
+        # quick add to the editor's rule should either change.
+        if _TAG.match(bare) and not name_problem(name := bare[1:].rstrip(".")):
             tags.setdefault(name.casefold(), name)
             i += 1
             continue

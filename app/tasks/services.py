@@ -6,13 +6,22 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Connection, bindparam, delete, func, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy import (
+    Connection,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 
 from app.extensions import db
-from app.models import Tag, Task, utcnow
+from app.models import Tag, Task, task_tags, utcnow
 from app.ownership import owned_by
-from app.tagging import resolve_tags
+from app.tagging import insert_ignoring_duplicates, resolve_tags
 from app.tasks.listing import LISTED_COLUMNS, ListedTask, attach_tags
 from app.tasks.recurrence import next_due
 from app.url_converters import MAX_ID
@@ -148,42 +157,68 @@ def _mark_done(
     for row in repeating:
         # The rule moves to the new occurrence (or ends), so re-ticking cannot spawn twice.
         row.recurrence = None
-    ended = [row for row in repeating if row.id in ended_ids]
-    return changed, [ListedTask.of(task) for task in following], ended
+    return changed, following, [row for row in repeating if row.id in ended_ids]
 
 
-def _continue_series(task_ids: list[int], today: date) -> tuple[list[Task], set[int]]:
-    """The next occurrence of each of these just-completed repeating tasks, and the ids of
-    those that have none (their next date would be past 9999-12-31). Their rules move to the
-    new tasks. A fixed number of statements however many tasks: the tasks, their tags, one
-    batch of inserts for the new tasks and one for their tags, one for the old rules."""
-    sources = db.session.scalars(
-        select(Task)
-        .where(Task.id.in_(task_ids))
-        .options(selectinload(Task.tags))
-        .execution_options(populate_existing=True)
+def _continue_series(task_ids: list[int], today: date) -> tuple[list[ListedTask], set[int]]:
+    """The next occurrence of each of these just-completed repeating tasks, as list rows
+    (tags not attached), and the ids of those that have none (their next date would be past
+    9999-12-31). The rules move to the new tasks. Five statements however many tasks."""
+    sources = db.session.execute(_SERIES, {"task_ids": task_ids}).all()
+    now = utcnow()
+    db.session.execute(_END_RULES, {"task_ids": task_ids, "now": now})
+    plans = [(source, next_due(source.recurrence, source.due_date, today)) for source in sources]
+    continuing = [(source, due) for source, due in plans if due is not None]
+    ended = {source.id for source, due in plans if due is None}
+    if not continuing:
+        return [], ended
+    # One multi-row INSERT (at most 500 rows of 11 values: within both databases' limits).
+    # Both give a statement's rows ascending ids in VALUES order (PostgreSQL calls the
+    # sequence row by row; SQLite, whose writer holds the database, takes max(id) + 1), so
+    # sorting the ids pairs them with their rows. SQLAlchemy's own pairing for RETURNING
+    # (sort_by_parameter_order) falls back to one INSERT per row on SQLite.
+    rows = [
+        {
+            "owner_id": source.owner_id,
+            "title": source.title,
+            "notes": source.notes,
+            "done": False,
+            "priority": source.priority,
+            "due_date": due,
+            "recurrence": source.recurrence,
+            "position": 0,
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
+        }
+        for source, due in continuing
+    ]
+    new_ids = sorted(db.session.scalars(insert(Task).values(rows).returning(Task.id)))
+    # Each new task gets its source's tags, in one INSERT ... SELECT.
+    new_id_of = {source.id: new_id for (source, _), new_id in zip(continuing, new_ids, strict=True)}
+    db.session.execute(
+        insert(task_tags).from_select(
+            ["task_id", "tag_id"],
+            select(case(new_id_of, value=task_tags.c.task_id), task_tags.c.tag_id).where(
+                task_tags.c.task_id.in_(new_id_of)
+            ),
+        )
     )
-    following, ended = [], set()
-    for task in sources:
-        due = next_due(task.recurrence, task.due_date, today)
-        if due is None:
-            ended.add(task.id)
-        else:
-            following.append(
-                Task(
-                    owner_id=task.owner_id,
-                    title=task.title,
-                    notes=task.notes,
-                    priority=task.priority,
-                    due_date=due,
-                    recurrence=task.recurrence,
-                    tags=list(task.tags),
-                )
-            )
-        task.recurrence = None
-    db.session.add_all(following)
-    db.session.flush()
+    following = [
+        ListedTask(new_id, s.title, bool(s.notes), False, s.priority, due, s.recurrence)
+        for (s, due), new_id in zip(continuing, new_ids, strict=True)
+    ]
     return following, ended
+
+
+_SERIES = select(
+    Task.id, Task.owner_id, Task.title, Task.notes, Task.priority, Task.due_date, Task.recurrence
+).where(Task.id.in_(bindparam("task_ids", expanding=True)))
+_END_RULES = (
+    update(Task)
+    .where(Task.id.in_(bindparam("task_ids", expanding=True)))
+    .values(recurrence=None, updated_at=bindparam("now"))
+)
 
 
 # The toggle is the list's most frequent write. Loading the task through the ORM to change
@@ -249,7 +284,6 @@ def owned_tasks(owner_id: int, ids: Iterable[int], *, deleted: bool = False) -> 
 
 def tag_counts(owner_id: int, tag_id: int | None = None) -> list[tuple[Tag, int, int]]:
     """The owner's tags (or one) with open and total task counts, in one grouped query."""
-    from app.models import task_tags
 
     live = select(task_tags.c.tag_id, Task.done).join(Task, Task.id == task_tags.c.task_id)
     live = live.where(Task.deleted_at.is_(None)).subquery()
@@ -277,33 +311,69 @@ def apply_bulk(
     on: date,
 ) -> BulkResult:
     """Apply one bulk action to the owner's `tasks`: how many changed, and the titles of
-    those whose series ended ("done" on repeating tasks at the calendar's end)."""
-    changed, ended = 0, []
+    those whose series ended ("done" on repeating tasks at the calendar's end).
+
+    Set-based: a fixed number of statements however many tasks (tests/test_query_counts.py).
+    Statements on the table, so mapped `tasks` keep their old values (the caller lists
+    afresh)."""
+    owner_id, ids = tasks[0].owner_id, [task.id for task in tasks]
     if action in ("done", "open"):
-        owner_id = tasks[0].owner_id
-        rows, _, ended_rows = _mark_done(
-            db.session.connection(), owner_id, [task.id for task in tasks], action == "done", on
-        )
-        changed, ended = len(rows), [row.title for row in ended_rows]
-    elif action in ("tag_add", "tag_remove"):
-        [target] = resolve_tags(tasks[0].owner_id, [tag]) if action == "tag_add" else [None]
-        key = tag.casefold()
-        for task in tasks:
-            if action == "tag_add" and target not in task.tags:
-                task.tags.append(target)
-            elif action == "tag_remove" and any(t.name_key == key for t in task.tags):
-                task.tags = [t for t in task.tags if t.name_key != key]
-            else:
-                continue
-            task.version += 1
-            changed += 1
+        connection = db.session.connection()
+        rows, _, ended = _mark_done(connection, owner_id, ids, action == "done", on)
+        result = BulkResult(len(rows), [row.title for row in ended])
+    elif action == "tag_add":
+        result = BulkResult(_tag_tasks(owner_id, ids, tag), [])
+    elif action == "tag_remove":
+        result = BulkResult(_untag_tasks(owner_id, ids, tag), [])
     elif action == "priority":
-        for task in tasks:
-            if task.priority != priority:
-                task.priority, task.version, changed = priority, task.version + 1, changed + 1
+        result = BulkResult(_bump(owner_id, ids, Task.priority != priority, priority=priority), [])
     elif action == "due":
-        for task in tasks:
-            if task.due_date != due_date:
-                task.due_date, task.version, changed = due_date, task.version + 1, changed + 1
+        changes = Task.due_date.is_distinct_from(due_date)
+        result = BulkResult(_bump(owner_id, ids, changes, due_date=due_date), [])
+    else:
+        raise ValueError(f"unknown bulk action {action!r}")
     db.session.commit()
-    return BulkResult(changed, ended)
+    return result
+
+
+def _owned_ids(owner_id: int, ids: list[int]):
+    return select(Task.id).where(*owned_by(Task, owner_id), Task.id.in_(ids))
+
+
+def _bump(owner_id: int, ids: Iterable[int], *conditions, **values) -> int:
+    """Set `values` on the owner's tasks among `ids` that meet `conditions`, moving their
+    versions on (an open editor then sees the change); how many changed."""
+    stmt = (
+        update(Task)
+        .where(*owned_by(Task, owner_id), Task.id.in_(list(ids)), *conditions)
+        .values(version=Task.version + 1, updated_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
+    )
+    return db.session.execute(stmt).rowcount
+
+
+def _tag_tasks(owner_id: int, ids: list[int], name: str) -> int:
+    """Add the tag `name` (created when missing) to those of the tasks that lack it. The
+    task_tags key decides which: a concurrent request adding the same tag waits, then skips
+    the rows the first one added, so each task is tagged, and counted, once."""
+    [tag] = resolve_tags(owner_id, [name])
+    rows = select(Task.id, literal(tag.id)).where(*owned_by(Task, owner_id), Task.id.in_(ids))
+    added = db.session.scalars(
+        insert_ignoring_duplicates(task_tags)
+        .from_select(["task_id", "tag_id"], rows)
+        .returning(task_tags.c.task_id)
+    ).all()
+    return _bump(owner_id, added)
+
+
+def _untag_tasks(owner_id: int, ids: list[int], name: str) -> int:
+    tag_id = select(Tag.id).where(Tag.owner_id == owner_id, Tag.name_key == name.casefold())
+    removed = db.session.scalars(
+        delete(task_tags)
+        .where(
+            task_tags.c.task_id.in_(_owned_ids(owner_id, ids)),
+            task_tags.c.tag_id == tag_id.scalar_subquery(),
+        )
+        .returning(task_tags.c.task_id)
+    ).all()
+    return _bump(owner_id, removed)

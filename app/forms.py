@@ -95,6 +95,11 @@ class IdListField(SelectMultipleField):
         self.max_ids, self.unknown = max_ids, unknown
         super().__init__(label, validators, coerce=int, validate_choice=False, **kwargs)
 
+    def process_data(self, value):
+        # No ids given (or an empty body, which flask-wtf passes on as no form at all): an
+        # empty list, never None.
+        self.data = [int(v) for v in value] if value else []
+
     def process_formdata(self, valuelist):
         self.data = []
         if len(valuelist) > self.max_ids:

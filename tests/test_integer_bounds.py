@@ -132,6 +132,12 @@ def test_restore_ids(app, world):
     assert response.status_code == 400 and get_task(app, deleted).deleted_at is not None
 
 
+def test_restore_with_no_ids_is_404(app, world):
+    # An empty body reaches the form as no form data at all: that was a 500.
+    for body in ({}, {"ids": []}, {"other": "1"}):
+        assert world.client.post("/tasks/restore", data=body).status_code == 404, body
+
+
 def test_restore_refuses_more_ids_than_a_bulk_action_deletes(app, world):
     deleted = world.deleted
     # 70,000 parameters were a PostgreSQL error (at most 65,535 in one statement): 503.

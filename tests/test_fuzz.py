@@ -29,13 +29,14 @@ from app.extensions import db
 from app.forms import BaseForm, IdListField, whole_number
 from app.models import LoginSession, Tag, Task, User
 from app.tasks.listing import SORTS
-from tests.conftest import create_user, csrf_token, login
+from tests.conftest import PASSWORD, create_user, csrf_token, login
 from tests.security_figures import add
 from tests.tasks_helpers import add_task
 
 pytestmark = pytest.mark.security
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "2600"))
-# Routes that would end the fuzzing client's own session (covered by their own tests).
+# Routes that would end the fuzzing client's own session: fuzzed by a user kept for it
+# (test_fuzz_logout_end_session_and_account_deletion).
 SKIP_ENDPOINTS = {"static", "auth.logout", "account.end_session", "account.delete"}
 FIELDS = [
     "title", "notes", "priority", "due_date", "tags", "repeat", "interval", "weekdays",
@@ -368,3 +369,146 @@ def test_fuzz_integer_query_arguments_of_admin_pages(make_app, database_url):
     login(client, email="root@example.com")
     _fuzz_integers(app, client, admin=True, label="admin")
     assert [_snapshot(app, email) for email in ("eve@example.com", "ada@example.com")] == before
+
+
+# ---- admin actions, and the routes that end a session ------------------------------------
+TEMPORARY_PASSWORD = "quartz-meadow-lantern-58"
+
+
+def _throwaway(app, prefix: str, made: list) -> tuple[int, str]:
+    """The newest user made for the fuzz under `prefix`, or a new one when the last was deleted
+    (made: a counter, so each new email is new)."""
+    with app.app_context():
+        row = db.session.execute(
+            select(User.id, User.email).where(User.email.like(f"{prefix}%")).order_by(User.id)
+        ).first()
+    if row is not None:
+        return row.id, row.email
+    made.append(1)
+    email = f"{prefix}{len(made)}@example.com"
+    return create_user(app, email=email, name="Throwaway"), email
+
+
+def _check(sent: dict, response, method: str, path: str, pairs) -> None:
+    sent["requests"] += 1
+    if response.status_code >= 500:
+        sent["server_errors"] += 1
+    shown = [(k, v[:40]) for k, v in pairs.items(multi=True)]
+    assert response.status_code < 500, (method, path, shown, response.status_code)
+
+
+def test_fuzz_admin_actions_on_a_throwaway_user(make_app, database_url):
+    """Every admin POST, on a user made for it (never the admin fuzzing, never the last
+    admin, never a bystander), with random and with valid forms: no 5xx, the bystanders'
+    rows unchanged, and the admin still signed in and an admin."""
+    app = _world(make_app)
+    bystanders = ("eve@example.com", "ada@example.com")
+    before = [_snapshot(app, email) for email in bystanders]
+    client = app.test_client()
+    login(client, email="root@example.com")
+    token = csrf_token(client, "/admin/users")
+    actions = [
+        rule
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("admin.") and "POST" in rule.methods
+    ]
+    sent, made = {"requests": 0, "server_errors": 0}, []
+
+    @settings(
+        max_examples=max(EXAMPLES // 4, 50), deadline=None, derandomize=True, database=None,
+        suppress_health_check=list(HealthCheck),
+    )  # fmt: skip
+    @given(data=st.data())
+    def run(data):
+        rule = data.draw(st.sampled_from(actions))
+        target, email = _throwaway(app, "temp", made)
+        if data.draw(st.integers(0, 5)) == 0:
+            target = data.draw(ids.filter(lambda i: not 0 < i < 2**20))  # no such user
+        path = rule.build({"user_id": target}, append_unknown=False)[1]
+        pairs = MultiDict(data.draw(params))
+        if data.draw(st.booleans()):  # a form the action accepts
+            pairs.update(
+                {"confirm_email": email, "password": TEMPORARY_PASSWORD,
+                 "confirm": TEMPORARY_PASSWORD}
+            )  # fmt: skip
+        headers = {"X-CSRFToken": token}
+        if data.draw(st.booleans()):
+            headers["HX-Request"] = "true"
+        response = client.post(path, data=pairs, headers=headers)
+        _check(sent, response, "POST", path, pairs)
+
+    run()
+    add("fuzz.requests.admin_actions", sent["requests"])
+    add("fuzz.requests.total", sent["requests"])
+    add("fuzz.server_errors", sent["server_errors"])
+    assert len(made) > 1, "no user was deleted: the valid deletion form never got through"
+    assert client.get("/admin").status_code == 200  # still signed in, still an admin
+    assert [_snapshot(app, email) for email in bystanders] == before
+
+
+def test_fuzz_logout_end_session_and_account_deletion(make_app, database_url):
+    """Sign-out, "end this session" and account deletion, by a user with several sessions,
+    aimed at his own sessions, other people's and ids that are not there, with random and with
+    valid forms. No 5xx; someone else's session id is a 404; the bystander keeps her session
+    and her rows."""
+    app = _world(make_app)
+    eve = app.test_client()
+    login(eve, email="eve@example.com")
+    before = _snapshot(app, "eve@example.com")
+    eve_sessions = _session_ids(app, "eve@example.com")
+    clients = [app.test_client() for _ in range(2)]
+    routes = [
+        rule
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint in ("auth.logout", "account.end_session", "account.delete")
+    ]
+    sent, made = {"requests": 0, "server_errors": 0}, []
+
+    @settings(
+        max_examples=max(EXAMPLES // 4, 50), deadline=None, derandomize=True, database=None,
+        suppress_health_check=list(HealthCheck),
+    )  # fmt: skip
+    @given(data=st.data())
+    def run(data):
+        _, email = _throwaway(app, "tom", made)
+        for client in clients:  # each signed in, again if the last example ended it
+            if client.get("/account").status_code != 200:
+                login(client, email=email)
+        client = clients[data.draw(st.integers(0, len(clients) - 1))]
+        rule = data.draw(st.sampled_from(routes))
+        whose = data.draw(st.sampled_from(["mine", "mine", "eve", "none"]))
+        session_id = {
+            "mine": lambda: _pick(data, _session_ids(app, email)),
+            "eve": lambda: _pick(data, eve_sessions),
+            "none": lambda: data.draw(ids),
+        }[whose]()
+        path = rule.build({"session_id": session_id}, append_unknown=False)[1]
+        pairs = MultiDict(data.draw(params))
+        if data.draw(st.booleans()):
+            pairs.update({"confirm_email": email, "password": PASSWORD})
+        headers = {"X-CSRFToken": csrf_token(client, "/account")}
+        if data.draw(st.booleans()):
+            headers["HX-Request"] = "true"
+        response = client.post(path, data=pairs, headers=headers)
+        _check(sent, response, "POST", path, pairs)
+        if rule.endpoint == "account.end_session" and whose == "eve":
+            assert response.status_code == 404
+
+    run()
+    add("fuzz.requests.session_ends", sent["requests"])
+    add("fuzz.requests.total", sent["requests"])
+    add("fuzz.server_errors", sent["server_errors"])
+    assert len(made) > 1, "no account was deleted: the valid deletion form never got through"
+    assert _snapshot(app, "eve@example.com") == before
+    assert eve.get("/account").status_code == 200
+
+
+def _session_ids(app, email: str) -> list[int]:
+    with app.app_context():
+        stmt = (
+            select(LoginSession.id)
+            .join(User, User.id == LoginSession.user_id)
+            .where(User.email == email)
+            .order_by(LoginSession.id)
+        )
+        return list(db.session.scalars(stmt)) or [1]

@@ -335,7 +335,8 @@ def test_sequences_of_actions_by_two_users(make_app, database_url):
             ),
         )
     finally:
-        add("fuzz_stateful.steps", counts["steps"])
-        add("fuzz_stateful.requests", counts["requests"])
-        add("fuzz_stateful.server_errors", counts["server_errors"])
+        backend = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+        for name, value in counts.items():
+            add(f"fuzz_stateful.{name}", value)
+            add(f"fuzz_stateful.{name}.{backend}", value)
     assert counts["steps"] >= EXAMPLES

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from wtforms import IntegerField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms import SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
 
 from app.admin.services import SORTS
 from app.audit import ACTIONS
 from app.auth.forms import confirm_field, new_password_field, strip
-from app.forms import BaseForm
+from app.forms import BaseForm, BoundedIntegerField
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -23,7 +23,7 @@ class _QueryForm(BaseForm):
     class Meta:
         csrf = False
 
-    page = IntegerField("Page", validators=[Optional(), NumberRange(min=1, max=1_000_000)])
+    page = BoundedIntegerField("Page", validators=[Optional()], minimum=1, maximum=1_000_000)
 
 
 class UserFilterForm(_QueryForm):

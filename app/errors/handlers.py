@@ -65,7 +65,10 @@ def csrf_error(_error):
 
 @bp.app_errorhandler(HTTPException)
 def http_error(error: HTTPException):
-    body, status = error_response(error.code or 500)
+    # abort(400, description=...) says what was wrong (a list URL's bad limit, an undo's bad
+    # id); Werkzeug's stock descriptions are for developers, our own messages stand instead.
+    detail = error.description if error.description != type(error).description else None
+    body, status = error_response(error.code or 500, detail)
     response = make_response(body, status)
     # Keep what the exception tells clients: Allow on 405, for instance.
     for name, value in error.get_headers():

@@ -3,8 +3,6 @@ from __future__ import annotations
 from wtforms import (
     BooleanField,
     DateField,
-    HiddenField,
-    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -15,16 +13,17 @@ from wtforms.validators import (
     DataRequired,
     InputRequired,
     Length,
-    NumberRange,
     Optional,
     ValidationError,
 )
+from wtforms.widgets import HiddenInput
 
 from app.auth.forms import strip
-from app.forms import BaseForm
+from app.forms import BaseForm, BoundedIntegerField, IdListField, whole_number
 from app.models import Priority
 from app.tagging import clean_name, name_problem
-from app.tasks.recurrence import build_rule
+from app.tasks.recurrence import MAX_INTERVAL, build_rule
+from app.url_converters import MAX_ID
 
 
 def _choices(pairs):
@@ -55,6 +54,8 @@ WEEKDAY_CHOICES = _choices(
 )
 MAX_TAGS_PER_TASK = 20
 VERSION_MISSING = "This form is missing the task's version; reload the page and try again."
+MAX_BULK = 500  # tasks in one bulk action, and so in one undo
+UNKNOWN_TASK = "Unknown task."
 
 
 def split_tags(raw: str) -> list[str]:
@@ -76,15 +77,22 @@ class TaskForm(BaseForm):
         filters=[strip],
     )
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=10_000)])
-    priority = SelectField("Priority", choices=PRIORITY_CHOICES, coerce=int, default=0)
+    priority = SelectField("Priority", choices=PRIORITY_CHOICES, coerce=whole_number, default=0)
     due_date = DateField("Due date", validators=[Optional()])
     tags = StringField("Tags", validators=[Optional(), Length(max=1000)], filters=[strip])
     repeat = SelectField("Repeat", choices=FREQ_CHOICES, default="")
-    interval = IntegerField(
-        "Every", validators=[Optional(), NumberRange(min=1, max=365)], default=1
+    interval = BoundedIntegerField(
+        "Every", validators=[Optional()], minimum=1, maximum=MAX_INTERVAL, default=1
     )
     weekdays = SelectMultipleField("On", choices=WEEKDAY_CHOICES, validate_choice=True)
-    version = HiddenField(validators=[InputRequired(VERSION_MISSING)])
+    # The version column is an INTEGER: anything past it is a form we never rendered.
+    version = BoundedIntegerField(
+        validators=[InputRequired(VERSION_MISSING)],
+        minimum=1,
+        maximum=MAX_ID,
+        invalid_value_message=VERSION_MISSING,
+        widget=HiddenInput(),
+    )
 
     def validate_tags(self, field):
         names = split_tags(field.data)
@@ -94,10 +102,6 @@ class TaskForm(BaseForm):
             if problem := name_problem(name):
                 raise ValidationError(problem)
 
-    def validate_version(self, field):
-        if not (field.data or "").isdigit():
-            raise ValidationError(VERSION_MISSING)
-
     def validate_weekdays(self, field):
         if self.repeat.data == "weekly" and not field.data:
             field.data = []  # weekly with no day chosen repeats on the due date's weekday
@@ -105,6 +109,12 @@ class TaskForm(BaseForm):
     @property
     def rule(self) -> str | None:
         return build_rule(self.repeat.data or "", self.interval.data or 1, self.weekdays.data or [])
+
+
+class RestoreForm(BaseForm):
+    """Undo: the ids of tasks just deleted (hidden inputs of the undo toast)."""
+
+    ids = IdListField("Tasks", max_ids=MAX_BULK, unknown=UNKNOWN_TASK)
 
 
 class DoneForm(BaseForm):
@@ -125,19 +135,15 @@ BULK_ACTIONS = _choices(
 
 
 class BulkForm(BaseForm):
-    ids = SelectMultipleField("Tasks", coerce=int, validate_choice=False)
+    ids = IdListField("Tasks", max_ids=MAX_BULK, unknown=UNKNOWN_TASK)
     action = SelectField("Action", choices=BULK_ACTIONS)
     tag = StringField("Tag", validators=[Optional(), Length(max=200)], filters=[strip])
-    priority = SelectField("Priority", choices=PRIORITY_CHOICES, coerce=int, default=0)
+    priority = SelectField("Priority", choices=PRIORITY_CHOICES, coerce=whole_number, default=0)
     due_date = DateField("Due date", validators=[Optional()])
 
     def validate_ids(self, field):
-        if not field.data:
+        if not field.data and not field.errors:
             raise ValidationError("Select at least one task.")
-        if len(field.data) > 500:
-            raise ValidationError("At most 500 tasks at once.")
-        if any(not 0 < i < 2**31 for i in field.data):
-            raise ValidationError("Unknown task.")
 
     def validate_tag(self, field):
         if self.action.data in ("tag_add", "tag_remove"):

@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 
 from app.extensions import db
+from app.forms import parse_bounded_int
 from app.models import Priority, Tag, Task, task_tags
 
 STATUSES = ("open", "done", "all")
@@ -76,12 +77,12 @@ class ListQuery:
         tags = tuple(dict.fromkeys(t.strip() for t in args.getlist("tag") if t.strip()))[:10]
         if any(len(t) > 50 for t in tags):
             raise BadListQuery("Tag names are at most 50 characters.")
-        try:
-            limit = int(args.get("limit") or DEFAULT_LIMIT)
-        except ValueError:
-            raise BadListQuery("Limit must be a number.") from None
-        if not 1 <= limit <= MAX_LIMIT:
-            raise BadListQuery(f"Limit must be between 1 and {MAX_LIMIT}.")
+        limit = DEFAULT_LIMIT
+        if args.get("limit"):
+            try:
+                limit = parse_bounded_int(args["limit"], 1, MAX_LIMIT)
+            except ValueError:
+                raise BadListQuery(f"Limit must be a number from 1 to {MAX_LIMIT}.") from None
         raw_after = args.get("after", "")
         return cls(
             q=q,
@@ -196,7 +197,8 @@ def decode_cursor(token: str, sort: str) -> tuple:
     try:
         padded = token + "=" * (-len(token) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
+        # RecursionError: json nests lists by recursion ("[[[[..." is a valid-looking cursor).
         raise BadListQuery("This page link is not valid; start from the first page.") from None
     keys = _sort_keys(sort)
     if not isinstance(values, list) or len(values) != len(keys):

@@ -35,6 +35,7 @@ from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
 
+from app.forms import parse_bounded_int
 from app.models import Priority
 from app.tagging import name_problem
 from app.tasks.recurrence import DAYS, MAX_INTERVAL, build_rule
@@ -105,6 +106,15 @@ def _word(token: str) -> str:
     return token.rstrip(_TRAILING).lower()
 
 
+def _count(word: str, maximum: int) -> int | None:
+    """A number of days, weeks... (1..maximum, in ASCII digits), else None: the words stay
+    text ("every 0 days", "in 99999999999 years", "every ² days")."""
+    try:
+        return parse_bounded_int(word, 1, maximum)
+    except ValueError:
+        return None
+
+
 def _date_at(tokens: list[str], i: int, today: date) -> tuple[date, int] | None:
     """A date phrase starting at tokens[i]: (date, number of tokens it uses), or None."""
     word = _word(tokens[i])
@@ -123,10 +133,9 @@ def _date_at(tokens: list[str], i: int, today: date) -> tuple[date, int] | None:
         if following in _WEEKDAYS:
             return _next_weekday(today, _WEEKDAYS[following]), 2
         return None
-    if word == "in" and i + 2 < len(tokens) and following.isdigit():
+    if word == "in" and i + 2 < len(tokens) and (amount := _count(following, 999)):
         unit = _UNITS.get(_word(tokens[i + 2]))
-        amount = int(following)
-        if unit and 0 < amount <= 999 and not tokens[i + 1].endswith(tuple(_TRAILING)):
+        if unit and not tokens[i + 1].endswith(tuple(_TRAILING)):
             return today + relativedelta(**{unit: amount}), 3
         return None
     if _ISO.match(word):
@@ -143,10 +152,10 @@ def _repeat_at(tokens: list[str], i: int, today: date) -> tuple[str, date, int] 
     if _word(tokens[i]) != "every" or i + 1 >= len(tokens):
         return None
     word = _word(tokens[i + 1])
-    if (word == "other" or word.isdigit()) and i + 2 < len(tokens):
-        interval = 2 if word == "other" else int(word)
+    interval = 2 if word == "other" else _count(word, MAX_INTERVAL)
+    if interval and i + 2 < len(tokens):
         unit = _EVERY.get(_word(tokens[i + 2]))
-        if unit and 1 <= interval <= MAX_INTERVAL and not tokens[i + 1].endswith(tuple(_TRAILING)):
+        if unit and not tokens[i + 1].endswith(tuple(_TRAILING)):
             return build_rule(unit, interval, []), today, 3
         return None
     if word in _EVERY:

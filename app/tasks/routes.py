@@ -19,7 +19,7 @@ from app.models import Tag, Task
 from app.ownership import get_owned_or_404
 from app.tasks import bp, services
 from app.tasks.dates import today
-from app.tasks.forms import BulkForm, QuickAddForm, TaskForm, split_tags
+from app.tasks.forms import BulkForm, QuickAddForm, RestoreForm, TaskForm, split_tags
 from app.tasks.listing import BadListQuery, ListQuery, fetch_page
 from app.tasks.quickadd import SYNTAX_HELP, parse_quick_add
 from app.tasks.recurrence import describe, rule_to_choices, validate_rule
@@ -235,7 +235,7 @@ def _form_for(task: Task) -> TaskForm:
         repeat=repeat,
         interval=interval,
         weekdays=weekdays,
-        version=str(task.version),
+        version=task.version,
     )
 
 
@@ -259,10 +259,10 @@ def update(task_id: int):
         tag_names=split_tags(form.tags.data),
     )
     try:
-        services.update_task(task, int(form.version.data), changes)
+        services.update_task(task, form.version.data, changes)
     except services.StaleVersion as stale:
         # Keep what the user typed; the next save is made knowingly over the current version.
-        form.version.data = str(stale.current.version)
+        form.version.data = stale.current.version
         return _editor(stale.current, form, 409, conflict=stale.current)
     if is_htmx():
         return render_template("tasks/_row.html", task=task, today=today())
@@ -307,7 +307,10 @@ def _deleted(tasks: list[Task]):
 
 @bp.post("/restore")
 def restore():
-    ids = request.form.getlist("ids", type=int)
+    form = RestoreForm()
+    if not form.validate():
+        abort(400, description=form.ids.errors[0] if form.ids.errors else None)
+    ids = form.ids.data
     tasks = services.owned_tasks(current_user.id, ids, deleted=True)
     if not tasks:
         abort(404)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import event, func, insert, select
 
-from app.admin import services
+from app import user_actions
 from app.extensions import db
 from app.models import AuditEntry, LoginSession, Tag, Task, User, task_tags
 from tests.conftest import HTMX, PASSWORD, create_user, login, post_form
@@ -156,12 +156,12 @@ def test_the_last_active_admin_is_never_removed(app, root):
     with app.app_context():
         grace = db.session.scalar(select(User).where(User.email == "grace@example.com"))
         root_user = db.session.scalar(select(User).where(User.email == "root@example.com"))
-        services.deactivate(grace, actor=None)  # two active admins: fine
-        for action in (services.demote, services.deactivate, services.delete_user):
-            with pytest.raises(services.ActionRefused, match="last active admin"):
+        user_actions.deactivate(grace, actor=None)  # two active admins: fine
+        for action in (user_actions.demote, user_actions.deactivate, user_actions.delete_user):
+            with pytest.raises(user_actions.ActionRefused, match="last active admin"):
                 action(root_user, actor=None)
         # A deactivated admin does not count, and may be demoted or deleted.
-        services.demote(grace, actor=None)
+        user_actions.demote(grace, actor=None)
     root_user = get_user(app, "root@example.com")
     assert root_user.is_admin and root_user.is_active
 
@@ -177,7 +177,7 @@ def test_the_admin_count_is_taken_under_a_lock(app, root):
         event.listen(engine, "before_cursor_execute", listener)
         try:
             grace = db.session.scalar(select(User).where(User.email == "grace@example.com"))
-            services.demote(grace, actor=None)
+            user_actions.demote(grace, actor=None)
         finally:
             event.remove(engine, "before_cursor_execute", listener)
         if engine.dialect.name == "postgresql":
@@ -325,9 +325,9 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(app, root, monke
             actor = db.session.scalar(select(User).where(User.email == actor_email))
             target = db.session.scalar(select(User).where(User.email == target_email))
             try:
-                services.demote(target, actor=actor)
+                user_actions.demote(target, actor=actor)
                 outcomes[name] = "demoted"
-            except services.ActionRefused as refused:
+            except user_actions.ActionRefused as refused:
                 outcomes[name] = str(refused)
             finally:
                 db.session.remove()

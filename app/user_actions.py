@@ -131,6 +131,13 @@ def delete_user(target: User, *, actor: login_sessions.Actor | None) -> None:
     _delete(target, audit.record("user_deleted", actor=actor, target=target))
 
 
+def delete_own_account(user: User) -> None:
+    """The user deletes their own account (from the account page): allowed, except to the
+    last active admin."""
+    _guard_admin_loss(user, actor=user, verb=None)
+    _delete(user, audit.record("account_deleted", actor=user, target=user))
+
+
 def _delete(target: User, entry) -> None:
     # The entry is written first; deleting the user then sets its keys to NULL (the database
     # cascades to tasks, tags and sessions) and its email snapshots keep saying who it was.

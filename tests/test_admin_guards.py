@@ -19,6 +19,8 @@ from app.models import User
 from tests.conftest import PASSWORD, create_user, login, post_form
 from tests.test_admin import admin_post, user_id
 
+pytestmark = pytest.mark.security
+
 ROOT = "root@example.com"
 LAST_ADMIN = "is the last active admin"
 

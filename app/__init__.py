@@ -127,7 +127,9 @@ def configure_responses(app: Flask) -> None:
     from app import request_log
     from app.account.routes import require_new_password
     from app.security_headers import SecurityHeaders
+    from app.session_cookie import BoundedCookieSession
 
+    app.session_interface = BoundedCookieSession()
     request_log.init_app(app)
     # After request_log's hook, so that its redirects carry a request id too.
     app.before_request(require_new_password)

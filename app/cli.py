@@ -8,7 +8,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from app.admin import services
+from app import user_actions
 from app.auth.services import EmailTaken, create_user, find_user
 from app.extensions import db
 from app.models import User
@@ -59,10 +59,10 @@ def create(email: str, admin: bool, name: str) -> None:
 
 
 def _run(action, user: User, **kwargs) -> None:
-    """Run a shared admin action (app/admin/services.py); a guard's refusal exits non-zero."""
+    """Run a shared action on a user (app/user_actions.py); a guard's refusal exits non-zero."""
     try:
         action(user, actor=None, **kwargs)
-    except services.ActionRefused as refused:
+    except user_actions.ActionRefused as refused:
         raise click.ClickException(str(refused)) from None
 
 
@@ -71,7 +71,7 @@ def _run(action, user: User, **kwargs) -> None:
 def promote(email: str) -> None:
     """Make an existing user an administrator."""
     user = _user_or_exit(email)
-    _run(services.promote, user)
+    _run(user_actions.promote, user)
     click.echo(f"{user.email} is now an admin.")
 
 
@@ -80,7 +80,7 @@ def promote(email: str) -> None:
 def demote(email: str) -> None:
     """Take administrator rights away (never from the last active admin)."""
     user = _user_or_exit(email)
-    _run(services.demote, user)
+    _run(user_actions.demote, user)
     click.echo(f"{user.email} is no longer an admin.")
 
 
@@ -89,7 +89,7 @@ def demote(email: str) -> None:
 def deactivate(email: str) -> None:
     """Stop a user from signing in and end every session of theirs now."""
     user = _user_or_exit(email)
-    _run(services.deactivate, user)
+    _run(user_actions.deactivate, user)
     click.echo(f"{user.email} is deactivated and signed out everywhere.")
 
 
@@ -98,7 +98,7 @@ def deactivate(email: str) -> None:
 def activate(email: str) -> None:
     """Let a deactivated user sign in again."""
     user = _user_or_exit(email)
-    _run(services.activate, user)
+    _run(user_actions.activate, user)
     click.echo(f"{user.email} can sign in again.")
 
 
@@ -117,7 +117,7 @@ def set_password(email: str, permanent: bool) -> None:
     problem = policy_error(password)
     if problem:
         raise click.ClickException(problem)
-    _run(services.set_password, user, password=password, temporary=not permanent)
+    _run(user_actions.set_password, user, password=password, temporary=not permanent)
     kind = "Password" if permanent else "Temporary password"
     click.echo(f"{kind} set for {user.email}; their sessions were ended.")
 
@@ -131,7 +131,7 @@ def delete(email: str, yes: bool) -> None:
     address = user.email
     if not yes and not click.confirm(f"Delete {address} and all their data?", err=True):
         raise click.ClickException("Nothing was deleted.")
-    _run(services.delete_user, user)
+    _run(user_actions.delete_user, user)
     click.echo(f"Deleted {address} and all their data.")
 
 

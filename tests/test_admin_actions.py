@@ -3,10 +3,13 @@ guards answer 409 (nobody removes themself, the last active admin stays)."""
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import event, func, insert, select
+import threading
+import time
 
-from app.admin import services
+import pytest
+from sqlalchemy import event, func, insert, select, text
+
+from app import user_actions
 from app.extensions import db
 from app.models import AuditEntry, LoginSession, Tag, Task, User, task_tags
 from tests.conftest import HTMX, PASSWORD, create_user, login, post_form
@@ -156,12 +159,12 @@ def test_the_last_active_admin_is_never_removed(app, root):
     with app.app_context():
         grace = db.session.scalar(select(User).where(User.email == "grace@example.com"))
         root_user = db.session.scalar(select(User).where(User.email == "root@example.com"))
-        services.deactivate(grace, actor=None)  # two active admins: fine
-        for action in (services.demote, services.deactivate, services.delete_user):
-            with pytest.raises(services.ActionRefused, match="last active admin"):
+        user_actions.deactivate(grace, actor=None)  # two active admins: fine
+        for action in (user_actions.demote, user_actions.deactivate, user_actions.delete_user):
+            with pytest.raises(user_actions.ActionRefused, match="last active admin"):
                 action(root_user, actor=None)
         # A deactivated admin does not count, and may be demoted or deleted.
-        services.demote(grace, actor=None)
+        user_actions.demote(grace, actor=None)
     root_user = get_user(app, "root@example.com")
     assert root_user.is_admin and root_user.is_active
 
@@ -177,7 +180,7 @@ def test_the_admin_count_is_taken_under_a_lock(app, root):
         event.listen(engine, "before_cursor_execute", listener)
         try:
             grace = db.session.scalar(select(User).where(User.email == "grace@example.com"))
-            services.demote(grace, actor=None)
+            user_actions.demote(grace, actor=None)
         finally:
             event.remove(engine, "before_cursor_execute", listener)
         if engine.dialect.name == "postgresql":
@@ -299,38 +302,78 @@ def test_delete_with_htmx_sends_the_browser_to_the_list(app, root, ada):
     assert get_user(app, "ada@example.com") is None
 
 
-def test_two_admins_demoting_each_other_at_once_leave_one_admin(app, root, monkeypatch):
-    """A real race: the first demotion holds its locks for a while before committing; the
-    second, started meanwhile, must wait, then see one admin left and refuse."""
-    import threading
-    import time
+def _lock_waiters(app) -> int:
+    """How many PostgreSQL backends of this database wait for a lock right now."""
+    with db.engine.connect() as conn:
+        return conn.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        )
 
+
+def test_two_admins_demoting_each_other_at_once_leave_one_admin(app, root, monkeypatch):
+    """A real race, ordered by events: the first demotion passes its guards and holds its
+    locks; only then does the second start, and the first commits only once the second is
+    seen waiting (by PostgreSQL for a row lock, at the write queue on SQLite) or, were the
+    locks missing, has already finished. The second must see one admin left and refuse."""
     from app import audit
+    from app.database import sqlite_writer
 
     create_user(app, email="grace@example.com", admin=True)
+    first_holds_locks = threading.Event()
+    second_waits = threading.Event()
+    second_done = threading.Event()
     real_record = audit.record
 
-    def slow_record(*args, **kwargs):
+    def record_when_second_waits(*args, **kwargs):
         if threading.current_thread().name == "first":
-            time.sleep(0.6)  # guards passed, locks held, not yet committed
+            first_holds_locks.set()  # guards passed, locks held, not yet committed
+            postgres = db.engine.dialect.name == "postgresql"
+            deadline = time.monotonic() + 30
+            while not (second_waits.is_set() or second_done.is_set()):
+                if postgres and _lock_waiters(app):
+                    break
+                assert time.monotonic() < deadline, "the second demotion never started"
+                second_waits.wait(0.01)  # a poll interval, not an ordering
         return real_record(*args, **kwargs)
 
-    monkeypatch.setattr(audit, "record", slow_record)
+    monkeypatch.setattr(audit, "record", record_when_second_waits)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            writer = sqlite_writer(db.engine)
+            real_acquire = writer.acquire
+
+            def acquire(timeout):
+                if threading.current_thread().name == "second":
+                    second_waits.set()  # the first holds the queue until it commits
+                return real_acquire(timeout)
+
+            monkeypatch.setattr(writer, "acquire", acquire)
     outcomes = {}
 
     def demote(name, actor_email, target_email):
-        with app.app_context():
-            # As a web request does: SQLite's write lock from the first statement on.
-            db.session.connection(execution_options={"tasklane_write": True})
-            actor = db.session.scalar(select(User).where(User.email == actor_email))
-            target = db.session.scalar(select(User).where(User.email == target_email))
-            try:
-                services.demote(target, actor=actor)
-                outcomes[name] = "demoted"
-            except services.ActionRefused as refused:
-                outcomes[name] = str(refused)
-            finally:
-                db.session.remove()
+        try:
+            if name == "second":
+                assert first_holds_locks.wait(30), "the first demotion never took its locks"
+            with app.app_context():
+                # As a web request does: SQLite's write lock from the first statement on.
+                db.session.connection(execution_options={"tasklane_write": True})
+                actor = db.session.scalar(select(User).where(User.email == actor_email))
+                target = db.session.scalar(select(User).where(User.email == target_email))
+                try:
+                    user_actions.demote(target, actor=actor)
+                    outcomes[name] = "demoted"
+                except user_actions.ActionRefused as refused:
+                    outcomes[name] = str(refused)
+                finally:
+                    db.session.remove()
+        except Exception as error:  # reported by the asserts below
+            outcomes[name] = repr(error)
+        finally:
+            if name == "second":
+                second_done.set()
 
     first = threading.Thread(
         target=demote, name="first", args=("first", "root@example.com", "grace@example.com")
@@ -339,10 +382,9 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(app, root, monke
         target=demote, name="second", args=("second", "grace@example.com", "root@example.com")
     )
     first.start()
-    time.sleep(0.2)
     second.start()
-    first.join(10)
-    second.join(10)
+    first.join(60)
+    second.join(60)
     assert outcomes["first"] == "demoted"
     assert "root@example.com is the last active admin" in outcomes["second"]
     assert get_user(app, "root@example.com").is_admin

@@ -159,13 +159,13 @@ def test_audit_page_is_paginated(app):
 
 
 def test_command_line_actions_name_their_source(app):
-    from app.admin import services
+    from app import user_actions
 
     create_user(app, email="root@example.com", admin=True)
     create_user(app, email="ada@example.com")
     with app.app_context():
         ada = db.session.scalar(select(User).where(User.email == "ada@example.com"))
-        services.promote(ada, actor=None)
+        user_actions.promote(ada, actor=None)
     [entry] = entries(app, action="user_promoted")
     assert (entry.actor_id, entry.actor_email, entry.ip) == (None, "", "")
     assert entry.detail == "command line"

@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask import flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app import audit, login_sessions
+from app import audit, login_sessions, user_actions
 from app.account import bp
 from app.account.forms import DeleteAccountForm, EmptyForm, PasswordForm, ProfileForm
 from app.auth.forms import normalise_email
@@ -105,13 +105,13 @@ def delete():
             form.password.errors.append(WRONG_PASSWORD)
     if form.errors or not form.is_submitted():
         return _page(422, delete_form=form)
-    audit.record("account_deleted", actor=user, target=user)
-    # Written before the user goes: deleting them then sets both keys to NULL, and the email
-    # snapshots keep saying whose account it was.
-    db.session.flush()
+    try:
+        user_actions.delete_own_account(user)
+    except user_actions.ActionRefused as refused:
+        form.form_errors.append(str(refused))
+        return _page(409, delete_form=form)
+    # After the commit: the login session went with the user, this forgets the cookie's.
     sign_out(current_user._get_current_object())
-    db.session.delete(user)
-    db.session.commit()
     flash("Your account and all its data were deleted.", "info")
     return redirect(url_for("auth.login"))
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app import login_sessions
+from app import login_sessions, user_actions
 from app.admin import bp, services
 from app.admin.forms import (
     AuditFilterForm,
@@ -94,7 +94,7 @@ def _act(user: User, action, message: str, **kwargs):
     htmx or a 303 back to the user's page for a plain form post."""
     try:
         action(user, actor=current_user._get_current_object(), **kwargs)
-    except services.ActionRefused as refused:
+    except user_actions.ActionRefused as refused:
         return _refused(str(refused))
     flash(message.format(email=user.email), "success")
     if is_htmx():
@@ -115,24 +115,24 @@ def _refused(message: str):
 def deactivate(user_id: int):
     return _act(
         db.get_or_404(User, user_id),
-        services.deactivate,
+        user_actions.deactivate,
         "{email} was deactivated and signed out everywhere.",
     )
 
 
 @bp.post("/users/<int:user_id>/activate")
 def activate(user_id: int):
-    return _act(db.get_or_404(User, user_id), services.activate, "{email} can sign in again.")
+    return _act(db.get_or_404(User, user_id), user_actions.activate, "{email} can sign in again.")
 
 
 @bp.post("/users/<int:user_id>/promote")
 def promote(user_id: int):
-    return _act(db.get_or_404(User, user_id), services.promote, "{email} is now an admin.")
+    return _act(db.get_or_404(User, user_id), user_actions.promote, "{email} is now an admin.")
 
 
 @bp.post("/users/<int:user_id>/demote")
 def demote(user_id: int):
-    return _act(db.get_or_404(User, user_id), services.demote, "{email} is no longer an admin.")
+    return _act(db.get_or_404(User, user_id), user_actions.demote, "{email} is no longer an admin.")
 
 
 @bp.post("/users/<int:user_id>/password")
@@ -143,7 +143,7 @@ def set_password(user_id: int):
         return _user_panel(user, 422, password_form=form)
     return _act(
         user,
-        services.set_password,
+        user_actions.set_password,
         "Temporary password set: {email} must choose a new one at the next sign-in.",
         password=form.password.data,
     )
@@ -159,8 +159,8 @@ def delete(user_id: int):
         return _user_panel(user, 422, delete_form=form)
     email = user.email
     try:
-        services.delete_user(user, actor=current_user._get_current_object())
-    except services.ActionRefused as refused:
+        user_actions.delete_user(user, actor=current_user._get_current_object())
+    except user_actions.ActionRefused as refused:
         return _refused(str(refused))
     flash(f"{email} and all their data were deleted.", "success")
     if is_htmx():

@@ -1,9 +1,7 @@
-"""Admin actions on users and the admin pages' queries.
+"""The admin pages' queries: the user list, the audit log and the dashboard.
 
-The actions are shared by the web console and `flask users ...`. Each one locks what its guards
-depend on inside the caller's write transaction, checks the guards, changes the user, records
-an audit entry and commits. A refused action raises ActionRefused (409 on the web, an error
-message on the command line) after rolling back, so no lock outlives it.
+The actions on a user live in app/user_actions.py, below the features: the console,
+`flask users ...` and the account page share them and their guards.
 """
 
 from __future__ import annotations
@@ -14,10 +12,8 @@ from datetime import date, timedelta
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, exists, func, or_, select
 
-from app import audit, login_sessions
 from app.extensions import db
 from app.models import AuditEntry, LoginSession, Task, User, utcnow
-from app.passwords import hash_password
 
 PER_PAGE = 50
 SORTS = {
@@ -26,118 +22,6 @@ SORTS = {
     "-last_login": "Last login",
     "-tasks": "Most tasks",
 }
-
-
-class ActionRefused(Exception):
-    """A guard refused the action; str(exc) is the message for the person who asked."""
-
-
-# ---- Actions ----------------------------------------------------------------------------
-
-
-def _lock(target: User) -> int:
-    """Lock the active admins, then the target; return how many active admins there are.
-
-    The count is taken inside the write transaction that acts on it: on PostgreSQL the row
-    locks make a concurrent action wait and then see this one's outcome; SQLite runs writing
-    transactions one at a time (BEGIN IMMEDIATE). So two admins demoting each other at once
-    cannot leave nobody in charge. Locks are taken in one order (admins by id, then the
-    target), so two actions cannot deadlock.
-    """
-    admins = db.session.scalars(
-        select(User.id)
-        .where(User.is_admin.is_(True), User.is_active.is_(True))
-        .order_by(User.id)
-        .with_for_update()
-    ).all()
-    db.session.refresh(target, with_for_update=True)
-    return len(admins)
-
-
-def _refuse(message: str):
-    db.session.rollback()
-    raise ActionRefused(message)
-
-
-def _guard_self(actor: login_sessions.Actor | None, target: User, verb: str) -> None:
-    if actor is not None and actor.id == target.id:
-        _refuse(f"You cannot {verb} your own account. Ask another admin to do it.")
-
-
-def _guard_last_admin(target: User, active_admins: int) -> None:
-    if target.is_admin and target.is_active and active_admins <= 1:
-        _refuse(
-            f"{target.email} is the last active admin, and a Tasklane instance always keeps "
-            "one. Make another user an admin first."
-        )
-
-
-def deactivate(target: User, *, actor: login_sessions.Actor | None) -> None:
-    """The user can no longer sign in, and every session of theirs ends now."""
-    admins = _lock(target)
-    _guard_self(actor, target, "deactivate")
-    _guard_last_admin(target, admins)
-    target.is_active = False
-    ended = login_sessions.end_all(target)
-    audit.record("user_deactivated", actor=actor, target=target, detail=f"{ended} session(s) ended")
-    db.session.commit()
-
-
-def activate(target: User, *, actor: login_sessions.Actor | None) -> None:
-    _lock(target)
-    target.is_active = True
-    audit.record("user_activated", actor=actor, target=target)
-    db.session.commit()
-
-
-def promote(target: User, *, actor: login_sessions.Actor | None) -> None:
-    _lock(target)
-    target.is_admin = True
-    audit.record("user_promoted", actor=actor, target=target)
-    db.session.commit()
-
-
-def demote(target: User, *, actor: login_sessions.Actor | None) -> None:
-    admins = _lock(target)
-    _guard_self(actor, target, "remove admin rights from")
-    _guard_last_admin(target, admins)
-    target.is_admin = False
-    audit.record("user_demoted", actor=actor, target=target)
-    db.session.commit()
-
-
-def set_password(
-    target: User,
-    password: str,
-    *,
-    actor: login_sessions.Actor | None,
-    temporary: bool = True,
-) -> None:
-    """Set a password (already checked against the policy); a temporary one must be changed
-    at the next sign-in. Every session of the user ends: whoever held them must sign in anew."""
-    _lock(target)
-    _guard_self(actor, target, "set a temporary password for")
-    target.password_hash = hash_password(password)
-    target.must_change_password = temporary
-    ended = login_sessions.end_all(target)
-    kind = "temporary" if temporary else "permanent"
-    audit.record(
-        "user_password_set", actor=actor, target=target, detail=f"{kind}; {ended} session(s) ended"
-    )
-    db.session.commit()
-
-
-def delete_user(target: User, *, actor: login_sessions.Actor | None) -> None:
-    """Delete the user with their tasks, tags and sessions (the database cascades)."""
-    admins = _lock(target)
-    _guard_self(actor, target, "delete")
-    _guard_last_admin(target, admins)
-    audit.record("user_deleted", actor=actor, target=target)
-    # The entry is written first; deleting the user then sets its target key to NULL and
-    # the email snapshot keeps saying who it was.
-    db.session.flush()
-    db.session.delete(target)
-    db.session.commit()
 
 
 # ---- Queries ----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import raiseload, selectinload
 from werkzeug.datastructures import MultiDict
 
+from app import session_cookie
 from app.auth.services import safe_next
 from app.extensions import db
 from app.htmx import is_htmx, render
@@ -24,7 +25,8 @@ from app.tasks.listing import BadListQuery, ListQuery, fetch_page
 from app.tasks.quickadd import SYNTAX_HELP, parse_quick_add
 from app.tasks.recurrence import describe, rule_to_choices, validate_rule
 
-UNDO_KEY = "undo_task_ids"
+# Disposable: should a long undo list not fit in the cookie, the toast is what goes.
+UNDO_KEY = session_cookie.disposable("undo_task_ids")
 
 
 @bp.before_request

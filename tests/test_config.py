@@ -1,15 +1,18 @@
-"""TestConfig is the same whatever the environment holds: a developer's .env or shell must not
-change what the tests check (a TIMEZONE far from UTC, proxies to trust, looser limits...).
+"""Tests pass wherever they run: a developer's .env or shell must not change what they
+check (a TIMEZONE far from UTC, proxies to trust, looser limits...), nor the machine's own
+time zone change what "today" is.
 
-Each run builds an app from TestConfig in a fresh interpreter, noting every environment
+Each probe builds an app from TestConfig in a fresh interpreter, noting every environment
 variable read on the way; the variables found are then set to hostile values, and the app's
-whole configuration must come out the same.
+whole configuration must come out the same. Then tests that depend on the date, the limits
+and the proxies run under the two time zones furthest from UTC with that hostile environment.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -107,3 +110,32 @@ def test_test_config_pins_the_values_tests_rely_on():
     assert config["RATELIMIT_STORAGE_URI"] == repr("memory://")
     assert config["SQLALCHEMY_DATABASE_URI"] == repr("sqlite://")
     assert config["DEBUG"] == repr(False) and config["PRODUCTION"] == repr(False)
+
+
+# Tests whose assertions depend on "today", the auth limit or the trusted proxies.
+SENSITIVE = [
+    "tests/test_tasks.py::test_list_shows_only_my_tasks_with_their_details",
+    "tests/test_tasks.py::test_quick_add_without_js_parses_and_redirects",
+    "tests/test_tasks.py::test_quick_add_makes_a_repeating_task_that_spawns_its_next_one",
+    "tests/test_tasks.py::test_tag_priority_and_due_filters",
+    "tests/test_security.py::test_login_rate_limit_per_address",
+    "tests/test_security.py::test_forwarded_for_is_ignored_without_trusted_proxies",
+]
+
+
+def test_date_and_limit_tests_pass_in_far_time_zones_with_a_hostile_env():
+    # UTC+14 and UTC-12: at any hour of the day, at least one of them is on another date
+    # than UTC, so a test that took the machine's date for the app's would fail here.
+    for zone in ("Pacific/Kiritimati", "Etc/GMT+12"):
+        env = {**os.environ, **HOSTILE, "TZ": zone}
+        result = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *SENSITIVE],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+        passed = re.search(r"(\d+) passed", result.stdout)
+        backends = 2 if os.environ.get("TEST_DATABASE_URL", "").strip() else 1
+        assert passed and int(passed.group(1)) == len(SENSITIVE) * backends, result.stdout

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import LoginSession, Tag, Task, utcnow
 from tests.conftest import HTMX, create_user, csrf_token, login
-from tests.tasks_helpers import add_task, count_queries, get_task
+from tests.tasks_helpers import add_task, app_today, count_queries, get_task
 
 
 def post(client, path, data=None, *, htmx=False, method="POST"):
@@ -37,7 +37,7 @@ def count(app, model=Task, *conditions):
 
 def test_list_shows_only_my_tasks_with_their_details(app, auth_client):
     create_user(app, email="eve@example.com", name="Eve")
-    today = date.today()
+    today = app_today(app)
     mine = add_task(
         app, title="Pay rent", due_date=today - timedelta(days=1), priority=3, tags=["Home"]
     )
@@ -102,7 +102,7 @@ def test_quick_add_without_js_parses_and_redirects(app, auth_client):
     task = get_task(app, task_id)
     assert task.title == "Call Ada"
     assert task.priority == 3
-    assert task.due_date == date.today() + timedelta(days=1)
+    assert task.due_date == app_today(app) + timedelta(days=1)
     assert [t.name for t in task.tags] == ["work"]
     assert "Call Ada" in text(auth_client.get("/tasks"))
 
@@ -112,12 +112,13 @@ def test_quick_add_makes_a_repeating_task_that_spawns_its_next_one(app, auth_cli
     assert response.status_code == 200
     [task_id] = _ids(app)
     task = get_task(app, task_id)
-    assert (task.title, task.recurrence, task.due_date) == ("Call mum", "FREQ=WEEKLY", date.today())
+    today = app_today(app)
+    assert (task.title, task.recurrence, task.due_date) == ("Call mum", "FREQ=WEEKLY", today)
     assert "<dd>Every week</dd>" in text(auth_client.get(f"/tasks/{task_id}"))
     assert post(auth_client, f"/tasks/{task_id}/toggle", {"done": "1"}).status_code == 303
     following = [get_task(app, i) for i in _ids(app) if i != task_id]
     assert [(t.title, t.due_date, t.recurrence) for t in following] == [
-        ("Call mum", date.today() + timedelta(days=7), "FREQ=WEEKLY")
+        ("Call mum", today + timedelta(days=7), "FREQ=WEEKLY")
     ]
 
 
@@ -313,7 +314,7 @@ def test_toggle_done_is_idempotent(app, auth_client):
 
 
 def test_completing_a_recurring_task_creates_the_next_occurrence(app, auth_client):
-    year = date.today().year + 1  # in the future, so the schedule (not "today") decides
+    year = app_today(app).year + 1  # in the future, so the schedule (not "today") decides
     due = date(year, 1, 31)
     task_id = add_task(
         app, title="Pay rent", due_date=due, recurrence="FREQ=MONTHLY", tags=["Home"]
@@ -437,7 +438,7 @@ def test_search_filters_title_and_notes_case_insensitively(app, auth_client):
 
 
 def test_tag_priority_and_due_filters(app, auth_client):
-    today = date.today()
+    today = app_today(app)
     add_task(app, title="Both tags", tags=["a", "b"], priority=3, due_date=today)
     add_task(app, title="Only a", tags=["a"], due_date=today - timedelta(days=3))
     add_task(app, title="No date")
@@ -456,7 +457,7 @@ def _titles(client, query):
 
 
 def test_sort_orders_put_tasks_without_due_date_last(app, auth_client):
-    today = date.today()
+    today = app_today(app)
     add_task(app, title="Later", due_date=today + timedelta(days=5), priority=1)
     add_task(app, title="None", priority=3)
     add_task(app, title="Sooner", due_date=today + timedelta(days=1), priority=2)
@@ -473,7 +474,7 @@ def test_sort_orders_put_tasks_without_due_date_last(app, auth_client):
     "sort", ["due", "-due", "priority", "-priority", "created", "-created", "title"]
 )
 def test_keyset_pages_cover_every_task_once(app, auth_client, sort):
-    today = date.today()
+    today = app_today(app)
     with app.app_context():
         from tests.tasks_helpers import user_id
 
@@ -557,7 +558,7 @@ def test_bulk_actions(app, auth_client):
 
 
 def test_bulk_done_moves_repeat_rules_on_like_the_toggle(app, auth_client):
-    due = date(date.today().year + 1, 3, 2)
+    due = date(app_today(app).year + 1, 3, 2)
     repeating = add_task(
         app, title="Water plants", due_date=due, recurrence="FREQ=WEEKLY", tags=["Home"]
     )

@@ -127,7 +127,8 @@ def test_date_and_limit_tests_pass_in_far_time_zones_with_a_hostile_env():
     # UTC+14 and UTC-12: at any hour of the day, at least one of them is on another date
     # than UTC, so a test that took the machine's date for the app's would fail here.
     for zone in ("Pacific/Kiritimati", "Etc/GMT+12"):
-        env = {**os.environ, **HOSTILE, "TZ": zone}
+        # PGTZ: libpq's session time zone, on PostgreSQL when TEST_DATABASE_URL is set.
+        env = {**os.environ, **HOSTILE, "TZ": zone, "PGTZ": zone}
         result = subprocess.run(
             [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *SENSITIVE],
             cwd=ROOT,

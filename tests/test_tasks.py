@@ -14,6 +14,7 @@ from app.extensions import db
 from app.models import LoginSession, Tag, Task, task_tags, utcnow
 from app.tasks.forms import BULK_ACTIONS
 from tests.conftest import HTMX, create_user, csrf_token, login
+from tests.security_figures import add
 from tests.tasks_helpers import add_task, app_today, count_queries, get_task, user_id
 
 
@@ -482,6 +483,7 @@ def test_every_route_with_an_object_id_answers_404_for_another_users_object(app,
                 assert response.status_code == 404, (method, url)
                 assert _everything_of(app, "eve@example.com") == before, (method, url)
                 endpoints.add(rule.endpoint)
+    add("ownership.foreign_object_requests", n)
     # The writes that would show a missing owner check are among those tried.
     writes = {"tasks.toggle", "tasks.update", "tasks.delete", "tags.update", "tags.delete"}
     assert writes | {"account.end_session"} <= endpoints

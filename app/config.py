@@ -107,15 +107,33 @@ class Config:
 
 
 class TestConfig(Config):
+    """Fixed values for the test suite. Every setting that Config (or Flask) reads from the
+    environment is given here, so a developer's .env or shell (TIMEZONE, TRUSTED_PROXIES,
+    AUTH_RATE_LIMIT, FLASK_DEBUG...) cannot change what the tests see; tests/test_config.py
+    sets every variable the app reads and checks that nothing moves."""
+
     TESTING = True
+    DEBUG = False  # Flask's default comes from FLASK_DEBUG
     PRODUCTION = False
+    # Each test passes its own database; an app built without one gets an empty in-memory
+    # SQLite, never a developer's DATABASE_URL.
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
+    SESSION_IDLE_TIMEOUT = timedelta(hours=12)
+    SESSION_ABSOLUTE_LIFETIME = timedelta(days=7)
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)
+    PERMANENT_SESSION_LIFETIME = REMEMBER_COOKIE_DURATION
     WTF_CSRF_SSL_STRICT = False
     RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_KEY_PREFIX = "tasklane-test"
     RATELIMIT_ENABLED = True
+    AUTH_RATE_LIMIT = "5/minute;20/hour"
     # Cheap hashes keep the suite fast; the upgrade-on-login test raises them explicitly.
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024
     ARGON2_PARALLELISM = 1
+    TRUSTED_PROXIES = 0
+    TIMEZONE = "UTC"
+    LOG_LEVEL = "INFO"
     SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 (tests only)

@@ -9,6 +9,7 @@ from sqlalchemy import event, select
 
 from app.extensions import db
 from app.models import Tag, Task, User
+from app.tasks.dates import today
 
 
 def user_id(app, email="ada@example.com") -> int:
@@ -58,4 +59,8 @@ def count_queries(app):
         event.remove(engine, "before_cursor_execute", before)
 
 
-TODAY = date.today()
+def app_today(app) -> date:
+    """Today as the app sees it (its TIMEZONE), never the machine's local date: a test that
+    used date.today() would fail for hours a day on a machine far from the app's zone."""
+    with app.app_context():
+        return today()

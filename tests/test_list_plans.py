@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import event, insert, select, text
@@ -18,7 +18,7 @@ from app.extensions import db
 from app.models import Tag, Task, task_tags, utcnow
 from app.tasks.listing import _sort_keys, encode_cursor
 from tests.conftest import HTMX
-from tests.tasks_helpers import user_id
+from tests.tasks_helpers import app_today, user_id
 
 MINE = 20_000
 OTHERS = 2
@@ -28,7 +28,7 @@ THEIRS = 2_000
 def _seed(app) -> int:
     """20,000 tasks for Ada (30% undated, 30% done, 3 of 50 tags each), 2,000 for others."""
     rnd = random.Random(8)
-    today = date.today()
+    today = app_today(app)
     now = utcnow()
     with app.app_context():
         owner = user_id(app)

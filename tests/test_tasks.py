@@ -11,9 +11,11 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import LoginSession, Tag, Task, utcnow
+from app.models import LoginSession, Tag, Task, task_tags, utcnow
+from app.tasks.forms import BULK_ACTIONS
 from tests.conftest import HTMX, create_user, csrf_token, login
-from tests.tasks_helpers import add_task, count_queries, get_task
+from tests.security_figures import add
+from tests.tasks_helpers import add_task, app_today, count_queries, get_task, user_id
 
 
 def post(client, path, data=None, *, htmx=False, method="POST"):
@@ -37,7 +39,7 @@ def count(app, model=Task, *conditions):
 
 def test_list_shows_only_my_tasks_with_their_details(app, auth_client):
     create_user(app, email="eve@example.com", name="Eve")
-    today = date.today()
+    today = app_today(app)
     mine = add_task(
         app, title="Pay rent", due_date=today - timedelta(days=1), priority=3, tags=["Home"]
     )
@@ -102,7 +104,7 @@ def test_quick_add_without_js_parses_and_redirects(app, auth_client):
     task = get_task(app, task_id)
     assert task.title == "Call Ada"
     assert task.priority == 3
-    assert task.due_date == date.today() + timedelta(days=1)
+    assert task.due_date == app_today(app) + timedelta(days=1)
     assert [t.name for t in task.tags] == ["work"]
     assert "Call Ada" in text(auth_client.get("/tasks"))
 
@@ -112,12 +114,13 @@ def test_quick_add_makes_a_repeating_task_that_spawns_its_next_one(app, auth_cli
     assert response.status_code == 200
     [task_id] = _ids(app)
     task = get_task(app, task_id)
-    assert (task.title, task.recurrence, task.due_date) == ("Call mum", "FREQ=WEEKLY", date.today())
+    today = app_today(app)
+    assert (task.title, task.recurrence, task.due_date) == ("Call mum", "FREQ=WEEKLY", today)
     assert "<dd>Every week</dd>" in text(auth_client.get(f"/tasks/{task_id}"))
     assert post(auth_client, f"/tasks/{task_id}/toggle", {"done": "1"}).status_code == 303
     following = [get_task(app, i) for i in _ids(app) if i != task_id]
     assert [(t.title, t.due_date, t.recurrence) for t in following] == [
-        ("Call mum", date.today() + timedelta(days=7), "FREQ=WEEKLY")
+        ("Call mum", today + timedelta(days=7), "FREQ=WEEKLY")
     ]
 
 
@@ -313,7 +316,7 @@ def test_toggle_done_is_idempotent(app, auth_client):
 
 
 def test_completing_a_recurring_task_creates_the_next_occurrence(app, auth_client):
-    year = date.today().year + 1  # in the future, so the schedule (not "today") decides
+    year = app_today(app).year + 1  # in the future, so the schedule (not "today") decides
     due = date(year, 1, 31)
     task_id = add_task(
         app, title="Pay rent", due_date=due, recurrence="FREQ=MONTHLY", tags=["Home"]
@@ -382,6 +385,53 @@ def _object_routes(app, argument):
                 yield method, rule
 
 
+ADA = "ada@example.com"
+
+
+def _everything_of(app, email) -> dict:
+    """Every row a user owns, as plain tuples: their tasks (all columns), those tasks' tag
+    links, their tags and their login sessions. Equal snapshots: nothing of theirs changed."""
+    with app.app_context():
+        owner = user_id(app, email)
+        tables = {
+            "tasks": select(Task.__table__).where(Task.owner_id == owner),
+            "task_tags": select(task_tags)
+            .join(Task, Task.id == task_tags.c.task_id)
+            .where(Task.owner_id == owner),
+            "tags": select(Tag.__table__).where(Tag.owner_id == owner),
+            "login_sessions": select(LoginSession.__table__).where(LoginSession.user_id == owner),
+        }
+        return {
+            name: sorted(tuple(row) for row in db.session.execute(stmt))
+            for name, stmt in tables.items()
+        }
+
+
+def _rows_by_id(snapshot: dict) -> dict:
+    return {row[0]: row for row in snapshot["tasks"]}
+
+
+# A request that changes everything it can: a new title, notes, priority, due date, repeat
+# rule and tags with the task's current version (edit), the opposite of the task's done state
+# (toggle), a new name and colour (tag). Each request gets objects of its own, fresh, so that
+# without the owner check every write would visibly change one (not 409 on a version an
+# earlier request bumped, nor 404 on a task it deleted).
+def _hijack(n: int, version: int = 1, done: bool = False) -> dict:
+    return {
+        "title": f"hijack {n}",
+        "notes": "hijacked",
+        "priority": "3",
+        "due_date": "2031-01-01",
+        "tags": f"Hijack {n}",
+        "repeat": "daily",
+        "interval": "1",
+        "version": str(version),
+        "done": "0" if done else "1",
+        "name": f"hijacked {n}",
+        "colour": "#000000",
+    }
+
+
 @pytest.mark.security
 def test_every_route_with_an_object_id_answers_404_for_another_users_object(app, auth_client):
     # Admin routes take any user's id on purpose (they are admin-only, tested in test_admin).
@@ -395,32 +445,104 @@ def test_every_route_with_an_object_id_answers_404_for_another_users_object(app,
     create_user(app, email="eve@example.com", name="Eve")
     eve = app.test_client()
     login(eve, email="eve@example.com")
-    theirs = add_task(app, "eve@example.com", title="Eve's", tags=["EveTag"])
+    eve_id = user_id(app, "eve@example.com")
     with app.app_context():
-        their_tag = db.session.scalar(select(Tag.id))
-        eve_id = db.session.scalar(select(Task.owner_id).where(Task.id == theirs))
         their_session = db.session.scalar(
             select(LoginSession.id).where(LoginSession.user_id == eve_id)
         )
+
+    def eves_task(n, done):
+        fields = {"done": True, "done_at": utcnow()} if done else {}
+        return add_task(app, "eve@example.com", title=f"Eve's {n}", tags=[f"Eve {n}"], **fields)
+
+    def eves_tag(n):
+        with app.app_context():
+            task = db.session.get(Task, eves_task(n, False))
+            return task.tags[0].id
+
+    objects = (
+        ("task_id", lambda n: eves_task(n, False), {}),
+        ("task_id", lambda n: eves_task(n, True), {"done": True}),
+        ("tag_id", eves_tag, {}),
+        ("session_id", lambda n: their_session, {}),
+    )
     token = csrf_token(auth_client, "/tasks")
-    checked = 0
-    objects = (("task_id", theirs), ("tag_id", their_tag), ("session_id", their_session))
-    for argument, object_id in objects:
+    endpoints, n = set(), 0
+    for argument, make, state in objects:
         for method, rule in _object_routes(app, argument):
-            url = rule.build({argument: object_id})[1]
             for headers in ({}, HTMX):
+                n += 1
+                url = rule.build({argument: make(n)})[1]
+                before = _everything_of(app, "eve@example.com")
                 response = auth_client.open(
                     url,
                     method=method,
-                    data={"title": "hijack", "name": "hijack", "version": "1"},
+                    data=_hijack(n, **state),
                     headers={"X-CSRFToken": token, **headers},
                 )
                 assert response.status_code == 404, (method, url)
-                checked += 1
-    assert checked >= 22
-    task = get_task(app, theirs)
-    assert task.title == "Eve's" and not task.done and task.deleted_at is None
+                assert _everything_of(app, "eve@example.com") == before, (method, url)
+                endpoints.add(rule.endpoint)
+    add("ownership.foreign_object_requests", n)
+    # The writes that would show a missing owner check are among those tried.
+    writes = {"tasks.toggle", "tasks.update", "tasks.delete", "tags.update", "tags.delete"}
+    assert writes | {"account.end_session"} <= endpoints
     assert eve.get("/tasks").status_code == 200  # her login session was not ended
+
+
+def test_restore_with_my_ids_and_someone_elses_restores_only_mine(app, auth_client):
+    create_user(app, email="eve@example.com", name="Eve")
+    mine = add_task(app, title="Mine", deleted_at=utcnow(), tags=["shared"])
+    theirs = add_task(app, "eve@example.com", title="Eve's", deleted_at=utcnow(), tags=["shared"])
+    eve_before = _everything_of(app, "eve@example.com")
+    assert post(auth_client, "/tasks/restore", {"ids": str(theirs)}, htmx=True).status_code == 404
+    assert _everything_of(app, "eve@example.com") == eve_before
+
+    response = post(auth_client, "/tasks/restore", {"ids": [str(theirs), str(mine)]}, htmx=True)
+    assert response.status_code == 200 and "Restored 1 task." in text(response)
+    restored = get_task(app, mine)
+    assert restored.deleted_at is None and [t.name for t in restored.tags] == ["shared"]
+    assert _everything_of(app, "eve@example.com") == eve_before
+    assert "Eve&#39;s" not in text(response)
+
+
+# What each bulk action sends, and the state a task starts in so that the action changes it.
+BULK_CHANGES = {
+    "done": ({}, {}),
+    "open": ({}, {"done": True}),
+    "delete": ({}, {}),
+    "tag_add": ({"tag": "Added"}, {}),
+    "tag_remove": ({"tag": "shared"}, {}),
+    "priority": ({"priority": "3"}, {}),
+    "due": ({"due_date": "2031-05-06"}, {}),
+}
+
+
+@pytest.mark.security
+@pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "plain"])
+@pytest.mark.parametrize("action", [choice.value for choice in BULK_ACTIONS])
+def test_bulk_on_my_ids_and_someone_elses_changes_only_mine(app, auth_client, action, htmx):
+    assert set(BULK_CHANGES) == {c.value for c in BULK_ACTIONS}, "a new bulk action: add it"
+    fields, state = BULK_CHANGES[action]
+    create_user(app, email="eve@example.com", name="Eve")
+    mine = [add_task(app, title=f"Mine {i}", tags=["shared"], **state) for i in range(2)]
+    theirs = add_task(app, "eve@example.com", title="Eve's", tags=["shared"], **state)
+    eve_before, my_before = _everything_of(app, "eve@example.com"), _everything_of(app, ADA)
+
+    only_theirs = {"action": action, "ids": [str(theirs)], **fields}
+    assert post(auth_client, "/tasks/bulk", only_theirs, htmx=htmx).status_code == 404
+    assert _everything_of(app, "eve@example.com") == eve_before
+
+    ids = [str(mine[0]), str(theirs), str(mine[1])]
+    response = post(auth_client, "/tasks/bulk", {**only_theirs, "ids": ids}, htmx=htmx)
+    assert response.status_code == (200 if htmx else 303)
+    if htmx:
+        verb = "Deleted" if action == "delete" else "Updated"
+        assert f"{verb} {len(mine)} tasks." in text(response)
+    assert _everything_of(app, "eve@example.com") == eve_before
+    # Every action changes a row of mine (its state, or its version for a tag change).
+    before_rows, after_rows = _rows_by_id(my_before), _rows_by_id(_everything_of(app, ADA))
+    assert all(before_rows[i] != after_rows[i] for i in mine), action
 
 
 # ---- filtering, sorting, pages ------------------------------------------------------------
@@ -437,7 +559,7 @@ def test_search_filters_title_and_notes_case_insensitively(app, auth_client):
 
 
 def test_tag_priority_and_due_filters(app, auth_client):
-    today = date.today()
+    today = app_today(app)
     add_task(app, title="Both tags", tags=["a", "b"], priority=3, due_date=today)
     add_task(app, title="Only a", tags=["a"], due_date=today - timedelta(days=3))
     add_task(app, title="No date")
@@ -456,7 +578,7 @@ def _titles(client, query):
 
 
 def test_sort_orders_put_tasks_without_due_date_last(app, auth_client):
-    today = date.today()
+    today = app_today(app)
     add_task(app, title="Later", due_date=today + timedelta(days=5), priority=1)
     add_task(app, title="None", priority=3)
     add_task(app, title="Sooner", due_date=today + timedelta(days=1), priority=2)
@@ -473,7 +595,7 @@ def test_sort_orders_put_tasks_without_due_date_last(app, auth_client):
     "sort", ["due", "-due", "priority", "-priority", "created", "-created", "title"]
 )
 def test_keyset_pages_cover_every_task_once(app, auth_client, sort):
-    today = date.today()
+    today = app_today(app)
     with app.app_context():
         from tests.tasks_helpers import user_id
 
@@ -557,7 +679,7 @@ def test_bulk_actions(app, auth_client):
 
 
 def test_bulk_done_moves_repeat_rules_on_like_the_toggle(app, auth_client):
-    due = date(date.today().year + 1, 3, 2)
+    due = date(app_today(app).year + 1, 3, 2)
     repeating = add_task(
         app, title="Water plants", due_date=due, recurrence="FREQ=WEEKLY", tags=["Home"]
     )

@@ -6,11 +6,13 @@ Browser tests skip with a reason when no Chromium is installed, unless REQUIRE_B
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
 import threading
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from werkzeug.serving import make_server
@@ -108,6 +110,26 @@ def sign_in(page, email="ada@example.com"):
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(re.compile(r"/tasks$"))
     page.wait_for_load_state()  # htmx and app.js are deferred scripts
+
+
+@contextlib.contextmanager
+def server_answer(page, method: str, path: str):
+    """Wait after the block for the server's answer to the `method` request the block made
+    to a path matching `path` (a regular expression, anchored at both ends); `.value` is the
+    response.
+
+    What a test checks after a click or a key must be what the server did: the browser
+    changes some things itself at once (it ticks a box before the request is even sent), and
+    a database read straight after a click can run before the server has answered.
+    """
+    pattern = re.compile(path)
+
+    def matches(response) -> bool:
+        request = response.request
+        return request.method == method and bool(pattern.fullmatch(urlsplit(request.url).path))
+
+    with page.expect_response(matches) as answer:
+        yield answer
 
 
 @pytest.hookimpl(hookwrapper=True)

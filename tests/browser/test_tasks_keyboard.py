@@ -8,11 +8,14 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import func, select
 
-from tests.browser.conftest import ARTIFACTS
+from app.extensions import db
+from app.models import Task
+from tests.browser.conftest import ARTIFACTS, server_answer
 from tests.browser.conftest import sign_in as signed_in
 from tests.conftest import create_user
-from tests.tasks_helpers import add_task, get_task
+from tests.tasks_helpers import add_task, app_today, get_task
 
 pytestmark = pytest.mark.browser
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
@@ -40,6 +43,10 @@ def row(page, task_id):
     return page.locator(f"#task-{task_id}")
 
 
+def row_id(locator) -> int:
+    return int(locator.get_attribute("id").removeprefix("task-"))
+
+
 @pytest.fixture
 def ada(app):
     create_user(app)
@@ -55,6 +62,13 @@ def test_quick_add_keeps_focus_and_adds_without_reload(ada, page):
     expect(new_row).to_be_visible()
     expect(new_row.locator(".chip")).to_have_text("home")
     expect(new_row.locator("time")).to_have_text("Tomorrow")
+    saved = get_task(ada, row_id(new_row))
+    assert (saved.title, saved.priority, [t.name for t in saved.tags]) == (
+        "Water the plants",
+        2,
+        ["home"],
+    )
+    assert (saved.due_date - app_today(ada)).days == 1
     expect(field).to_have_value("")
     expect(field).to_be_focused()
     field.fill("Second one")
@@ -76,9 +90,15 @@ def test_a_task_just_added_can_be_ticked_off_from_the_keyboard(ada, page):
     page.screenshot(path=str(ARTIFACTS / "tasks-just-added.png"))
     page.get_by_role("heading", name="Tasks").click()
     page.keyboard.press("j")
-    page.keyboard.press("x")
     new_row = page.locator(".task-row", has_text="Second new")
-    expect(new_row.locator(".done-box")).to_be_checked()
+    task_id = row_id(new_row)
+    with server_answer(page, "POST", rf"/tasks/{task_id}/toggle") as answer:
+        page.keyboard.press("x")
+    assert answer.value.status == 200
+    # The browser ticks the box itself; only the server's row is marked is-done.
+    expect(row(page, task_id)).to_have_class(re.compile(r"\bis-done\b"))
+    expect(row(page, task_id).locator(".done-box")).to_be_checked()
+    assert get_task(ada, task_id).done is True
     settled(page)
     assert_no_reload(page)
 
@@ -87,9 +107,14 @@ def test_quick_add_error_is_shown_in_place(ada, page):
     sign_in(page)
     field = page.get_by_label("New task")
     field.fill("#onlyatag")
-    field.press("Enter")
+    with server_answer(page, "POST", "/tasks") as answer:
+        field.press("Enter")
+    assert answer.value.status == 422
     expect(page.get_by_text("Add a title as well")).to_be_visible()
     expect(page.get_by_label("New task")).to_have_value("#onlyatag")
+    expect(page.locator(".task-row")).to_have_count(0)
+    with ada.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Task)) == 0  # nothing saved
     assert_no_reload(page)
 
 
@@ -110,7 +135,9 @@ def test_j_k_move_the_selection_and_e_edits_and_enter_saves(ada, page):
     title = row(page, first).get_by_label("Title")
     expect(title).to_be_focused()
     title.fill("First, renamed")
-    title.press("Enter")
+    with server_answer(page, "POST", rf"/tasks/{first}") as answer:
+        title.press("Enter")
+    assert answer.value.status == 200
     expect(row(page, first).locator(".task-title")).to_have_text("First, renamed")
     expect(row(page, first)).to_be_focused()
     expect(row(page, first)).to_have_attribute("aria-selected", "true")
@@ -127,15 +154,18 @@ def test_escape_cancels_and_only_one_editor_is_open(ada, page):
     page.keyboard.press("Enter")
     title = row(page, first).get_by_label("Title")
     title.fill("Typed but cancelled")
-    # Opening another row's editor closes the first one unchanged.
-    row(page, second).get_by_role("link", name=re.compile("Edit")).click()
+    # Opening another row's editor closes the first one unchanged (the server's row again).
+    with server_answer(page, "GET", rf"/tasks/{first}/row") as cancelled:
+        row(page, second).get_by_role("link", name=re.compile("Edit")).click()
+    assert cancelled.value.status == 200
     expect(row(page, second).get_by_label("Title")).to_be_focused()
     expect(page.locator(".task-row.editing")).to_have_count(1)
     expect(row(page, first).locator(".task-title")).to_have_text("Keep this")
-    page.keyboard.press("Escape")
+    with server_answer(page, "GET", rf"/tasks/{second}/row"):
+        page.keyboard.press("Escape")
     expect(page.locator(".task-row.editing")).to_have_count(0)
     expect(row(page, second)).to_be_focused()
-    assert get_task(ada, first).title == "Keep this"
+    assert get_task(ada, first).title == "Keep this" and get_task(ada, first).version == 1
     assert_no_reload(page)
 
 
@@ -143,15 +173,18 @@ def test_x_toggles_done(ada, page):
     task_id = add_task(ada, title="Tick me")
     sign_in(page)
     page.keyboard.press("j")
-    page.keyboard.press("x")
-    expect(row(page, task_id).locator(".done-box")).to_be_checked()
-    expect(row(page, task_id)).to_have_class(re.compile("is-done"))
-    assert get_task(ada, task_id).done is True
-    settled(page)
-    page.keyboard.press("x")
-    expect(row(page, task_id)).not_to_have_class(re.compile("is-done"))
-    expect(row(page, task_id).locator(".done-box")).not_to_be_checked()
-    assert get_task(ada, task_id).done is False
+    for done in (True, False):
+        with server_answer(page, "POST", rf"/tasks/{task_id}/toggle") as answer:
+            page.keyboard.press("x")
+        assert answer.value.status == 200
+        # is-done comes only with the server's row; the box the browser flips by itself.
+        is_done = re.compile(r"\bis-done\b")
+        if done:
+            expect(row(page, task_id)).to_have_class(is_done)
+        else:
+            expect(row(page, task_id)).not_to_have_class(is_done)
+        assert get_task(ada, task_id).done is done
+        settled(page)
     assert_no_reload(page)
 
 
@@ -159,21 +192,29 @@ def test_delete_then_undo_with_button_and_with_u(ada, page):
     task_id = add_task(ada, title="Delete me", tags=["keep"])
     sign_in(page)
     page.keyboard.press("j")
-    page.keyboard.press("Delete")
+    with server_answer(page, "POST", rf"/tasks/{task_id}/delete"):
+        page.keyboard.press("Delete")
     expect(page.locator(".task-row", has_text="Delete me")).to_have_count(0)
+    assert get_task(ada, task_id).deleted_at is not None
     toast = page.locator(".toast", has_text="Deleted “Delete me”.")
     expect(toast).to_be_visible()
-    toast.get_by_role("button", name="Undo").click()
+    with server_answer(page, "POST", "/tasks/restore"):
+        toast.get_by_role("button", name="Undo").click()
     expect(row(page, task_id)).to_be_visible()
     expect(row(page, task_id).locator(".chip")).to_have_text("keep")
     expect(toast).to_have_count(0)
+    restored = get_task(ada, task_id)
+    assert restored.deleted_at is None and [t.name for t in restored.tags] == ["keep"]
     settled(page)
 
     page.keyboard.press("j")
-    page.keyboard.press("#")
+    with server_answer(page, "POST", rf"/tasks/{task_id}/delete"):
+        page.keyboard.press("#")
     expect(page.locator(".task-row", has_text="Delete me")).to_have_count(0)
+    assert get_task(ada, task_id).deleted_at is not None
     settled(page)  # a person needs longer than htmx's 20 ms settle before the next key
-    page.keyboard.press("u")
+    with server_answer(page, "POST", "/tasks/restore"):
+        page.keyboard.press("u")
     expect(row(page, task_id)).to_be_visible()
     assert get_task(ada, task_id).deleted_at is None
     assert_no_reload(page)
@@ -220,16 +261,19 @@ def test_clicking_a_tag_chip_filters_by_it(ada, page):
 def test_shift_j_selects_several_for_a_bulk_action(ada, page):
     a = add_task(ada, title="Bulk A")
     b = add_task(ada, title="Bulk B")
-    add_task(ada, title="Bulk C")
+    c = add_task(ada, title="Bulk C")
     sign_in(page)
     page.keyboard.press("j")
     page.keyboard.press("Shift+J")
     expect(page.locator(".bulk-select:checked")).to_have_count(2)
     expect(page.locator("[data-bulk-count]")).to_have_text("2 selected:")
     page.get_by_label("Bulk action", exact=True).select_option("done")
-    page.get_by_role("button", name="Apply").click()
+    with server_answer(page, "POST", "/tasks/bulk") as answer:
+        page.get_by_role("button", name="Apply").click()
+    assert answer.value.status == 200
     expect(page.get_by_text("Updated 2 tasks.")).to_be_visible()
     assert get_task(ada, a).done and get_task(ada, b).done
+    assert not get_task(ada, c).done
     assert_no_reload(page)
 
 

@@ -239,11 +239,11 @@ def test_database_that_accepts_and_never_answers_gets_503s_loses_nothing_and_rec
 
             # (b) A query already waiting for its answer when the server goes silent: a
             # toggle whose UPDATE waits on a row lock this test holds.
-            with _row_locked(database_url, task_id) as holder:
+            with _row_locked(database_url, task_id) as holder_pid:
                 in_flight = _Background(
                     lambda: client.request("POST", f"/tasks/{task_id}/toggle", toggle, HX)
                 )
-                _wait_until_waiting_on_a_lock(holder, in_flight)
+                _wait_until_waiting_on_a_lock(database_url, holder_pid, in_flight)
                 proxy.blackhole()
             # The lock is gone: the server answers now, into the void.
             response, seconds["in_flight"] = in_flight.result()
@@ -328,25 +328,29 @@ class _Background:
 
 @contextlib.contextmanager
 def _row_locked(database_url, task_id):
-    """Hold the task's row lock (SELECT ... FOR UPDATE) until the block ends."""
+    """Hold the task's row lock (SELECT ... FOR UPDATE) until the block ends; yields the
+    holder's backend pid."""
     with psycopg.connect(_libpq(database_url)) as holder:
         holder.execute("SELECT 1 FROM tasks WHERE id = %s FOR UPDATE", (task_id,))
         try:
-            yield holder
+            yield holder.info.backend_pid
         finally:
             holder.rollback()
 
 
-def _wait_until_waiting_on_a_lock(holder, background, timeout=10):
-    """Until the server shows another backend of this database waiting for a lock."""
+def _wait_until_waiting_on_a_lock(database_url, holder_pid, background, timeout=10):
+    """Until the server shows another backend waiting for the holder's lock. Asked from a
+    connection of its own in autocommit: a transaction keeps its first view of
+    pg_stat_activity, so the holder's own could never see the waiter arrive."""
     deadline = time.monotonic() + timeout
-    while not holder.execute(
-        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-        " AND datname = current_database() AND pid <> pg_backend_pid()"
-    ).fetchone()[0]:
-        assert not background.done(), f"answered before it waited: {background.result()}"
-        assert time.monotonic() < deadline, "the request never reached the locked row"
-        time.sleep(0.01)
+    with psycopg.connect(_libpq(database_url), autocommit=True) as observer:
+        while not observer.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))",
+            (holder_pid,),
+        ).fetchone()[0]:
+            assert not background.done(), f"answered before it waited: {background.result()}"
+            assert time.monotonic() < deadline, "the request never reached the locked row"
+            time.sleep(0.01)
 
 
 def _titles(app, title) -> int:

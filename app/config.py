@@ -60,6 +60,10 @@ class Config:
 
     SQLALCHEMY_DATABASE_URI = normalise_database_url(os.environ.get("DATABASE_URL", ""))
     SQLALCHEMY_TRACK_MODIFICATIONS = False
+    # PostgreSQL (app/database.py): seconds to open a connection (at least 2), and seconds a
+    # request waits for each answer before it gives up with a 503 (0: no limit).
+    DATABASE_CONNECT_TIMEOUT = _env_int("DATABASE_CONNECT_TIMEOUT", 2)
+    DATABASE_ANSWER_TIMEOUT = _env_int("DATABASE_ANSWER_TIMEOUT", 2)
 
     MAX_CONTENT_LENGTH = 1024 * 1024
     MAX_FORM_MEMORY_SIZE = 1024 * 1024

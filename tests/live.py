@@ -129,8 +129,10 @@ class Client:
 
 
 class TcpProxy:
-    """127.0.0.1:<port> -> target, with cut() (drop every connection, refuse new ones) and
-    restore(): a database outage without stopping the shared server."""
+    """127.0.0.1:<port> -> target, to take the database away without stopping the shared
+    server: cut() drops every connection and refuses new ones; blackhole() accepts and keeps
+    every socket open but passes nothing on, as a server (or a proxy whose server died) that
+    went silent; restore() serves again, after closing the connections that lost bytes."""
 
     def __init__(self, target_host: str, target_port: int):
         self.target = (target_host, target_port)
@@ -138,15 +140,26 @@ class TcpProxy:
         self._listener: socket.socket | None = None
         self._conns: set[socket.socket] = set()
         self._lock = threading.Lock()
+        self._silent = threading.Event()
         self.restore()
 
     def restore(self):
+        if self._silent.is_set():
+            # Half an exchange went nowhere: neither end can go on, as when a network heals
+            # and each side's next packet meets a reset.
+            self._drop_connections()
+            self._silent.clear()
+        if self._listener is not None:
+            return
         listener = socket.socket()
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", self.port))
         listener.listen(64)
         self._listener = listener
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def blackhole(self):
+        self._silent.set()
 
     def cut(self):
         with self._lock:
@@ -157,13 +170,19 @@ class TcpProxy:
                     self._listener.shutdown(socket.SHUT_RDWR)
                 self._listener.close()
                 self._listener = None
+        self._drop_connections()
+
+    def close(self):
+        self._silent.clear()
+        self.cut()
+
+    def _drop_connections(self):
+        with self._lock:
             for conn in list(self._conns):
                 with contextlib.suppress(OSError):
                     conn.shutdown(socket.SHUT_RDWR)
                 conn.close()
             self._conns.clear()
-
-    close = cut
 
     def _accept(self, listener):
         while True:
@@ -171,6 +190,10 @@ class TcpProxy:
                 client, _ = listener.accept()
             except OSError:
                 return
+            if self._silent.is_set():
+                with self._lock:
+                    self._conns.add(client)  # held open, never read nor answered
+                continue
             try:
                 upstream = socket.create_connection(self.target, timeout=5)
             except OSError:
@@ -185,10 +208,12 @@ class TcpProxy:
     def _pump(self, source, sink):
         try:
             while data := source.recv(65536):
-                sink.sendall(data)
+                if not self._silent.is_set():
+                    sink.sendall(data)
         except OSError:
             pass
         finally:
-            for s in (source, sink):
-                with contextlib.suppress(OSError):
-                    s.shutdown(socket.SHUT_RDWR)
+            if not self._silent.is_set():
+                for s in (source, sink):
+                    with contextlib.suppress(OSError):
+                        s.shutdown(socket.SHUT_RDWR)

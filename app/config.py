@@ -140,4 +140,6 @@ class TestConfig(Config):
     TRUSTED_PROXIES = 0
     TIMEZONE = "UTC"
     LOG_LEVEL = "INFO"
+    DATABASE_CONNECT_TIMEOUT = 2
+    DATABASE_ANSWER_TIMEOUT = 2
     SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 (tests only)

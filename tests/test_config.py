@@ -49,7 +49,7 @@ print(json.dumps({
 """
 
 # Read by the interpreter and libraries for themselves, not settings of Tasklane.
-NOT_SETTINGS = ("HOME", "LANG", "LC_", "PYTHON", "_PYTHON", "WRAPT_")
+NOT_SETTINGS = ("HOME", "LANG", "LC_", "PYTHON", "_PYTHON", "WRAPT_", "PSYCOPG_")
 
 # A .env a developer might well have: nothing like what the tests expect.
 HOSTILE = {

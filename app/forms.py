@@ -1,4 +1,5 @@
-"""The base form every Tasklane form extends, and the CSRF token templates put in forms."""
+"""The base form every Tasklane form extends, the CSRF token templates put in forms, and the
+filters, fields and parsers that several features' forms share."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ import re
 
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
-from wtforms import IntegerField, SelectMultipleField
+from wtforms import IntegerField, PasswordField, SelectMultipleField
+from wtforms.validators import DataRequired, EqualTo, ValidationError
 from wtforms.widgets import NumberInput
 
+from app.passwords import policy_error
 from app.url_converters import MAX_ID
 
 # NUL and other C0 controls (tab, newline and carriage return are fine in notes): PostgreSQL
@@ -19,6 +22,32 @@ CONTROL_MESSAGE = "Contains control characters that are not allowed."
 
 def has_control_chars(text: str) -> bool:
     return bool(_CONTROL.search(text))
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def normalise_email(raw: str) -> str:
+    """The one spelling of an address we store and compare: trimmed and lower-cased."""
+    return raw.strip().lower()
+
+
+class StrongPassword:
+    def __call__(self, form, field):
+        problem = policy_error(field.data or "")
+        if problem:
+            raise ValidationError(problem)
+
+
+def new_password_field(label: str = "Password") -> PasswordField:
+    return PasswordField(label, validators=[DataRequired(), StrongPassword()])
+
+
+def confirm_field(of: str) -> PasswordField:
+    return PasswordField(
+        "Repeat password", validators=[DataRequired(), EqualTo(of, "The passwords differ.")]
+    )
 
 
 class BaseForm(FlaskForm):

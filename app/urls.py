@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 from functools import lru_cache
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from flask import request, url_for
 
@@ -57,3 +57,15 @@ def _tag_query(name: str) -> str:
 def tag_url(name: str) -> str:
     """The list filtered by one tag: what every tag chip links to (three or so per row)."""
     return f"{row_url('tasks.index')}?{_tag_query(name)}"
+
+
+def safe_next(target: str | None) -> str | None:
+    """`target` if it is a path on this site, else None (open-redirect guard)."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(c) < 32 for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target

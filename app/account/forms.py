@@ -3,8 +3,7 @@ from __future__ import annotations
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from app.auth.forms import confirm_field, new_password_field, strip
-from app.forms import BaseForm
+from app.forms import BaseForm, confirm_field, new_password_field, strip
 from app.passwords import MAX_LENGTH
 
 

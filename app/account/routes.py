@@ -6,9 +6,9 @@ from flask_login import current_user, login_required
 from app import audit, login_sessions, user_actions
 from app.account import bp
 from app.account.forms import DeleteAccountForm, EmptyForm, PasswordForm, ProfileForm
-from app.auth.forms import normalise_email
 from app.auth.services import sign_out
 from app.extensions import db
+from app.forms import normalise_email
 from app.htmx import is_htmx
 from app.models import LoginSession
 from app.ownership import get_owned_or_404

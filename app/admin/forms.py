@@ -5,8 +5,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from app.admin.services import SORTS
 from app.audit import ACTIONS
-from app.auth.forms import confirm_field, new_password_field, strip
-from app.forms import BaseForm, BoundedIntegerField
+from app.forms import BaseForm, BoundedIntegerField, confirm_field, new_password_field, strip
 
 
 def choices(pairs) -> list[SelectChoice]:

@@ -12,9 +12,9 @@ from app.admin.forms import (
     UserFilterForm,
 )
 from app.audit import ACTIONS
-from app.auth.forms import normalise_email
 from app.errors.handlers import error_response
 from app.extensions import db
+from app.forms import normalise_email
 from app.htmx import is_htmx, render
 from app.models import User
 

@@ -2,19 +2,16 @@ from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
 from wtforms import BooleanField, EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+from wtforms.validators import DataRequired, Length, ValidationError
 
-from app.forms import BaseForm
-from app.passwords import MAX_LENGTH, policy_error
-
-
-def strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-def normalise_email(raw: str) -> str:
-    """The one spelling of an address we store and compare: trimmed and lower-cased."""
-    return raw.strip().lower()
+from app.forms import (
+    BaseForm,
+    confirm_field,
+    new_password_field,
+    normalise_email,
+    strip,
+)
+from app.passwords import MAX_LENGTH
 
 
 class EmailAddress:
@@ -26,23 +23,6 @@ class EmailAddress:
         except EmailNotValidError as exc:
             raise ValidationError(str(exc)) from None
         field.data = normalise_email(result.normalized)
-
-
-class StrongPassword:
-    def __call__(self, form, field):
-        problem = policy_error(field.data or "")
-        if problem:
-            raise ValidationError(problem)
-
-
-def new_password_field(label: str = "Password") -> PasswordField:
-    return PasswordField(label, validators=[DataRequired(), StrongPassword()])
-
-
-def confirm_field(of: str) -> PasswordField:
-    return PasswordField(
-        "Repeat password", validators=[DataRequired(), EqualTo(of, "The passwords differ.")]
-    )
 
 
 class RegisterForm(BaseForm):

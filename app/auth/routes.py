@@ -9,18 +9,18 @@ from flask_login import current_user, login_required
 
 from app import audit
 from app.auth import bp
-from app.auth.forms import LoginForm, RegisterForm, normalise_email
+from app.auth.forms import LoginForm, RegisterForm
 from app.auth.services import (
     EmailTaken,
     authenticate,
     create_user,
     find_user,
-    safe_next,
     sign_in,
     sign_out,
 )
 from app.extensions import db, limiter
-from app.forms import has_control_chars
+from app.forms import has_control_chars, normalise_email
+from app.urls import safe_next
 
 LOGIN_FAILED = "Email or password is incorrect."
 

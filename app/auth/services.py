@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import session
 from flask_login import login_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app import login_sessions
-from app.auth.forms import normalise_email
 from app.extensions import db
+from app.forms import normalise_email
 from app.models import User, utcnow
 from app.passwords import hash_password, needs_rehash, verify_password
 
@@ -68,15 +66,3 @@ def sign_out(user: login_sessions.Actor) -> None:
         db.session.commit()
     session.clear()
     logout_user()  # after clear(): it leaves the instruction that deletes the remember cookie
-
-
-def safe_next(target: str | None) -> str | None:
-    """`target` if it is a path on this site, else None (open-redirect guard)."""
-    if not target or not target.startswith("/") or target.startswith("//"):
-        return None
-    if "\\" in target or any(ord(c) < 32 for c in target):
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        return None
-    return target

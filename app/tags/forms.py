@@ -5,8 +5,7 @@ import re
 from wtforms import ColorField, StringField
 from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 
-from app.auth.forms import strip
-from app.forms import BaseForm
+from app.forms import BaseForm, strip
 from app.tagging import clean_name, name_problem
 
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")

@@ -14,7 +14,7 @@ from app.ownership import get_owned_or_404
 from app.tagging import create_tag
 from app.tags import bp
 from app.tags.forms import TagForm
-from app.tasks.services import tag_counts
+from app.tags.services import tag_counts
 
 TAKEN = "You already have a tag with this name."
 

@@ -18,8 +18,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import HiddenInput
 
-from app.auth.forms import strip
-from app.forms import BaseForm, BoundedIntegerField, IdListField, whole_number
+from app.forms import BaseForm, BoundedIntegerField, IdListField, strip, whole_number
 from app.models import Priority
 from app.tagging import clean_name, name_problem
 from app.tasks.recurrence import MAX_INTERVAL, build_rule

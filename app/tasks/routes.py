@@ -12,7 +12,6 @@ from sqlalchemy.orm import raiseload, selectinload
 from werkzeug.datastructures import MultiDict
 
 from app import session_cookie
-from app.auth.services import safe_next
 from app.extensions import db
 from app.htmx import is_htmx, render
 from app.markdown import render_notes
@@ -24,6 +23,7 @@ from app.tasks.forms import BulkForm, QuickAddForm, RestoreForm, TaskForm, split
 from app.tasks.listing import BadListQuery, ListQuery, fetch_page
 from app.tasks.quickadd import SYNTAX_HELP, parse_quick_add
 from app.tasks.recurrence import describe, rule_to_choices, validate_rule
+from app.urls import safe_next
 
 # Disposable: should a long undo list not fit in the cookie, the toast is what goes.
 UNDO_KEY = session_cookie.disposable("undo_task_ids")

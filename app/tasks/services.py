@@ -11,7 +11,6 @@ from sqlalchemy import (
     bindparam,
     case,
     delete,
-    func,
     insert,
     literal,
     select,
@@ -280,25 +279,6 @@ def owned_tasks(owner_id: int, ids: Iterable[int], *, deleted: bool = False) -> 
             select(Task).where(Task.owner_id == owner_id, Task.id.in_(ids), condition)
         )
     )
-
-
-def tag_counts(owner_id: int, tag_id: int | None = None) -> list[tuple[Tag, int, int]]:
-    """The owner's tags (or one) with open and total task counts, in one grouped query."""
-
-    live = select(task_tags.c.tag_id, Task.done).join(Task, Task.id == task_tags.c.task_id)
-    live = live.where(Task.deleted_at.is_(None)).subquery()
-    stmt = (
-        select(
-            Tag,
-            func.count(live.c.tag_id).filter(live.c.done.is_(False)),
-            func.count(live.c.tag_id),
-        )
-        .outerjoin(live, live.c.tag_id == Tag.id)
-        .where(Tag.owner_id == owner_id, *([Tag.id == tag_id] if tag_id else []))
-        .group_by(Tag.id)
-        .order_by(Tag.name_key)
-    )
-    return [(tag, open_count, total) for tag, open_count, total in db.session.execute(stmt)]
 
 
 def apply_bulk(

@@ -25,12 +25,27 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@contextlib.contextmanager
-def gunicorn(database_url: str, *, workers=2, threads=4, **env):
-    """Tasklane under gunicorn on a free port; yields its base URL; always stopped."""
-    port = free_port()
-    environment = {
-        **os.environ,
+PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")
+# The settings tests rely on, as TestConfig pins them for in-process apps.
+PINNED = {
+    "TASKLANE_PRODUCTION": "0",
+    "TIMEZONE": "UTC",
+    "TRUSTED_PROXIES": "0",
+    "AUTH_RATE_LIMIT": "5/minute;20/hour",
+    "RATELIMIT_ENABLED": "1",
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_KEY_PREFIX": "tasklane-test",
+}
+
+
+def live_environment(database_url: str, *, workers=2, threads=4, **env) -> dict[str, str]:
+    """The environment a live gunicorn gets: fixed settings, this test's overrides."""
+    return {
+        # Only what the interpreter needs from this shell, and no .env: a developer's
+        # TIMEZONE, TRUSTED_PROXIES or limits must not change what these tests see.
+        **{key: os.environ[key] for key in PASSED_THROUGH if key in os.environ},
+        "PYTHON_DOTENV_DISABLED": "1",
+        **PINNED,
         "DATABASE_URL": database_url,
         "SECRET_KEY": "live-test-secret",
         "ARGON2_TIME_COST": "1",
@@ -41,6 +56,13 @@ def gunicorn(database_url: str, *, workers=2, threads=4, **env):
         "LOG_LEVEL": "WARNING",
         **env,
     }
+
+
+@contextlib.contextmanager
+def gunicorn(database_url: str, *, workers=2, threads=4, **env):
+    """Tasklane under gunicorn on a free port; yields its base URL; always stopped."""
+    port = free_port()
+    environment = live_environment(database_url, workers=workers, threads=threads, **env)
     process = subprocess.Popen(
         [GUNICORN, "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
         cwd=ROOT,

@@ -24,6 +24,7 @@ FLASK = str(Path(sys.executable).with_name("flask"))
 def _cli_env(database_url) -> dict:
     return {
         **os.environ,
+        "PYTHON_DOTENV_DISABLED": "1",  # a developer's .env must not choose the database
         "FLASK_APP": "wsgi:app",
         "DATABASE_URL": database_url,
         "SECRET_KEY": "cli-test",

@@ -140,3 +140,18 @@ def test_date_and_limit_tests_pass_in_far_time_zones_with_a_hostile_env():
         passed = re.search(r"(\d+) passed", result.stdout)
         backends = 2 if os.environ.get("TEST_DATABASE_URL", "").strip() else 1
         assert passed and int(passed.group(1)) == len(SENSITIVE) * backends, result.stdout
+
+
+def test_live_servers_get_the_pinned_settings_whatever_the_shell_holds(monkeypatch):
+    """The gunicorn that live tests start builds its config from the production Config, which
+    reads the environment and .env: it gets the pinned values and never loads .env."""
+    from tests.live import PINNED, live_environment
+
+    for name, value in HOSTILE.items():
+        monkeypatch.setenv(name, value)
+    environment = live_environment("sqlite:///x.sqlite3", workers=1, threads=1)
+    assert environment["PYTHON_DOTENV_DISABLED"] == "1"
+    assert environment["DATABASE_URL"] == "sqlite:///x.sqlite3"
+    assert {name: environment[name] for name in PINNED} == PINNED
+    leaked = {name for name in HOSTILE if environment.get(name) == HOSTILE[name]}
+    assert leaked == set(), f"settings from the shell reach live servers: {sorted(leaked)}"

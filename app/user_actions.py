@@ -128,19 +128,22 @@ def set_password(
 def delete_user(target: User, *, actor: login_sessions.Actor | None) -> None:
     """An admin (or the command line) deletes the user with their tasks, tags and sessions."""
     _guard_admin_loss(target, actor=actor, verb="delete")
-    _delete(target, audit.record("user_deleted", actor=actor, target=target))
+    audit.record("user_deleted", actor=actor, target=target)
+    _delete(target)
 
 
 def delete_own_account(user: User) -> None:
     """The user deletes their own account (from the account page): allowed, except to the
     last active admin."""
     _guard_admin_loss(user, actor=user, verb=None)
-    _delete(user, audit.record("account_deleted", actor=user, target=user))
+    audit.record("account_deleted", actor=user, target=user)
+    _delete(user)
 
 
-def _delete(target: User, entry) -> None:
-    # The entry is written first; deleting the user then sets its keys to NULL (the database
-    # cascades to tasks, tags and sessions) and its email snapshots keep saying who it was.
+def _delete(target: User) -> None:
+    # The caller's audit entry is flushed first; deleting the user then sets its keys to NULL
+    # (the database cascades to tasks, tags and sessions) and its email snapshots keep
+    # saying who it was.
     db.session.flush()
     db.session.delete(target)
     db.session.commit()

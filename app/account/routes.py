@@ -1,6 +1,9 @@
+"""The account page: the signed-in user's name, password, login sessions, and deleting the
+account."""
+
 from __future__ import annotations
 
-from flask import flash, make_response, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from app import audit, login_sessions, user_actions
@@ -9,33 +12,11 @@ from app.account.forms import DeleteAccountForm, EmptyForm, PasswordForm, Profil
 from app.auth.services import sign_out
 from app.extensions import db
 from app.forms import normalise_email
-from app.htmx import is_htmx
 from app.models import LoginSession
 from app.ownership import get_owned_or_404
 from app.passwords import hash_password, verify_password
 
 WRONG_PASSWORD = "Your current password is not correct."  # noqa: S105 (a message)
-TEMPORARY_PASSWORD = (
-    "An administrator set a temporary password for you. Choose your own password to continue."  # noqa: S105 (a message)
-)
-# What someone with a temporary password may still reach: the form that changes it, the
-# page it is on, signing out, and static files.
-TEMPORARY_PASSWORD_ALLOWS = frozenset({"account.page", "account.password", "auth.logout", "static"})
-
-
-def require_new_password():
-    """App-wide before_request: a user with a temporary password goes to /account until they
-    have chosen a new one (the password view clears the flag)."""
-    if request.endpoint in TEMPORARY_PASSWORD_ALLOWS or request.endpoint is None:
-        return None
-    if not current_user.is_authenticated or not current_user.must_change_password:
-        return None
-    flash(TEMPORARY_PASSWORD, "warning")
-    if is_htmx():
-        response = make_response("", 200)
-        response.headers["HX-Redirect"] = url_for("account.page")
-        return response
-    return redirect(url_for("account.page"))
 
 
 @bp.before_request

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from app import audit, login_sessions, user_actions
+from app import login_sessions, user_actions
 from app.account import bp
 from app.account.forms import DeleteAccountForm, EmptyForm, PasswordForm, ProfileForm
 from app.auth.services import sign_out
@@ -14,7 +14,7 @@ from app.extensions import db
 from app.forms import normalise_email
 from app.models import LoginSession
 from app.ownership import get_owned_or_404
-from app.passwords import hash_password, verify_password
+from app.passwords import verify_password
 
 WRONG_PASSWORD = "Your current password is not correct."  # noqa: S105 (a message)
 
@@ -64,13 +64,9 @@ def password():
         form.current_password.errors.append(WRONG_PASSWORD)
     if form.errors or not form.is_submitted():
         return _page(422, password_form=form)
-    user.password_hash = hash_password(form.new_password.data)
-    user.must_change_password = False
-    ended = login_sessions.end_others(user, keep=current_user.current_login_session)
-    audit.record(
-        "password_changed", actor=user, target=user, detail=f"{ended} other session(s) ended"
+    ended = user_actions.change_own_password(
+        user, form.new_password.data, keep=current_user.current_login_session
     )
-    db.session.commit()
     flash(f"Password changed. {ended} other session(s) were signed out.", "success")
     return redirect(url_for("account.page"))
 

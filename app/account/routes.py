@@ -26,13 +26,12 @@ def _signed_in_only():
 
 
 def _page(status: int = 200, **forms):
-    user = current_user._get_current_object()
     context = {
-        "profile_form": ProfileForm(display_name=user.display_name),
+        "profile_form": ProfileForm(display_name=current_user.display_name),
         "password_form": PasswordForm(),
         "delete_form": DeleteAccountForm(),
         "end_form": EmptyForm(),
-        "login_sessions": login_sessions.active_for(user),
+        "login_sessions": login_sessions.active_for(current_user.id),
         **forms,
     }
     return render_template("account/page.html", **context), status
@@ -88,7 +87,7 @@ def delete():
         form.form_errors.append(str(refused))
         return _page(409, delete_form=form)
     # After the commit: the login session went with the user, this forgets the cookie's.
-    sign_out(current_user._get_current_object())
+    sign_out(login_sessions.current_actor())
     flash("Your account and all its data were deleted.", "info")
     return redirect(url_for("auth.login"))
 
@@ -97,7 +96,7 @@ def delete():
 def end_session(session_id: int):
     record = get_owned_or_404(LoginSession, session_id)
     if record.id == current_user.current_login_session.id:
-        sign_out(current_user._get_current_object())
+        sign_out(login_sessions.current_actor())
         flash("You have been signed out.", "info")
         return redirect(url_for("auth.login"))
     login_sessions.end(record)

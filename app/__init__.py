@@ -125,9 +125,9 @@ def configure_blueprints(app: Flask) -> None:
 
 def configure_responses(app: Flask) -> None:
     from app import request_log
-    from app.account.routes import require_new_password
     from app.security_headers import SecurityHeaders
     from app.session_cookie import BoundedCookieSession
+    from app.temporary_password import require_new_password
 
     app.session_interface = BoundedCookieSession()
     request_log.init_app(app)

@@ -7,10 +7,9 @@ action and its entry succeed or fail together.
 from __future__ import annotations
 
 from flask import has_request_context, request
-from flask_login import current_user
 
 from app.extensions import db
-from app.login_sessions import Actor
+from app.login_sessions import Actor, current_actor
 from app.models import AuditEntry, User
 
 # Every action the log knows, with the words the audit page shows for it.
@@ -47,7 +46,7 @@ def record(
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
     if actor is _CURRENT:
-        actor = _signed_in_user()
+        actor = current_actor()
     in_request = has_request_context()
     entry = AuditEntry(
         action=action,
@@ -61,9 +60,3 @@ def record(
     )
     db.session.add(entry)
     return entry
-
-
-def _signed_in_user() -> Actor | None:
-    if not has_request_context() or not current_user.is_authenticated:
-        return None
-    return current_user._get_current_object()

@@ -1,9 +1,25 @@
-"""Server-side login sessions.
+"""Server-side login sessions, and who is signed in.
 
 Flask's cookie session is only signed, so a copied cookie would stay valid for as long as it
 says. Each login therefore gets a row here, and the cookie carries its random token (via
 User.get_id). Deleting the row ends that browser's session at its next request: logout, a
 password change (every other session), deactivation or deletion of the user.
+
+Who is signed in, one rule for every view and service:
+
+- To read who asks (id, email, name, is_admin, must_change_password, this login session),
+  views, templates, request hooks and the views' helper ownership.get_owned_or_404 read
+  `current_user`. After the request that signs in it is a frozen SignedIn, which the loader
+  builds from the one query that checks the session: no request loads the User row just to
+  know who asks (tests/test_query_counts.py). What belongs to the user is reached through
+  `current_user.id`: views pass it to the task, tag and session services, and
+  get_owned_or_404 reads it.
+- To tell a service who acts (audit entries, user_actions' guards, sign_out), a view passes
+  `current_actor()`, an `Actor`. Services never read `current_user`; the one default is
+  audit.record's actor, which is `current_actor()` too.
+- To change the user's row, or to read what SignedIn does not carry (the password hash), a
+  view loads the mapped User with `signed_in_user()` (one query, only in the views that
+  need it: the account page's forms).
 """
 
 from __future__ import annotations
@@ -13,7 +29,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app, request
+from flask import current_app, has_request_context, request
 from flask_login import UserMixin, current_user
 from sqlalchemy import bindparam, delete, select, update
 
@@ -70,12 +86,24 @@ class SignedIn(UserMixin):
         return self.current_login_session.token
 
 
-# Whoever acts in a request: the mapped User on the request that signs in, SignedIn after.
+# Whoever acts: what `current_actor()` returns (the mapped User on the request that signs in,
+# SignedIn after), or the mapped User where a service acts on the user's own row (signing
+# in, changing their password, deleting their account). Services read only its `id`,
+# `email` and `current_login_session`, which both have.
 Actor = User | SignedIn
 
 
+def current_actor() -> Actor | None:
+    """Who is signed in, as the `actor` a service takes: the object flask-login loaded for this
+    request (no query), not the `current_user` proxy; None when nobody is, or outside a
+    request (the command line)."""
+    if not has_request_context() or not current_user.is_authenticated:
+        return None
+    return current_user._get_current_object()
+
+
 def signed_in_user() -> User:
-    """The signed-in user as the mapped User, to change it."""
+    """The signed-in user as the mapped User, to change it (one query)."""
     return db.session.get(User, current_user.id)
 
 
@@ -149,7 +177,7 @@ def end(record: LoginSession | CurrentLogin) -> None:
     db.session.execute(delete(LoginSession).where(LoginSession.id == record.id))
 
 
-def end_others(user: Actor, keep: LoginSession | CurrentLogin | None) -> int:
+def end_others(user: User, keep: LoginSession | CurrentLogin | None) -> int:
     """End every session of the user except `keep` (within the caller's transaction)."""
     stmt = delete(LoginSession).where(LoginSession.user_id == user.id)
     if keep is not None:
@@ -161,11 +189,11 @@ def end_all(user: User) -> int:
     return end_others(user, keep=None)
 
 
-def active_for(user: Actor) -> list[LoginSession]:
+def active_for(user_id: int) -> list[LoginSession]:
     return list(
         db.session.scalars(
             select(LoginSession)
-            .where(LoginSession.user_id == user.id, LoginSession.expires_at > utcnow())
+            .where(LoginSession.user_id == user_id, LoginSession.expires_at > utcnow())
             .order_by(LoginSession.last_seen_at.desc())
         )
     )

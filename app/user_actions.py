@@ -1,4 +1,5 @@
-"""Changes to a user's standing, and their removal: the one place whose guards keep an admin.
+"""Changes to a user's standing, their password, and their removal: the one place whose
+guards keep an admin, and the one place a password is set.
 
 The admin console, `flask users ...` and the account page all call these, so every path that
 can take admin rights away or make a user disappear meets the same guard
@@ -111,18 +112,39 @@ def set_password(
     actor: login_sessions.Actor | None,
     temporary: bool = True,
 ) -> None:
-    """Set a password (already checked against the policy); a temporary one must be changed
-    at the next sign-in. Every session of the user ends: whoever held them must sign in anew."""
+    """An admin or the command line sets a password (already checked against the policy); a
+    temporary one must be changed at the next sign-in. Every session of the user ends:
+    whoever held them must sign in anew."""
     _lock(target)
     _guard_self(actor, target, "set a temporary password for")
-    target.password_hash = hash_password(password)
-    target.must_change_password = temporary
-    ended = login_sessions.end_all(target)
+    ended = _replace_password(target, password, temporary=temporary, keep=None)
     kind = "temporary" if temporary else "permanent"
     audit.record(
         "user_password_set", actor=actor, target=target, detail=f"{kind}; {ended} session(s) ended"
     )
     db.session.commit()
+
+
+def change_own_password(user: User, password: str, *, keep: login_sessions.CurrentLogin) -> int:
+    """The user chooses their own password (the account page checked the current one and the
+    policy); it clears a temporary one. Their other sessions end, `keep` (the one asking)
+    stays; returns how many ended. No guard and no lock: nothing here can cost an admin."""
+    ended = _replace_password(user, password, temporary=False, keep=keep)
+    audit.record(
+        "password_changed", actor=user, target=user, detail=f"{ended} other session(s) ended"
+    )
+    db.session.commit()
+    return ended
+
+
+def _replace_password(
+    target: User, password: str, *, temporary: bool, keep: login_sessions.CurrentLogin | None
+) -> int:
+    """Store the new password's hash and end the user's sessions but `keep`: the one way both
+    paths change a password. How many sessions ended."""
+    target.password_hash = hash_password(password)
+    target.must_change_password = temporary
+    return login_sessions.end_others(target, keep=keep)
 
 
 def delete_user(target: User, *, actor: login_sessions.Actor | None) -> None:

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from app.extensions import db
-from app.models import LoginSession, Tag, Task, User, task_tags
+from app.models import AuditEntry, LoginSession, Tag, Task, User, task_tags
 from app.passwords import verify_password
 from tests.conftest import PASSWORD, create_user, login, post_form
 
@@ -87,6 +87,23 @@ def test_password_change_ends_every_other_session(app, auth_client):
     assert count(app, LoginSession) == 1
     assert login(app.test_client(), password=PASSWORD).status_code == 401
     assert login(app.test_client(), password=NEW_PASSWORD).status_code == 302
+
+
+def test_password_change_says_and_records_how_many_other_sessions_ended(app, auth_client):
+    for _ in range(2):
+        login(app.test_client())
+    response = account_post(
+        auth_client,
+        "/account/password",
+        {"current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+    )
+    assert response.headers["Location"] == "/account"
+    page = auth_client.get("/account").get_data(as_text=True)
+    assert "Password changed. 2 other session(s) were signed out." in page
+    with app.app_context():
+        entry = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+        assert (entry.action, entry.detail) == ("password_changed", "2 other session(s) ended")
+        assert entry.actor_email == entry.target_email == "ada@example.com"
 
 
 def test_sessions_are_listed_and_can_be_ended(app, auth_client):

@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Tag, Task
+from app.tasks.services import apply_bulk
 from tests.conftest import HTMX, csrf_token
 from tests.tasks_helpers import add_task
 
@@ -76,3 +77,14 @@ def test_bulk_done_gives_each_next_copy_its_own_tasks_tags(app, auth_client):
         got = {(t.title, t.due_date, t.recurrence, tuple(g.name for g in t.tags)) for t in copies}
     expected = {(f"T{i}", due + timedelta(days=1), "FREQ=DAILY", (f"g{i}",)) for i in range(40)}
     assert got == expected | {("Untagged", due + timedelta(days=1), "FREQ=DAILY", ())}
+
+
+@pytest.mark.parametrize("action", ["delete", "archive"])
+def test_apply_bulk_refuses_an_action_it_has_no_handler_for(app, user, action):
+    # "delete" goes to soft_delete (the undo needs the tasks): the table must not swallow it.
+    task_id = add_task(app, title="A")
+    with app.app_context():
+        task = db.session.get(Task, task_id)
+        with pytest.raises(ValueError, match=f"unknown bulk action '{action}'"):
+            apply_bulk([task], action, on=date(2030, 1, 1))
+        assert db.session.get(Task, task_id).version == 1

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from app.extensions import db
 from app.models import Tag, Task, User, task_tags, utcnow
 from tests.conftest import HTMX, create_user, csrf_token, login
-from tests.tasks_helpers import count_queries, user_id
+from tests.tasks_helpers import add_task, count_queries, user_id
 
 
 @pytest.fixture(autouse=True)
@@ -226,3 +226,29 @@ def test_bulk_actions_cost_the_same_for_2_and_200_tasks(app, auth_client, action
             assert len(changed) == 202, (action, len(changed))
         if extra.get("tag") == "fresh {n}":
             assert all({"fresh 2", "fresh 200"} & {tag.name for tag in t.tags} for t in tasks)
+
+
+def test_signed_in_requests_read_the_user_only_in_the_loaders_query(app, auth_client):
+    """Who asks comes from the loader's one query (a SignedIn): no view loads the User row
+    just to know who is signed in (app/login_sessions.py)."""
+    task = add_task(app, title="A", tags=["work"])
+    token = csrf_token(auth_client, "/tasks")
+    requests = [
+        ("GET", "/tasks", {}),
+        ("GET", "/tasks", {"headers": HTMX}),
+        ("GET", f"/tasks/{task}/edit", {}),
+        (
+            "POST",
+            f"/tasks/{task}/toggle",
+            {"data": {"done": "1"}, "headers": {**HTMX, "X-CSRFToken": token}},
+        ),
+        ("GET", "/tags", {}),
+        ("GET", "/account", {}),
+    ]
+    for method, url, kwargs in requests:
+        with count_queries(app) as statements:
+            response = auth_client.open(url, method=method, **kwargs)
+        assert response.status_code == 200, (method, url)
+        reading_users = [s for s in statements if re.search(r"\bFROM users\b", s)]
+        assert len(reading_users) == 1, (method, url, reading_users)
+        assert re.search(r"\bJOIN login_sessions\b", reading_users[0]), reading_users

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from app.extensions import db
-from app.models import Task
+from app.models import Task, User
 from tests.conftest import HTMX, PASSWORD, csrf_token, login, post_form
 from tests.tasks_helpers import add_task
 
@@ -249,6 +249,27 @@ def test_request_id_is_kept_from_a_proxy_only_when_well_formed(client):
     ):
         fresh = client.get("/healthz", headers={"X-Request-ID": bad})
         assert re.fullmatch(r"[0-9a-f]{32}", fresh.headers["X-Request-ID"]), bad
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_a_request_the_temporary_password_guard_turns_away_keeps_its_request_id(
+    app, client, user, caplog, htmx
+):
+    # The guard is a before_request hook that answers: hooks after it do not run, so it must
+    # come after request_log's, or the answer would carry no request id and log rid=-.
+    with app.app_context():
+        db.session.get(User, user).must_change_password = True
+        db.session.commit()
+    caplog.set_level("INFO", logger="tasklane.request")
+    login(client)
+    caplog.clear()
+    headers = {"X-Request-ID": "proxy-id_0123.abc", **(HTMX if htmx else {})}
+    response = client.get("/tasks", headers=headers)
+    redirect = response.headers["HX-Redirect" if htmx else "Location"]
+    assert redirect == "/account"
+    assert response.headers["X-Request-ID"] == "proxy-id_0123.abc"
+    [line] = [r.getMessage() for r in caplog.records if r.name == "tasklane.request"]
+    assert line.startswith("GET /tasks ") and line.endswith(" rid=proxy-id_0123.abc")
 
 
 @pytest.mark.parametrize("object_id", ["0", "2147483648", "9223372036854775808", "9" * 30])

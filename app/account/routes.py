@@ -1,41 +1,22 @@
+"""The account page: the signed-in user's name, password, login sessions, and deleting the
+account."""
+
 from __future__ import annotations
 
-from flask import flash, make_response, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from app import audit, login_sessions, user_actions
+from app import login_sessions, user_actions
 from app.account import bp
 from app.account.forms import DeleteAccountForm, EmptyForm, PasswordForm, ProfileForm
 from app.auth.services import sign_out
 from app.extensions import db
 from app.forms import normalise_email
-from app.htmx import is_htmx
 from app.models import LoginSession
 from app.ownership import get_owned_or_404
-from app.passwords import hash_password, verify_password
+from app.passwords import verify_password
 
 WRONG_PASSWORD = "Your current password is not correct."  # noqa: S105 (a message)
-TEMPORARY_PASSWORD = (
-    "An administrator set a temporary password for you. Choose your own password to continue."  # noqa: S105 (a message)
-)
-# What someone with a temporary password may still reach: the form that changes it, the
-# page it is on, signing out, and static files.
-TEMPORARY_PASSWORD_ALLOWS = frozenset({"account.page", "account.password", "auth.logout", "static"})
-
-
-def require_new_password():
-    """App-wide before_request: a user with a temporary password goes to /account until they
-    have chosen a new one (the password view clears the flag)."""
-    if request.endpoint in TEMPORARY_PASSWORD_ALLOWS or request.endpoint is None:
-        return None
-    if not current_user.is_authenticated or not current_user.must_change_password:
-        return None
-    flash(TEMPORARY_PASSWORD, "warning")
-    if is_htmx():
-        response = make_response("", 200)
-        response.headers["HX-Redirect"] = url_for("account.page")
-        return response
-    return redirect(url_for("account.page"))
 
 
 @bp.before_request
@@ -45,13 +26,12 @@ def _signed_in_only():
 
 
 def _page(status: int = 200, **forms):
-    user = current_user._get_current_object()
     context = {
-        "profile_form": ProfileForm(display_name=user.display_name),
+        "profile_form": ProfileForm(display_name=current_user.display_name),
         "password_form": PasswordForm(),
         "delete_form": DeleteAccountForm(),
         "end_form": EmptyForm(),
-        "login_sessions": login_sessions.active_for(user),
+        "login_sessions": login_sessions.active_for(current_user.id),
         **forms,
     }
     return render_template("account/page.html", **context), status
@@ -83,13 +63,9 @@ def password():
         form.current_password.errors.append(WRONG_PASSWORD)
     if form.errors or not form.is_submitted():
         return _page(422, password_form=form)
-    user.password_hash = hash_password(form.new_password.data)
-    user.must_change_password = False
-    ended = login_sessions.end_others(user, keep=current_user.current_login_session)
-    audit.record(
-        "password_changed", actor=user, target=user, detail=f"{ended} other session(s) ended"
+    ended = user_actions.change_own_password(
+        user, form.new_password.data, keep=current_user.current_login_session
     )
-    db.session.commit()
     flash(f"Password changed. {ended} other session(s) were signed out.", "success")
     return redirect(url_for("account.page"))
 
@@ -111,7 +87,7 @@ def delete():
         form.form_errors.append(str(refused))
         return _page(409, delete_form=form)
     # After the commit: the login session went with the user, this forgets the cookie's.
-    sign_out(current_user._get_current_object())
+    sign_out(login_sessions.current_actor())
     flash("Your account and all its data were deleted.", "info")
     return redirect(url_for("auth.login"))
 
@@ -120,7 +96,7 @@ def delete():
 def end_session(session_id: int):
     record = get_owned_or_404(LoginSession, session_id)
     if record.id == current_user.current_login_session.id:
-        sign_out(current_user._get_current_object())
+        sign_out(login_sessions.current_actor())
         flash("You have been signed out.", "info")
         return redirect(url_for("auth.login"))
     login_sessions.end(record)

@@ -79,7 +79,7 @@ def _user_panel(user: User, status: int = 200, **forms):
         "user": user,
         "open_tasks": open_,
         "total_tasks": total,
-        "session_count": len(login_sessions.active_for(user)),
+        "session_count": len(login_sessions.active_for(user.id)),
         "recent": services.recent_events(user.email),
         "actions": ACTIONS,
         "password_form": TemporaryPasswordForm(),
@@ -93,7 +93,7 @@ def _act(user: User, action, message: str, **kwargs):
     """Run an admin action: 409 in place when a guard refuses, else the updated panel for
     htmx or a 303 back to the user's page for a plain form post."""
     try:
-        action(user, actor=current_user._get_current_object(), **kwargs)
+        action(user, actor=login_sessions.current_actor(), **kwargs)
     except user_actions.ActionRefused as refused:
         return _refused(str(refused))
     flash(message.format(email=user.email), "success")
@@ -159,7 +159,7 @@ def delete(user_id: int):
         return _user_panel(user, 422, delete_form=form)
     email = user.email
     try:
-        user_actions.delete_user(user, actor=current_user._get_current_object())
+        user_actions.delete_user(user, actor=login_sessions.current_actor())
     except user_actions.ActionRefused as refused:
         return _refused(str(refused))
     flash(f"{email} and all their data were deleted.", "success")

@@ -7,7 +7,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_limiter import RequestLimit
 from flask_login import current_user, login_required
 
-from app import audit
+from app import audit, login_sessions
 from app.auth import bp
 from app.auth.forms import LoginForm, RegisterForm
 from app.auth.services import (
@@ -116,6 +116,6 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    sign_out(current_user._get_current_object())
+    sign_out(login_sessions.current_actor())
     flash("You have been signed out.", "info")
     return redirect(url_for("auth.login"))

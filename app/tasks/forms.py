@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from wtforms import (
-    BooleanField,
     DateField,
     SelectField,
     SelectMultipleField,
@@ -114,10 +113,6 @@ class RestoreForm(BaseForm):
     """Undo: the ids of tasks just deleted (hidden inputs of the undo toast)."""
 
     ids = IdListField("Tasks", max_ids=MAX_BULK, unknown=UNKNOWN_TASK)
-
-
-class DoneForm(BaseForm):
-    done = BooleanField("Done")
 
 
 BULK_ACTIONS = _choices(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -281,6 +281,18 @@ def owned_tasks(owner_id: int, ids: Iterable[int], *, deleted: bool = False) -> 
     )
 
 
+@dataclass(frozen=True)
+class _Bulk:
+    """What a bulk action acts on: the owner's task ids, and the form's values."""
+
+    owner_id: int
+    ids: list[int]
+    tag: str
+    priority: int
+    due_date: date | None
+    on: date
+
+
 def apply_bulk(
     tasks: list[Task],
     action: str,
@@ -296,24 +308,53 @@ def apply_bulk(
     Set-based: a fixed number of statements however many tasks (tests/test_query_counts.py).
     Statements on the table, so mapped `tasks` keep their old values (the caller lists
     afresh)."""
-    owner_id, ids = tasks[0].owner_id, [task.id for task in tasks]
-    if action in ("done", "open"):
-        connection = db.session.connection()
-        rows, _, ended = _mark_done(connection, owner_id, ids, action == "done", on)
-        result = BulkResult(len(rows), [row.title for row in ended])
-    elif action == "tag_add":
-        result = BulkResult(_tag_tasks(owner_id, ids, tag), [])
-    elif action == "tag_remove":
-        result = BulkResult(_untag_tasks(owner_id, ids, tag), [])
-    elif action == "priority":
-        result = BulkResult(_bump(owner_id, ids, Task.priority != priority, priority=priority), [])
-    elif action == "due":
-        changes = Task.due_date.is_distinct_from(due_date)
-        result = BulkResult(_bump(owner_id, ids, changes, due_date=due_date), [])
-    else:
+    handler = _BULK_HANDLERS.get(action)
+    if handler is None:
         raise ValueError(f"unknown bulk action {action!r}")
+    ids = [task.id for task in tasks]
+    result = handler(_Bulk(tasks[0].owner_id, ids, tag, priority, due_date, on))
     db.session.commit()
     return result
+
+
+def _bulk_done(bulk: _Bulk, *, done: bool = True) -> BulkResult:
+    connection = db.session.connection()
+    rows, _, ended = _mark_done(connection, bulk.owner_id, bulk.ids, done, bulk.on)
+    return BulkResult(len(rows), [row.title for row in ended])
+
+
+def _bulk_open(bulk: _Bulk) -> BulkResult:
+    return _bulk_done(bulk, done=False)
+
+
+def _bulk_tag_add(bulk: _Bulk) -> BulkResult:
+    return BulkResult(_tag_tasks(bulk.owner_id, bulk.ids, bulk.tag), [])
+
+
+def _bulk_tag_remove(bulk: _Bulk) -> BulkResult:
+    return BulkResult(_untag_tasks(bulk.owner_id, bulk.ids, bulk.tag), [])
+
+
+def _bulk_priority(bulk: _Bulk) -> BulkResult:
+    changes = Task.priority != bulk.priority
+    return BulkResult(_bump(bulk.owner_id, bulk.ids, changes, priority=bulk.priority), [])
+
+
+def _bulk_due(bulk: _Bulk) -> BulkResult:
+    changes = Task.due_date.is_distinct_from(bulk.due_date)
+    return BulkResult(_bump(bulk.owner_id, bulk.ids, changes, due_date=bulk.due_date), [])
+
+
+# Every action of the bulk form but "delete", which the view sends to soft_delete: the undo
+# toast needs the deleted tasks themselves, not a count.
+_BULK_HANDLERS: dict[str, Callable[[_Bulk], BulkResult]] = {
+    "done": _bulk_done,
+    "open": _bulk_open,
+    "tag_add": _bulk_tag_add,
+    "tag_remove": _bulk_tag_remove,
+    "priority": _bulk_priority,
+    "due": _bulk_due,
+}
 
 
 def _owned_ids(owner_id: int, ids: list[int]):

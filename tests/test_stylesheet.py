@@ -7,6 +7,8 @@ import re
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 CSS = ROOT / "static" / "css" / "app.css"
 
@@ -56,3 +58,66 @@ def test_the_check_sees_a_second_rule_inside_and_outside_media_queries():
         ((), ".a"),
         (("@media (max-width: 600px)",), ".a, .b"),
     ]
+
+
+HEX_TOKEN = re.compile(r"--([\w-]+):\s*(#[0-9a-fA-F]{6})\s*;")
+
+
+def colour_tokens(css: str) -> dict[str, dict[str, str]]:
+    """The hex colour custom properties of :root, light and (overridden) dark."""
+    light = re.search(r":root \{(.*?)\}", css, re.DOTALL).group(1)
+    dark = re.search(r"prefers-color-scheme: dark\) \{\s*:root \{(.*?)\}", css, re.DOTALL).group(1)
+    tokens = dict(HEX_TOKEN.findall(light))
+    return {"light": tokens, "dark": tokens | dict(HEX_TOKEN.findall(dark))}
+
+
+def contrast(foreground: str, background: str) -> float:
+    """WCAG 2 contrast ratio of two #rrggbb colours."""
+
+    def luminance(colour: str) -> float:
+        channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        r, g, b = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    high, low = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+# Text colour: the backgrounds it is drawn on. accent-soft is also a selected row's background,
+# so every colour a row's text can take is checked on it (axe sees no row selected).
+TEXT_ON = {
+    "text": [
+        "bg",
+        "surface",
+        "surface-2",
+        "accent-soft",
+        "danger-soft",
+        "warning-soft",
+        "success-soft",
+    ],
+    "muted": ["bg", "surface", "surface-2", "accent-soft", "danger-soft"],
+    "accent": ["bg", "surface", "surface-2", "accent-soft"],
+    "accent-text": ["accent"],
+    "danger-text": ["danger"],
+    "danger": ["bg", "surface", "accent-soft", "danger-soft"],
+    "success": ["surface", "accent-soft", "success-soft"],
+    "warning": ["surface", "accent-soft", "warning-soft"],
+    "bg": ["text"],
+}
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_text_colours_keep_4_5_to_1_on_their_backgrounds(scheme):
+    tokens = colour_tokens(CSS.read_text())[scheme]
+    low = [
+        f"{fg} on {bg}: {contrast(tokens[fg], tokens[bg]):.2f}"
+        for fg, backgrounds in TEXT_ON.items()
+        for bg in backgrounds
+        if contrast(tokens[fg], tokens[bg]) < 4.5
+    ]
+    assert low == []
+
+
+def test_contrast_matches_known_ratios():
+    assert round(contrast("#000000", "#ffffff"), 1) == 21.0
+    assert round(contrast("#777777", "#ffffff"), 2) == 4.48

@@ -7,7 +7,7 @@ PORT ?= 5000
 export FLASK_APP := wsgi:app
 
 .PHONY: run dev test check-security bench bench-instructions install-valgrind lint format vendor install install-dev migrate-check \
-	clean install-wrk
+	clean install-wrk screenshots
 
 run: install vendor
 	$(FLASK) db upgrade
@@ -26,6 +26,11 @@ test: install-dev vendor
 # it measured and writes them to tests/artifacts/security-figures.json.
 check-security: install-dev vendor
 	$(PY) -m pytest -m security $(PYTEST_ARGS)
+
+# Retake the README's pictures in docs/screenshots/ (the same test runs in `make test`,
+# checking the pages without writing the tracked files). Without Chromium it fails, not skips.
+screenshots: install-dev vendor
+	SCREENSHOTS=1 REQUIRE_BROWSER=1 $(PY) -m pytest tests/browser/test_screenshots.py $(PYTEST_ARGS)
 
 # Measure Tasklane against its ceilings on PostgreSQL and SQLite (bench/README.md).
 # BENCH_SECONDS, BENCH_ROUNDS, BENCH_QUICK=1, BENCH_DATABASE_URL: see bench/settings.py.

@@ -4,7 +4,6 @@ accessibility checked by axe-core. Every flow asserts the page did not reload.""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -12,13 +11,13 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Task
+from tests.browser.axe import needs_axe, serious_violations
 from tests.browser.conftest import ARTIFACTS, server_answer
 from tests.browser.conftest import sign_in as signed_in
 from tests.conftest import create_user
 from tests.tasks_helpers import add_task, app_today, get_task
 
 pytestmark = pytest.mark.browser
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 
 
 def sign_in(page, email="ada@example.com"):
@@ -278,16 +277,11 @@ def test_shift_j_selects_several_for_a_bulk_action(ada, page):
 
 
 def _axe(page, context_name):
-    page.evaluate(AXE.read_text())
-    result = page.evaluate(
-        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-        ".filter(v => ['serious', 'critical'].includes(v.impact))"
-        ".map(v => `${v.id}: ${v.help} (${v.nodes.map(n => n.target.join(' ')).join(', ')})`)"
-    )
+    result = serious_violations(page)
     assert result == [], f"{context_name}: {result}"
 
 
-@pytest.mark.skipif(not AXE.exists(), reason="axe-core not installed (npm ci)")
+@needs_axe
 def test_axe_finds_no_serious_violations(ada, browser, live_server):
     task_id = add_task(ada, title="Accessible task", tags=["a11y"], priority=2)
     for scheme in ("light", "dark"):

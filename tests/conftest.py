@@ -163,3 +163,16 @@ def pytest_terminal_summary(terminalreporter):
     if text:
         terminalreporter.section("security and reliability figures")
         terminalreporter.write_line(text)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked one_database (layout, contrast, screenshots) run on SQLite alone: what
+    they check is the stylesheet's, and a second database would only double their minutes."""
+    keep, drop = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        one = item.get_closest_marker("one_database")
+        (drop if one and params.get("database_url") == "postgresql" else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep

@@ -9,7 +9,7 @@ import pytest
 from tests.browser.axe import needs_axe, serious_violations
 from tests.browser.pages import VISITORS, every_page
 
-pytestmark = [pytest.mark.browser, needs_axe]
+pytestmark = [pytest.mark.browser, pytest.mark.one_database, needs_axe]
 
 
 @pytest.mark.parametrize("visitor", VISITORS)

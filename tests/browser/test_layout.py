@@ -11,7 +11,7 @@ import pytest
 
 from tests.browser.pages import VISITORS, every_page
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.one_database]
 
 WIDTHS = (1280, 375)
 # Each visible table or list in the page's main region, with the content width of its column:

@@ -23,7 +23,7 @@ from tests.browser.conftest import sign_in
 from tests.conftest import create_user
 from tests.tasks_helpers import add_task, app_today, user_id
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.one_database]
 
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 TAGS = {

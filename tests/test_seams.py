@@ -17,10 +17,11 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import Limiter
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.engine import make_url
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.test import create_environ
 from werkzeug.wrappers import Response
 
-from app import seams, session_cookie
+from app import session_cookie
 from app.extensions import db, limiter
 from app.seams import csrf_per_render, row_urls
 from app.seams.limiter import DecoratedLimitsOnly
@@ -40,20 +41,13 @@ def _middlewares(app: Flask) -> list[type]:
     chain, layer = [], app.wsgi_app
     while not inspect.ismethod(layer):  # Flask.wsgi_app, bound to the app, ends the chain
         chain.append(type(layer))
-        layer = layer.wsgi_app
+        layer = layer.app if isinstance(layer, ProxyFix) else layer.wsgi_app
     return chain
 
 
 def test_one_install_puts_the_wsgi_seams_inside_any_proxy_fix(make_app):
     assert _middlewares(make_app()) == [SecurityHeaders, ServingRoot]
-    from werkzeug.middleware.proxy_fix import ProxyFix
-
-    behind_proxy = make_app(TRUSTED_PROXIES=1)
-    # ProxyFix keeps the inner app as .app, not .wsgi_app.
-    assert isinstance(behind_proxy.wsgi_app, ProxyFix)
-    behind_proxy.wsgi_app = behind_proxy.wsgi_app.app
-    assert _middlewares(behind_proxy) == [SecurityHeaders, ServingRoot]
-    assert seams.install.__module__ == "app.seams"
+    assert _middlewares(make_app(TRUSTED_PROXIES=1)) == [ProxyFix, SecurityHeaders, ServingRoot]
 
 
 # ---- row_urls ------------------------------------------------------------------------------
@@ -161,7 +155,9 @@ def test_only_decorated_views_check_limits(app, client, monkeypatch):
     assert isinstance(limiter, DecoratedLimitsOnly)
     checks = []
     monkeypatch.setattr(
-        Limiter, "_check_request_limit", lambda _self, name=None, mw=True: checks.append(mw)
+        Limiter,
+        "_check_request_limit",
+        lambda _self, callable_name=None, in_middleware=True: checks.append(in_middleware),
     )
     assert client.get("/tasks").status_code == 302  # an undecorated view: no check at all
     assert client.get("/").status_code in (200, 302)

@@ -7,45 +7,14 @@ from pathlib import Path
 
 from flask import Flask
 
+from app import seams
 from app.config import Config, load_secret_key
-from app.urls import serving_root
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-class Tasklane(Flask):
-    """Flask, with two answers kept where Flask would look them up again and again.
-
-    - `ensure_sync`: Flask asks inspect whether each before/after hook and view is a
-      coroutine function on every request (18 times in a toggle, 1% of its instructions);
-      the answer for a given function never changes.
-    - `wsgi_app` notes the request's application root for `urls.row_url`, which a list page
-      calls ~500 times.
-    """
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._sync_callables: dict = {}
-
-    def ensure_sync(self, func):
-        try:
-            return self._sync_callables[func]
-        except KeyError:
-            sync = self._sync_callables[func] = super().ensure_sync(func)
-            return sync
-        except TypeError:  # unhashable callable
-            return super().ensure_sync(func)
-
-    def wsgi_app(self, environ, start_response):
-        token = serving_root.set(environ.get("SCRIPT_NAME", ""))
-        try:
-            return super().wsgi_app(environ, start_response)
-        finally:
-            serving_root.reset(token)
-
-
 def create_app(config_class: type[Config] = Config, overrides: dict | None = None) -> Flask:
-    app = Tasklane(
+    app = Flask(
         __name__,
         instance_path=str(ROOT / "instance"),
         instance_relative_config=True,
@@ -59,6 +28,7 @@ def create_app(config_class: type[Config] = Config, overrides: dict | None = Non
     configure_blueprints(app)
     configure_responses(app)
     configure_templates(app)
+    seams.install(app)  # after the extensions it builds on; inside configure_proxies' ProxyFix
     configure_cli(app)
     configure_proxies(app)
     return app
@@ -102,9 +72,6 @@ def configure_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
-    for key in ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION"):
-        if app.config.get(key):
-            raise RuntimeError(f"{key}: Tasklane's limiter applies decorated limits only")
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -125,20 +92,15 @@ def configure_blueprints(app: Flask) -> None:
 
 def configure_responses(app: Flask) -> None:
     from app import request_log
-    from app.security_headers import SecurityHeaders
-    from app.session_cookie import BoundedCookieSession
     from app.temporary_password import require_new_password
 
-    app.session_interface = BoundedCookieSession()
     request_log.init_app(app)
     # After request_log's hook, so that its redirects carry a request id too.
     app.before_request(require_new_password)
-    app.wsgi_app = SecurityHeaders(app.wsgi_app, app.config["PRODUCTION"])
 
 
 def configure_templates(app: Flask) -> None:
     from app import static_files, template_filters
-    from app.forms import csrf_token_per_render
     from app.models import Priority
     from app.urls import row_url, tag_url
 
@@ -147,7 +109,6 @@ def configure_templates(app: Flask) -> None:
     app.jinja_env.globals["Priority"] = Priority
     app.jinja_env.globals["row_url"] = row_url
     app.jinja_env.globals["tag_url"] = tag_url
-    app.context_processor(csrf_token_per_render)
 
 
 def configure_cli(app: Flask) -> None:

@@ -10,7 +10,6 @@ import select
 import threading
 import weakref
 
-import psycopg
 from flask import Flask, has_request_context, request
 from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine
@@ -103,53 +102,13 @@ def configure(app: Flask) -> None:
     else:
         event.listen(engine, "checkout", _drop_if_closed_by_server)
         connect_timeout = app.config["DATABASE_CONNECT_TIMEOUT"]
-        answer_timeout = app.config["DATABASE_ANSWER_TIMEOUT"]
 
         @event.listens_for(engine, "do_connect")
-        def _connect(_dialect, _record, cargs, cparams):
+        def _connect(_dialect, _record, _cargs, cparams):
             # Fail fast when the server is gone, so a page answers 503 instead of hanging.
+            # (The connection is opened by the answer-timeout seam's listener, after this
+            # one: app/seams/request_bound_connection.py.)
             cparams["connect_timeout"] = connect_timeout
-            connection = RequestBoundConnection.connect(*cargs, **cparams)
-            connection.answer_timeout = answer_timeout
-            return connection
-
-
-class RequestBoundConnection(psycopg.Connection):
-    """A psycopg connection that, while serving a request, waits at most `answer_timeout`
-    seconds for each answer from the server, then closes and raises OperationalError (503).
-
-    The connect timeout only bounds opening a connection. Once one is open, psycopg waits for
-    an answer without limit, so a server (or a proxy in front of it) that accepted and then
-    went silent held a request, and its worker thread, forever. The bound has to be kept
-    here, on the client: PostgreSQL's statement_timeout is enforced by the server, whose
-    answer saying so is what never arrives; TCP keepalives and tcp_user_timeout end a
-    connection only when packets go unacknowledged, never when a proxy's kernel keeps
-    acknowledging them. Outside requests (`flask db upgrade`, CLI commands) nothing is bound:
-    a migration may rightly wait minutes.
-
-    Relies on psycopg internals (3.2 and later): every execute, fetch, commit and rollback
-    waits through Connection.wait(gen, *, interval, timeout), which raises
-    errors._WaitTimeout when its timeout passes. test_reliability.py's
-    test_a_request_waits_a_bounded_time_for_each_database_answer is the canary.
-    """
-
-    answer_timeout: float = 0
-
-    def wait(self, gen, **kwargs):
-        bound = None
-        if kwargs.get("timeout") is None and self.answer_timeout > 0 and has_request_context():
-            bound = kwargs["timeout"] = self.answer_timeout
-        try:
-            return super().wait(gen, **kwargs)
-        except psycopg.errors._WaitTimeout:
-            if bound is None:  # psycopg's own timeout (a cancel, notifies): its own handling
-                raise
-            # Cut off mid-exchange, the connection's state is unknown: never use it again.
-            # Closed, it also counts as a disconnect, so the pool drops its other connections.
-            self.close()
-            raise psycopg.OperationalError(
-                f"the database did not answer within {bound} s"
-            ) from None
 
 
 def _drop_if_closed_by_server(dbapi_connection, _record, _proxy) -> None:

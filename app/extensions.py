@@ -1,6 +1,5 @@
 """Every Flask extension, created unbound here and bound in create_app()."""
 
-from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -8,6 +7,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from app.seams.limiter import DecoratedLimitsOnly
 
 # Named constraints keep migrations identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -31,18 +32,5 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 
 
-class DecoratedLimitsOnly(Limiter):
-    """A Limiter for limits set with its decorator only (sign-in and registration).
-
-    flask-limiter also checks every request before it is dispatched, for default, application
-    and blueprint limits; Tasklane sets none, and that check cost a toggle 4% of its CPU
-    (callgrind). Decorated views still check their own limits. `create_app` refuses
-    configured default or application limits, which this would ignore.
-    """
-
-    def _check_request_limit(self, callable_name=None, in_middleware=True) -> None:
-        if not in_middleware:
-            super()._check_request_limit(callable_name, in_middleware)
-
-
+# Checks decorated limits only: a framework seam (app/seams/limiter.py).
 limiter = DecoratedLimitsOnly(key_func=get_remote_address)

@@ -1,12 +1,11 @@
-"""The base form every Tasklane form extends, the CSRF token templates put in forms, and the
-filters, fields and parsers that several features' forms share."""
+"""The base form every Tasklane form extends, and the filters, fields and parsers that
+several features' forms share."""
 
 from __future__ import annotations
 
 import re
 
 from flask_wtf import FlaskForm
-from flask_wtf.csrf import generate_csrf
 from wtforms import IntegerField, PasswordField, SelectMultipleField
 from wtforms.validators import DataRequired, EqualTo, ValidationError
 from wtforms.widgets import NumberInput
@@ -135,23 +134,3 @@ class IdListField(SelectMultipleField):
             raise ValueError(f"At most {self.max_ids:,} at once.")
         ids = [parse_bounded_int(value, 1, MAX_ID, self.unknown) for value in valuelist]
         self.data = list(dict.fromkeys(ids))  # a repeated id counts once
-
-
-def csrf_token_per_render() -> dict:
-    """Context processor: `csrf_token()` in a template asks flask-wtf once per render.
-
-    flask-wtf keeps the token for the request, but each `generate_csrf()` call still reads
-    config, session and g through Flask's proxies, and a list page calls it twice per row:
-    that was 7% of the page's instructions (make bench-instructions' count for the list).
-    Lazily, so a page without forms makes no token (and no session cookie for it).
-    Templates imported without context (macros) keep flask-wtf's own global.
-    """
-    token = None
-
-    def csrf_token() -> str:
-        nonlocal token
-        if token is None:
-            token = generate_csrf()
-        return token
-
-    return {"csrf_token": csrf_token}

@@ -24,7 +24,7 @@ def render(page: str, fragment: str, status: int = 200, /, **context):
 def vary_on_hx_request(headers: list[tuple[str, str]]) -> None:
     """Caches must key pages on HX-Request: the same URL answers a page or a fragment.
 
-    On the response's WSGI header list (see security_headers.SecurityHeaders), merged into
+    On the response's WSGI header list (see app/seams/wsgi_headers.py), merged into
     the Vary header the response already has (Flask's Cookie, say)."""
     for i, (name, value) in enumerate(headers):
         if name.lower() == "vary":

@@ -9,14 +9,15 @@ browser silently drops a cookie over 4 KB, and the sign-in with it.
 So, before the cookie is written: only the newest MAX_FLASHES flashes stay; and if the cookie
 would still be over COOKIE_BUDGET (long non-ASCII messages, a long undo list), the oldest
 flashes go, then the keys features marked `disposable`. What every session carries (the login
-token, the CSRF token) is small and fixed.
+token, the CSRF token) is small and fixed. The hook into Flask's session interface that runs
+`fit` is a framework seam: app/seams/session_cookie.py.
 """
 
 from __future__ import annotations
 
-from flask.sessions import SecureCookieSessionInterface
+from collections.abc import Callable, MutableMapping
 
-FLASHES = "_flashes"  # where flask.flash() keeps them
+FLASHES = "_flashes"  # where flask.flash() keeps them (tests/test_seams.py checks)
 MAX_FLASHES = 3  # a page shows one or two; a few more cover a double submit
 # `name=value` bytes: browsers keep 4,096 of a cookie, and what they send in all (the
 # remember cookie is ~60 more) stays under that too.
@@ -33,25 +34,21 @@ def disposable(key: str) -> str:
     return key
 
 
-class BoundedCookieSession(SecureCookieSessionInterface):
-    """Flask's signed cookie session, trimmed before it is written (see the module)."""
+def may_outgrow(session: MutableMapping) -> bool:
+    """Whether `session` holds anything `fit` might have to trim."""
+    # `in`, not get(): reading a key would mark the session accessed (Vary: Cookie).
+    return any(key in session for key in (FLASHES, *_DISPOSABLE))
 
-    def save_session(self, app, session, response) -> None:
-        # `in`, not get(): reading a key would mark the session accessed (Vary: Cookie).
-        if session.modified and any(key in session for key in (FLASHES, *_DISPOSABLE)):
-            self._fit(app, session)
-        super().save_session(app, session, response)
 
-    def _fit(self, app, session) -> None:
-        flashes = session.get(FLASHES)
-        if flashes and len(flashes) > MAX_FLASHES:
-            session[FLASHES] = flashes[-MAX_FLASHES:]
-        serializer = self.get_signing_serializer(app)
-        overhead = len(self.get_cookie_name(app)) + 1
-        while overhead + len(serializer.dumps(dict(session))) > COOKIE_BUDGET:
-            if session.get(FLASHES):
-                session[FLASHES] = session[FLASHES][1:]  # the oldest first
-            elif key := next((k for k in _DISPOSABLE if k in session), None):
-                del session[key]
-            else:
-                return
+def fit(session: MutableMapping, cookie_bytes: Callable[[MutableMapping], int]) -> None:
+    """Trim `session` until `cookie_bytes(session)` (its `name=value` size) is in budget."""
+    flashes = session.get(FLASHES)
+    if flashes and len(flashes) > MAX_FLASHES:
+        session[FLASHES] = flashes[-MAX_FLASHES:]
+    while cookie_bytes(session) > COOKIE_BUDGET:
+        if session.get(FLASHES):
+            session[FLASHES] = session[FLASHES][1:]  # the oldest first
+        elif key := next((k for k in _DISPOSABLE if k in session), None):
+            del session[key]
+        else:
+            return

@@ -218,7 +218,8 @@ def test_database_that_accepts_and_never_answers_gets_503s_loses_nothing_and_rec
 ):
     """The other outage: the host (or a proxy in front of it) accepts connections, then says
     nothing. Neither a refused connection nor the server's statement_timeout helps there; the
-    app's answer timeout (app/database.py) must bound new requests and one already waiting."""
+    app's answer timeout (app/seams/request_bound_connection.py) must bound new requests and
+    one already waiting."""
     url = make_url(database_url)
     if url.get_backend_name() != "postgresql":
         pytest.skip("a silent server is a PostgreSQL matter (SQLite is a local file)")
@@ -360,7 +361,8 @@ def _titles(app, title) -> int:
 
 def test_a_request_waits_a_bounded_time_for_each_database_answer(make_app, database_url):
     """The answer timeout holds inside a request and not outside one (a migration may take
-    minutes); also the canary for the psycopg internals RequestBoundConnection relies on."""
+    minutes); also the behaviour canary for the psycopg internals RequestBoundConnection
+    (app/seams/request_bound_connection.py) relies on; test_seams.py checks their names."""
     if make_url(database_url).get_backend_name() != "postgresql":
         pytest.skip("the answer timeout is PostgreSQL's (SQLite is a local file)")
     bounded = make_app(DATABASE_ANSWER_TIMEOUT=0.3)

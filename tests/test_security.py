@@ -76,7 +76,7 @@ def test_base_template_sends_the_token_with_every_htmx_request(auth_client):
 
 
 def test_every_form_on_the_list_carries_the_token_flask_wtf_accepts(app, auth_client):
-    """Templates ask flask-wtf once per render (forms.csrf_token_per_render): the same token
+    """Templates ask flask-wtf once per render (app/seams/csrf_per_render.py): the same token
     in the page head and in every row's forms, and a row's form posts with it."""
     task_id = add_task(app, title="Tick me")
     body = auth_client.get("/tasks").get_data(as_text=True)
@@ -182,7 +182,7 @@ def test_register_is_rate_limited(client):
 
 
 def test_limits_the_limiter_would_not_apply_are_refused_at_start(make_app):
-    # Only decorated limits are checked (app/extensions.py): a default limit would be ignored.
+    # Only decorated limits are checked (app/seams/limiter.py): a default limit would be ignored.
     with pytest.raises(RuntimeError, match="RATELIMIT_DEFAULT"):
         make_app(RATELIMIT_DEFAULT="100/minute")
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, insert, select
 from app.extensions import db
 from app.models import LoginSession, Tag, Task, User, task_tags
 from app.passwords import verify_password
-from tests.conftest import PASSWORD, create_user, login, post_form
+from tests.helpers import PASSWORD, create_user, login, post_form
 
 NEW_PASSWORD = "quiet-meadow-lantern-77"
 

@@ -12,8 +12,17 @@ from sqlalchemy import event, func, insert, select, text
 from app import user_actions
 from app.extensions import db
 from app.models import AuditEntry, LoginSession, Tag, Task, User, task_tags
-from tests.conftest import HTMX, PASSWORD, create_user, login, post_form
-from tests.test_admin import admin_client, admin_post, get_user, user_id
+from tests.helpers import (
+    HTMX,
+    PASSWORD,
+    admin_client,
+    admin_post,
+    create_user,
+    get_user,
+    login,
+    post_form,
+    user_id,
+)
 
 TEMPORARY = "harbour-violet-engine-19"
 OWN = "copper-lantern-meadow-88"

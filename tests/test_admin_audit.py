@@ -11,8 +11,16 @@ from sqlalchemy import func, select, update
 
 from app.extensions import db
 from app.models import AuditEntry, LoginSession, Task, User, utcnow
-from tests.conftest import HTMX, PASSWORD, create_user, login, post_form
-from tests.test_admin import admin_client, admin_post, user_id
+from tests.helpers import (
+    HTMX,
+    PASSWORD,
+    admin_client,
+    admin_post,
+    create_user,
+    login,
+    post_form,
+    user_id,
+)
 
 NEW_PASSWORD = "quiet-meadow-lantern-77"
 

@@ -11,8 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Tag, Task
-from tests.conftest import HTMX, csrf_token
-from tests.tasks_helpers import add_task
+from tests.helpers import HTMX, add_task, csrf_token
 
 
 def _post(client, data, *, htmx=True):

@@ -29,9 +29,8 @@ from app.extensions import db
 from app.forms import BaseForm, IdListField, whole_number
 from app.models import LoginSession, Tag, Task, User
 from app.tasks.listing import SORTS
-from tests.conftest import PASSWORD, create_user, csrf_token, login
+from tests.helpers import PASSWORD, add_task, create_user, csrf_token, login
 from tests.security_figures import add
-from tests.tasks_helpers import add_task
 
 pytestmark = pytest.mark.security
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "2600"))

@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 
 from app.extensions import db
 from app.models import Task
-from tests.conftest import PASSWORD, create_user
+from tests.helpers import PASSWORD, create_user
 from tests.live import Client, gunicorn
 from tests.security_figures import record
 

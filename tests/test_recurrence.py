@@ -23,8 +23,7 @@ from app.tasks.recurrence import (
     rule_to_choices,
     validate_rule,
 )
-from tests.conftest import HTMX, csrf_token
-from tests.tasks_helpers import add_task
+from tests.helpers import HTMX, add_task, csrf_token
 
 D = date
 

@@ -20,10 +20,9 @@ from sqlalchemy.exc import OperationalError
 
 from app.extensions import db
 from app.models import Task
-from tests.conftest import PASSWORD, create_user
+from tests.helpers import PASSWORD, add_task, create_user, get_task
 from tests.live import Client, TcpProxy, gunicorn
 from tests.security_figures import record
-from tests.tasks_helpers import add_task, get_task
 
 pytestmark = pytest.mark.security
 HX = {"HX-Request": "true"}

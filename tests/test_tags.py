@@ -6,8 +6,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Tag, task_tags
-from tests.conftest import HTMX, csrf_token
-from tests.tasks_helpers import add_task, count_queries, get_task
+from tests.helpers import HTMX, add_task, count_queries, csrf_token, get_task
 
 
 def post(client, path, data=None, *, htmx=False, method="POST"):

@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import LoginSession, Tag, Task, User, task_tags
 from app.passwords import verify_password
-from tests.helpers import PASSWORD, create_user, login, post_form
+from tests.helpers import PASSWORD, add_task, count, create_user, login, post_form
 
 NEW_PASSWORD = "quiet-meadow-lantern-77"
 
 
 def account_post(client, path, data):
     return post_form(client, path, data, token_from="/account")
-
-
-def count(app, model):
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
 
 
 def test_account_page_needs_login(client):
@@ -117,19 +112,8 @@ def test_cannot_end_another_users_session(app, auth_client):
     assert eve.get("/tasks").status_code == 200
 
 
-def _give_user_data(app):
-    with app.app_context():
-        owner = db.session.scalar(select(User.id).where(User.email == "ada@example.com"))
-        task = Task(owner_id=owner, title="Write the report")
-        tag = Tag(owner_id=owner, name="Work")
-        db.session.add_all([task, tag])
-        db.session.flush()
-        db.session.execute(insert(task_tags).values(task_id=task.id, tag_id=tag.id))
-        db.session.commit()
-
-
 def test_delete_account_needs_password_and_email(app, auth_client):
-    _give_user_data(app)
+    add_task(app, title="Write the report", tags=["Work"])
     wrong_password = account_post(
         auth_client,
         "/account/delete",
@@ -144,7 +128,7 @@ def test_delete_account_needs_password_and_email(app, auth_client):
 
 def test_delete_account_removes_user_and_all_their_data(app, auth_client):
     create_user(app, email="bob@example.com", name="Bob")
-    _give_user_data(app)
+    add_task(app, title="Write the report", tags=["Work"])
     response = account_post(
         auth_client, "/account/delete", {"confirm_email": "ADA@example.com", "password": PASSWORD}
     )

@@ -7,7 +7,7 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import event, func, insert, select, text
+from sqlalchemy import event, func, select, text
 
 from app import user_actions
 from app.extensions import db
@@ -15,8 +15,10 @@ from app.models import AuditEntry, LoginSession, Tag, Task, User, task_tags
 from tests.helpers import (
     HTMX,
     PASSWORD,
+    add_task,
     admin_client,
     admin_post,
+    count,
     create_user,
     get_user,
     login,
@@ -248,24 +250,8 @@ def test_a_user_with_a_temporary_password_can_sign_out(app, root, ada):
     assert response.status_code == 302 and response.headers["Location"] == "/login"
 
 
-def _give_ada_data(app):
-    with app.app_context():
-        owner = user_id(app, "ada@example.com")
-        task = Task(owner_id=owner, title="Write the report")
-        tag = Tag(owner_id=owner, name="Work")
-        db.session.add_all([task, tag])
-        db.session.flush()
-        db.session.execute(insert(task_tags).values(task_id=task.id, tag_id=tag.id))
-        db.session.commit()
-
-
-def count(app, model):
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
-
-
 def test_delete_needs_the_users_email_typed(app, root, ada):
-    _give_ada_data(app)
+    add_task(app, title="Write the report", tags=["Work"])
     uid = user_id(app, "ada@example.com")
     for typed in ("", "root@example.com"):
         response = admin_post(root, f"/admin/users/{uid}/delete", {"confirm_email": typed})
@@ -276,7 +262,7 @@ def test_delete_needs_the_users_email_typed(app, root, ada):
 
 
 def test_delete_removes_the_user_and_their_data_and_keeps_the_audit_trail(app, root, ada):
-    _give_ada_data(app)
+    add_task(app, title="Write the report", tags=["Work"])
     uid = user_id(app, "ada@example.com")
     ada_logged_in = admin_post(root, f"/admin/users/{uid}/promote")  # an entry naming her
     assert ada_logged_in.status_code == 303

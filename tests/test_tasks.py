@@ -8,7 +8,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import LoginSession, Tag, Task, task_tags, utcnow
@@ -17,30 +17,20 @@ from tests.helpers import (
     HTMX,
     add_task,
     app_today,
+    count,
     count_queries,
     create_user,
     csrf_token,
     get_task,
     login,
+    post,
     user_id,
 )
 from tests.security_figures import add
 
 
-def post(client, path, data=None, *, htmx=False, method="POST"):
-    headers = {"X-CSRFToken": csrf_token(client, "/tasks")}
-    if htmx:
-        headers.update(HTMX)
-    return client.open(path, method=method, data=data or {}, headers=headers)
-
-
 def text(response) -> str:
     return response.get_data(as_text=True)
-
-
-def count(app, model=Task, *conditions):
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model).where(*conditions))
 
 
 # ---- listing ----------------------------------------------------------------------------

@@ -39,6 +39,20 @@ def post_form(client, path: str, data: dict, *, token_from: str = "/login", head
     )
 
 
+def account_post(client, path: str, data: dict):
+    """A form posted from the account page (name, password, sessions, deletion)."""
+    return post_form(client, path, data, token_from="/account")
+
+
+def change_password(client, current: str, new: str):
+    """The account page's password form, the new password typed twice."""
+    return account_post(
+        client,
+        "/account/password",
+        {"current_password": current, "new_password": new, "confirm": new},
+    )
+
+
 def post(client, path, data=None, *, htmx=False, method="POST"):
     """A request with the token in the X-CSRFToken header, as htmx sends it (base.html sets
     it once); `htmx` adds HX-Request, so the answer is the fragment."""

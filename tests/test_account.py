@@ -8,13 +8,17 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import LoginSession, Tag, Task, User, task_tags
 from app.passwords import verify_password
-from tests.helpers import PASSWORD, add_task, count, create_user, login, post_form
+from tests.helpers import (
+    PASSWORD,
+    account_post,
+    add_task,
+    change_password,
+    count,
+    create_user,
+    login,
+)
 
 NEW_PASSWORD = "quiet-meadow-lantern-77"
-
-
-def account_post(client, path, data):
-    return post_form(client, path, data, token_from="/account")
 
 
 def test_account_page_needs_login(client):
@@ -40,15 +44,7 @@ def test_empty_display_name_is_refused(app, auth_client):
 
 
 def test_password_change_needs_the_current_password(app, auth_client):
-    response = account_post(
-        auth_client,
-        "/account/password",
-        {
-            "current_password": "not-my-password",
-            "new_password": NEW_PASSWORD,
-            "confirm": NEW_PASSWORD,
-        },
-    )
+    response = change_password(auth_client, "not-my-password", NEW_PASSWORD)
     assert response.status_code == 422
     assert "current password is not correct" in response.get_data(as_text=True)
     with app.app_context():
@@ -56,11 +52,7 @@ def test_password_change_needs_the_current_password(app, auth_client):
 
 
 def test_password_change_rejects_a_weak_new_password(auth_client):
-    response = account_post(
-        auth_client,
-        "/account/password",
-        {"current_password": PASSWORD, "new_password": "qwertyuiop", "confirm": "qwertyuiop"},
-    )
+    response = change_password(auth_client, PASSWORD, "qwertyuiop")
     assert response.status_code == 422
     assert "commonly used" in response.get_data(as_text=True)
 
@@ -71,11 +63,7 @@ def test_password_change_ends_every_other_session(app, auth_client):
     login(other)
     assert other.get("/tasks").status_code == 200
 
-    response = account_post(
-        auth_client,
-        "/account/password",
-        {"current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
-    )
+    response = change_password(auth_client, PASSWORD, NEW_PASSWORD)
     assert response.status_code == 302
     assert auth_client.get("/tasks").status_code == 200  # this browser stays signed in
     assert other.get("/tasks").status_code == 302  # the other one is out

@@ -18,11 +18,12 @@ from tests.helpers import (
     add_task,
     admin_client,
     admin_post,
+    change_password,
     count,
     create_user,
     get_user,
     login,
-    post_form,
+    logout,
     user_id,
 )
 
@@ -230,12 +231,7 @@ def test_set_temporary_password_forces_a_change_at_next_sign_in(app, root, ada):
     assert htmx.headers["HX-Redirect"] == "/account"
     assert browser.get("/static/css/app.css").status_code == 200
 
-    changed = post_form(
-        browser,
-        "/account/password",
-        {"current_password": TEMPORARY, "new_password": OWN, "confirm": OWN},
-        token_from="/account",
-    )
+    changed = change_password(browser, TEMPORARY, OWN)
     assert changed.status_code == 302
     assert not get_user(app, "ada@example.com").must_change_password
     assert browser.get("/tasks").status_code == 200
@@ -246,7 +242,7 @@ def test_a_user_with_a_temporary_password_can_sign_out(app, root, ada):
     admin_post(root, f"/admin/users/{uid}/password", {"password": TEMPORARY, "confirm": TEMPORARY})
     browser = app.test_client()
     login(browser, password=TEMPORARY)
-    response = post_form(browser, "/logout", {}, token_from="/account")
+    response = logout(browser)
     assert response.status_code == 302 and response.headers["Location"] == "/login"
 
 

@@ -63,6 +63,7 @@ def post(client, path, data=None, *, htmx=False, method="POST"):
 
 
 def admin_post(client, path: str, data: dict | None = None, *, htmx: bool = False):
+    """A form posted from the admin pages; `htmx` asks for the fragment."""
     return post_form(
         client, path, data or {}, token_from="/admin/users", headers=HTMX if htmx else None
     )

@@ -1,10 +1,10 @@
 """Test fixtures: an app per test on an isolated database, on SQLite and (with
-TEST_DATABASE_URL) on PostgreSQL, and helpers that sign in through the real forms."""
+TEST_DATABASE_URL) on PostgreSQL, a client, and a user signed in through the real form.
+Plain helpers (requests with a CSRF token, rows made directly) are in tests/helpers.py."""
 
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import uuid
 from pathlib import Path
@@ -18,16 +18,10 @@ from sqlalchemy.engine import make_url
 from app import create_app
 from app.config import TestConfig
 from app.extensions import db
+from tests.helpers import create_user, libpq_url, login
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
 BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
-
-PASSWORD = "lantern-orbit-cactus-42"
-HTMX = {"HX-Request": "true"}
-
-
-def _libpq(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def _sqlalchemy(url: str) -> str:
@@ -40,7 +34,7 @@ def postgres_url():
     if not TEST_DATABASE_URL:
         pytest.skip("TEST_DATABASE_URL is not set")
     name = f"tasklane_test_{uuid.uuid4().hex[:12]}"
-    admin_url = _libpq(TEST_DATABASE_URL)
+    admin_url = libpq_url(TEST_DATABASE_URL)
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     url = _sqlalchemy(make_url(TEST_DATABASE_URL).set(database=name).render_as_string(False))
@@ -79,7 +73,7 @@ def database_url(request, tmp_path):
 
 def _truncate_all(url: str) -> None:
     tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-    with psycopg.connect(_libpq(url), autocommit=True) as conn:
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
         conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
 
 
@@ -108,40 +102,6 @@ def app(make_app):
 @pytest.fixture
 def client(app):
     return app.test_client()
-
-
-def csrf_token(client, path: str = "/login") -> str:
-    """The token a browser would send: read from the page's <meta name="csrf-token">."""
-    page = client.get(path)
-    match = re.search(r'<meta name="csrf-token" content="([^"]+)"', page.get_data(as_text=True))
-    assert match, f"no CSRF token on {path} ({page.status_code})"
-    return match.group(1)
-
-
-def post_form(client, path: str, data: dict, *, token_from: str = "/login", headers=None):
-    return client.post(
-        path, data={**data, "csrf_token": csrf_token(client, token_from)}, headers=headers
-    )
-
-
-def create_user(app, email="ada@example.com", password=PASSWORD, name="Ada", admin=False):
-    from app.auth.services import create_user as create
-
-    with app.app_context():
-        user = create(email, password, name, is_admin=admin)
-        return user.id
-
-
-def login(client, email="ada@example.com", password=PASSWORD, remember=False, next_url=None):
-    path = "/login" + (f"?next={next_url}" if next_url else "")
-    data = {"email": email, "password": password}
-    if remember:
-        data["remember"] = "y"
-    return post_form(client, path, data)
-
-
-def logout(client):
-    return post_form(client, "/logout", {}, token_from="/account")
 
 
 @pytest.fixture

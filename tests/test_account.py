@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEntry, LoginSession, Tag, Task, User, task_tags
 from app.passwords import verify_password
-from tests.conftest import PASSWORD, create_user, login, post_form
+from tests.helpers import (
+    PASSWORD,
+    account_post,
+    add_task,
+    change_password,
+    count,
+    create_user,
+    login,
+)
 
 NEW_PASSWORD = "quiet-meadow-lantern-77"
-
-
-def account_post(client, path, data):
-    return post_form(client, path, data, token_from="/account")
-
-
-def count(app, model):
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
 
 
 def test_account_page_needs_login(client):
@@ -45,15 +44,7 @@ def test_empty_display_name_is_refused(app, auth_client):
 
 
 def test_password_change_needs_the_current_password(app, auth_client):
-    response = account_post(
-        auth_client,
-        "/account/password",
-        {
-            "current_password": "not-my-password",
-            "new_password": NEW_PASSWORD,
-            "confirm": NEW_PASSWORD,
-        },
-    )
+    response = change_password(auth_client, "not-my-password", NEW_PASSWORD)
     assert response.status_code == 422
     assert "current password is not correct" in response.get_data(as_text=True)
     with app.app_context():
@@ -61,11 +52,7 @@ def test_password_change_needs_the_current_password(app, auth_client):
 
 
 def test_password_change_rejects_a_weak_new_password(auth_client):
-    response = account_post(
-        auth_client,
-        "/account/password",
-        {"current_password": PASSWORD, "new_password": "qwertyuiop", "confirm": "qwertyuiop"},
-    )
+    response = change_password(auth_client, PASSWORD, "qwertyuiop")
     assert response.status_code == 422
     assert "commonly used" in response.get_data(as_text=True)
 
@@ -76,11 +63,7 @@ def test_password_change_ends_every_other_session(app, auth_client):
     login(other)
     assert other.get("/tasks").status_code == 200
 
-    response = account_post(
-        auth_client,
-        "/account/password",
-        {"current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
-    )
+    response = change_password(auth_client, PASSWORD, NEW_PASSWORD)
     assert response.status_code == 302
     assert auth_client.get("/tasks").status_code == 200  # this browser stays signed in
     assert other.get("/tasks").status_code == 302  # the other one is out
@@ -134,19 +117,8 @@ def test_cannot_end_another_users_session(app, auth_client):
     assert eve.get("/tasks").status_code == 200
 
 
-def _give_user_data(app):
-    with app.app_context():
-        owner = db.session.scalar(select(User.id).where(User.email == "ada@example.com"))
-        task = Task(owner_id=owner, title="Write the report")
-        tag = Tag(owner_id=owner, name="Work")
-        db.session.add_all([task, tag])
-        db.session.flush()
-        db.session.execute(insert(task_tags).values(task_id=task.id, tag_id=tag.id))
-        db.session.commit()
-
-
 def test_delete_account_needs_password_and_email(app, auth_client):
-    _give_user_data(app)
+    add_task(app, title="Write the report", tags=["Work"])
     wrong_password = account_post(
         auth_client,
         "/account/delete",
@@ -161,7 +133,7 @@ def test_delete_account_needs_password_and_email(app, auth_client):
 
 def test_delete_account_removes_user_and_all_their_data(app, auth_client):
     create_user(app, email="bob@example.com", name="Bob")
-    _give_user_data(app)
+    add_task(app, title="Write the report", tags=["Work"])
     response = account_post(
         auth_client, "/account/delete", {"confirm_email": "ADA@example.com", "password": PASSWORD}
     )

@@ -7,67 +7,21 @@ from datetime import timedelta
 
 import pytest
 from flask import url_for
-from sqlalchemy import event, insert, select
+from sqlalchemy import event
 
 from app import create_app
 from app.config import TestConfig
 from app.extensions import db
 from app.models import Task, User, utcnow
-from tests.conftest import HTMX, create_user, csrf_token, login, post_form
-
-# ---- Helpers shared by the test_admin_*.py files -------------------------------------------
-
-
-def admin_client(app, email="root@example.com"):
-    """A client signed in as a fresh admin."""
-    create_user(app, email=email, name="Root", admin=True)
-    client = app.test_client()
-    assert login(client, email=email).status_code == 302
-    return client
-
-
-def user_id(app, email: str) -> int:
-    with app.app_context():
-        return db.session.scalar(select(User.id).where(User.email == email))
-
-
-def get_user(app, email: str) -> User | None:
-    with app.app_context():
-        user = db.session.scalar(select(User).where(User.email == email))
-        if user is not None:
-            db.session.expunge(user)
-        return user
-
-
-def admin_post(client, path: str, data: dict | None = None, *, htmx: bool = False):
-    return post_form(
-        client, path, data or {}, token_from="/admin/users", headers=HTMX if htmx else None
-    )
-
-
-def add_users(app, count: int, *, tasks_each: int = 2, prefix: str = "member") -> None:
-    """Insert users (and tasks) directly: hashing 60 passwords would only slow the test."""
-    with app.app_context():
-        password_hash = db.session.scalar(select(User.password_hash).limit(1)) or "x"
-        now = utcnow()
-        rows = [
-            {
-                "email": f"{prefix}{i:03d}@example.com",
-                "display_name": f"Member {i:03d}",
-                "password_hash": password_hash,
-                "created_at": now - timedelta(minutes=count - i),
-            }
-            for i in range(count)
-        ]
-        ids = db.session.scalars(insert(User).returning(User.id), rows).all()
-        tasks = [
-            {"owner_id": uid, "title": f"Task {n}", "done": n == 0}
-            for uid in ids
-            for n in range(tasks_each)
-        ]
-        if tasks:
-            db.session.execute(insert(Task), tasks)
-        db.session.commit()
+from tests.helpers import (
+    HTMX,
+    add_users,
+    admin_client,
+    create_user,
+    csrf_token,
+    get_user,
+    user_id,
+)
 
 
 def row_emails(body: str) -> list[str]:

@@ -7,13 +7,25 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import event, func, insert, select, text
+from sqlalchemy import event, func, select, text
 
 from app import user_actions
 from app.extensions import db
 from app.models import AuditEntry, LoginSession, Tag, Task, User, task_tags
-from tests.conftest import HTMX, PASSWORD, create_user, login, post_form
-from tests.test_admin import admin_client, admin_post, get_user, user_id
+from tests.helpers import (
+    HTMX,
+    PASSWORD,
+    add_task,
+    admin_client,
+    admin_post,
+    change_password,
+    count,
+    create_user,
+    get_user,
+    login,
+    logout,
+    user_id,
+)
 
 TEMPORARY = "harbour-violet-engine-19"
 OWN = "copper-lantern-meadow-88"
@@ -219,12 +231,7 @@ def test_set_temporary_password_forces_a_change_at_next_sign_in(app, root, ada):
     assert htmx.headers["HX-Redirect"] == "/account"
     assert browser.get("/static/css/app.css").status_code == 200
 
-    changed = post_form(
-        browser,
-        "/account/password",
-        {"current_password": TEMPORARY, "new_password": OWN, "confirm": OWN},
-        token_from="/account",
-    )
+    changed = change_password(browser, TEMPORARY, OWN)
     assert changed.status_code == 302
     assert not get_user(app, "ada@example.com").must_change_password
     assert browser.get("/tasks").status_code == 200
@@ -235,28 +242,12 @@ def test_a_user_with_a_temporary_password_can_sign_out(app, root, ada):
     admin_post(root, f"/admin/users/{uid}/password", {"password": TEMPORARY, "confirm": TEMPORARY})
     browser = app.test_client()
     login(browser, password=TEMPORARY)
-    response = post_form(browser, "/logout", {}, token_from="/account")
+    response = logout(browser)
     assert response.status_code == 302 and response.headers["Location"] == "/login"
 
 
-def _give_ada_data(app):
-    with app.app_context():
-        owner = user_id(app, "ada@example.com")
-        task = Task(owner_id=owner, title="Write the report")
-        tag = Tag(owner_id=owner, name="Work")
-        db.session.add_all([task, tag])
-        db.session.flush()
-        db.session.execute(insert(task_tags).values(task_id=task.id, tag_id=tag.id))
-        db.session.commit()
-
-
-def count(app, model):
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
-
-
 def test_delete_needs_the_users_email_typed(app, root, ada):
-    _give_ada_data(app)
+    add_task(app, title="Write the report", tags=["Work"])
     uid = user_id(app, "ada@example.com")
     for typed in ("", "root@example.com"):
         response = admin_post(root, f"/admin/users/{uid}/delete", {"confirm_email": typed})
@@ -267,7 +258,7 @@ def test_delete_needs_the_users_email_typed(app, root, ada):
 
 
 def test_delete_removes_the_user_and_their_data_and_keeps_the_audit_trail(app, root, ada):
-    _give_ada_data(app)
+    add_task(app, title="Write the report", tags=["Work"])
     uid = user_id(app, "ada@example.com")
     ada_logged_in = admin_post(root, f"/admin/users/{uid}/promote")  # an entry naming her
     assert ada_logged_in.status_code == 303

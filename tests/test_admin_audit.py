@@ -11,8 +11,18 @@ from sqlalchemy import func, select, update
 
 from app.extensions import db
 from app.models import AuditEntry, LoginSession, Task, User, utcnow
-from tests.conftest import HTMX, PASSWORD, create_user, login, post_form
-from tests.test_admin import admin_client, admin_post, user_id
+from tests.helpers import (
+    HTMX,
+    PASSWORD,
+    account_post,
+    admin_client,
+    admin_post,
+    change_password,
+    create_user,
+    login,
+    post_form,
+    user_id,
+)
 
 NEW_PASSWORD = "quiet-meadow-lantern-77"
 
@@ -62,20 +72,14 @@ def test_a_lockout_with_a_nul_in_the_email_is_still_recorded(app, client):
 
 
 def test_password_change_and_account_deletion_are_recorded(app, auth_client, user):
-    response = post_form(
-        auth_client,
-        "/account/password",
-        {"current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
-        token_from="/account",
-    )
+    response = change_password(auth_client, PASSWORD, NEW_PASSWORD)
     assert response.status_code == 302
     [changed] = entries(app, action="password_changed")
     assert changed.actor_id == changed.target_id == user
-    response = post_form(
+    response = account_post(
         auth_client,
         "/account/delete",
         {"confirm_email": "ada@example.com", "password": NEW_PASSWORD},
-        token_from="/account",
     )
     assert response.status_code == 302
     [deleted] = entries(app, action="account_deleted")

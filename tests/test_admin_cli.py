@@ -6,9 +6,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEntry, LoginSession, Task
-from tests.conftest import PASSWORD, create_user, login
-from tests.test_admin import get_user
-from tests.test_cli import flask_cli
+from tests.helpers import PASSWORD, create_user, get_user, login
+from tests.shell import flask_cli
 
 TEMPORARY = "harbour-violet-engine-19"
 

@@ -16,8 +16,7 @@ from sqlalchemy import select, update
 from app.cli import users as users_group
 from app.extensions import db
 from app.models import User
-from tests.conftest import PASSWORD, create_user, login, post_form
-from tests.test_admin import admin_post, user_id
+from tests.helpers import PASSWORD, admin_post, create_user, login, post_form, user_id
 
 pytestmark = pytest.mark.security
 

@@ -10,8 +10,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEntry, Tag, User
-from tests.conftest import HTMX, create_user, csrf_token, login, post_form
-from tests.tasks_helpers import add_task
+from tests.helpers import HTMX, add_task, create_user, csrf_token, login, post_form
 
 pytestmark = pytest.mark.security
 

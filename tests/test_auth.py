@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import LoginSession, User, utcnow
-from tests.conftest import PASSWORD, create_user, login, logout, post_form
+from tests.helpers import PASSWORD, create_user, login, logout, post_form
 
 
 def register(client, **fields):

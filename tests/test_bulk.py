@@ -12,13 +12,7 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.models import Tag, Task
 from app.tasks.services import apply_bulk
-from tests.conftest import HTMX, csrf_token
-from tests.tasks_helpers import add_task
-
-
-def _post(client, data, *, htmx=True):
-    headers = {"X-CSRFToken": csrf_token(client, "/tasks"), **(HTMX if htmx else {})}
-    return client.post("/tasks/bulk", data=data, headers=headers)
+from tests.helpers import add_task, post
 
 
 def _snapshot(app):
@@ -42,7 +36,9 @@ def test_a_bad_bulk_tag_is_refused_and_changes_nothing(app, auth_client, tag, me
     ids = [str(add_task(app, title=t, tags=["old"])) for t in ("A", "B")]
     before = _snapshot(app)
     for action in ("tag_add", "tag_remove"):
-        response = _post(auth_client, {"ids": ids, "action": action, "tag": tag}, htmx=htmx)
+        response = post(
+            auth_client, "/tasks/bulk", {"ids": ids, "action": action, "tag": tag}, htmx=htmx
+        )
         assert response.status_code == 422
         assert message in response.get_data(as_text=True)
     assert _snapshot(app) == before
@@ -50,13 +46,20 @@ def test_a_bad_bulk_tag_is_refused_and_changes_nothing(app, auth_client, tag, me
 
 def test_a_bulk_tag_is_read_as_the_editor_reads_it(app, auth_client):
     ids = [str(add_task(app, title=t)) for t in ("A", "B")]
-    response = _post(auth_client, {"ids": ids, "action": "tag_add", "tag": " #Sprint "})
+    response = post(
+        auth_client, "/tasks/bulk", {"ids": ids, "action": "tag_add", "tag": " #Sprint "}, htmx=True
+    )
     assert response.status_code == 200 and "Updated 2 tasks." in response.get_data(as_text=True)
     assert _snapshot(app) == ([("A", 2, ["Sprint"]), ("B", 2, ["Sprint"])], ["Sprint"])
     # The editor shows it as "Sprint" and saving keeps one tag, not a renamed or split one.
     editor = auth_client.get(f"/tasks/{ids[0]}/edit").get_data(as_text=True)
     assert 'value="Sprint"' in editor
-    removed = _post(auth_client, {"ids": ids, "action": "tag_remove", "tag": "#sprint"})
+    removed = post(
+        auth_client,
+        "/tasks/bulk",
+        {"ids": ids, "action": "tag_remove", "tag": "#sprint"},
+        htmx=True,
+    )
     assert "Updated 2 tasks." in removed.get_data(as_text=True)
     assert _snapshot(app)[0] == [("A", 3, []), ("B", 3, [])]
 
@@ -68,7 +71,7 @@ def test_bulk_done_gives_each_next_copy_its_own_tasks_tags(app, auth_client):
         for i in range(40)
     ]
     ids.append(str(add_task(app, title="Untagged", due_date=due, recurrence="FREQ=DAILY")))
-    response = _post(auth_client, {"ids": ids, "action": "done"})
+    response = post(auth_client, "/tasks/bulk", {"ids": ids, "action": "done"}, htmx=True)
     assert "Updated 41 tasks." in response.get_data(as_text=True)
     with app.app_context():
         copies = db.session.scalars(

@@ -18,7 +18,7 @@ from sqlalchemy.exc import SAWarning
 
 from app.database import sqlite_writer
 from app.extensions import db
-from tests.conftest import create_user, login
+from tests.helpers import create_user, login
 
 pytestmark = pytest.mark.security
 

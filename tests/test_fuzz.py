@@ -29,9 +29,8 @@ from app.extensions import db
 from app.forms import BaseForm, IdListField, whole_number
 from app.models import LoginSession, Tag, Task, User
 from app.tasks.listing import SORTS
-from tests.conftest import PASSWORD, create_user, csrf_token, login
+from tests.helpers import PASSWORD, add_task, create_user, csrf_token, login
 from tests.security_figures import add
-from tests.tasks_helpers import add_task
 
 pytestmark = pytest.mark.security
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "2600"))
@@ -116,15 +115,44 @@ def _snapshot(app, email):
         return rows
 
 
+def _examples(n: int) -> settings:
+    """A phase's Hypothesis settings: n examples, the same ones every run (derandomized, no
+    example database); no deadline and no health checks, as a phase is judged by its answers,
+    not by its speed."""
+    return settings(
+        max_examples=n, deadline=None, derandomize=True, database=None,
+        suppress_health_check=list(HealthCheck),
+    )  # fmt: skip
+
+
+def _shown(pairs) -> list[tuple[str, str]]:
+    """The request's fields for a failure message, long values cut to 40 characters."""
+    return [
+        (k, v[:40] + f"...({len(v)})" if len(v) > 40 else v) for k, v in pairs.items(multi=True)
+    ]
+
+
+def _check(sent: dict, response, method: str, path: str, pairs) -> None:
+    """Count one request and its server errors, and fail on a 5xx."""
+    sent["requests"] += 1
+    if response.status_code >= 500:
+        sent["server_errors"] += 1
+    assert response.status_code < 500, (method, path, _shown(pairs), response.status_code)
+
+
+def _tally(sent: dict, name: str) -> None:
+    """Add a phase's requests to the security figures (fuzz.<name>, and the totals)."""
+    add(f"fuzz.{name}", sent["requests"])
+    add("fuzz.requests.total", sent["requests"])
+    add("fuzz.server_errors", sent["server_errors"])
+
+
 def _fuzz(app, client, admin: bool, label: str):
     routes = _routes(app, admin)
     token = csrf_token(client, "/tasks")
     sent = {"requests": 0, "server_errors": 0}
 
-    @settings(
-        max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-        suppress_health_check=list(HealthCheck),
-    )  # fmt: skip
+    @_examples(EXAMPLES)
     @given(data=st.data())
     def run(data):
         rule, method = data.draw(st.sampled_from(routes))
@@ -139,19 +167,11 @@ def _fuzz(app, client, admin: bool, label: str):
             response = client.open(path, method=method, query_string=pairs, headers=headers)
         else:
             response = client.open(path, method=method, data=pairs, headers=headers)
-        sent["requests"] += 1
-        if response.status_code >= 500:
-            sent["server_errors"] += 1
-        shown = [
-            (k, v[:40] + f"...({len(v)})" if len(v) > 40 else v) for k, v in pairs.items(multi=True)
-        ]
-        assert response.status_code < 500, (method, path, shown, response.status_code)
+        _check(sent, response, method, path, pairs)
         assert b"Traceback" not in response.data
 
     run()
-    add(f"fuzz.requests.{label}", sent["requests"])
-    add("fuzz.requests.total", sent["requests"])
-    add("fuzz.server_errors", sent["server_errors"])
+    _tally(sent, f"requests.{label}")
     return sent
 
 
@@ -168,23 +188,32 @@ def _world(make_app):
     return app
 
 
-def test_fuzz_every_user_route(make_app, database_url):
-    app = _world(make_app)
-    before = _snapshot(app, "eve@example.com")
-    client = app.test_client()
-    login(client)
-    sent = _fuzz(app, client, admin=False, label="user")
-    assert sent["requests"] >= EXAMPLES
-    assert _snapshot(app, "eve@example.com") == before
+# Who fuzzes, and the bystanders whose rows must come through unchanged.
+FUZZERS = {
+    "user": ("ada@example.com", ("eve@example.com",)),
+    "admin": ("root@example.com", ("eve@example.com", "ada@example.com")),
+}
 
 
-def test_fuzz_every_admin_page(make_app, database_url):
+def _fuzz_as(make_app, who: str, fuzz) -> dict:
+    """Run one fuzz phase (`_fuzz` or `_fuzz_integers`) signed in as `who`, and check that
+    the bystanders' rows are exactly as they were; returns what the phase sent."""
     app = _world(make_app)
-    before = [_snapshot(app, email) for email in ("eve@example.com", "ada@example.com")]
+    email, bystanders = FUZZERS[who]
+    before = [_snapshot(app, bystander) for bystander in bystanders]
     client = app.test_client()
-    login(client, email="root@example.com")
-    _fuzz(app, client, admin=True, label="admin")
-    assert [_snapshot(app, email) for email in ("eve@example.com", "ada@example.com")] == before
+    login(client, email=email)
+    sent = fuzz(app, client, admin=who == "admin", label=who)
+    assert [_snapshot(app, bystander) for bystander in bystanders] == before
+    return sent
+
+
+@pytest.mark.parametrize("who", FUZZERS)
+def test_fuzz_every_route(make_app, database_url, who):
+    """The user: every route but the admin area's; the admin: every admin page."""
+    sent = _fuzz_as(make_app, who, _fuzz)
+    if who == "user":
+        assert sent["requests"] >= EXAMPLES
 
 
 # ---- integers ---------------------------------------------------------------------------
@@ -300,10 +329,7 @@ def _fuzz_integers(app, client, admin: bool, label: str):
     token = csrf_token(client, "/tasks")
     sent = {"requests": 0, "server_errors": 0, "refused": 0}
 
-    @settings(
-        max_examples=max(EXAMPLES // 2, 50), deadline=None, derandomize=True, database=None,
-        suppress_health_check=list(HealthCheck),
-    )  # fmt: skip
+    @_examples(max(EXAMPLES // 2, 50))
     @given(data=st.data())
     def run(data):
         if len(_own_ids(app, Task)) < 3:  # deleted along the way: keep some to aim at
@@ -335,40 +361,24 @@ def _fuzz_integers(app, client, admin: bool, label: str):
             response = client.open(path, method=method, query_string=pairs, headers=headers)
         else:
             response = client.open(path, method=method, data=pairs, headers=headers)
-        sent["requests"] += 1
-        if response.status_code >= 500:
-            sent["server_errors"] += 1
-        shown = [(k, v[:40]) for k, v in pairs.items(multi=True)]
-        assert response.status_code < 500, (method, path, shown, response.status_code)
+        _check(sent, response, method, path, pairs)
         if before is not None and 400 <= response.status_code < 500:
             sent["refused"] += 1
-            assert _own_rows(app) == before, (method, path, shown, response.status_code)
+            assert _own_rows(app) == before, (method, path, _shown(pairs), response.status_code)
 
     run()
-    add(f"fuzz.integer_requests.{label}", sent["requests"])
+    _tally(sent, f"integer_requests.{label}")
     add("fuzz.integer_refusals_unchanged", sent["refused"])
-    add("fuzz.requests.total", sent["requests"])
-    add("fuzz.server_errors", sent["server_errors"])
     return sent
 
 
-def test_fuzz_integer_fields_of_every_user_route(make_app, database_url):
-    app = _world(make_app)
-    before = _snapshot(app, "eve@example.com")
-    client = app.test_client()
-    login(client)
-    sent = _fuzz_integers(app, client, admin=False, label="user")
-    assert sent["requests"] >= EXAMPLES // 2 and sent["refused"] > 0
-    assert _snapshot(app, "eve@example.com") == before
-
-
-def test_fuzz_integer_query_arguments_of_admin_pages(make_app, database_url):
-    app = _world(make_app)
-    before = [_snapshot(app, email) for email in ("eve@example.com", "ada@example.com")]
-    client = app.test_client()
-    login(client, email="root@example.com")
-    _fuzz_integers(app, client, admin=True, label="admin")
-    assert [_snapshot(app, email) for email in ("eve@example.com", "ada@example.com")] == before
+@pytest.mark.parametrize("who", FUZZERS)
+def test_fuzz_integer_fields(make_app, database_url, who):
+    """The user: every integer field and query integer of every route; the admin: the query
+    integers of the admin pages."""
+    sent = _fuzz_as(make_app, who, _fuzz_integers)
+    if who == "user":  # the admin pages are fuzzed by GET, and only a refused change counts
+        assert sent["requests"] >= EXAMPLES // 2 and sent["refused"] > 0
 
 
 # ---- admin actions, and the routes that end a session ------------------------------------
@@ -389,14 +399,6 @@ def _throwaway(app, prefix: str, made: list) -> tuple[int, str]:
     return create_user(app, email=email, name="Throwaway"), email
 
 
-def _check(sent: dict, response, method: str, path: str, pairs) -> None:
-    sent["requests"] += 1
-    if response.status_code >= 500:
-        sent["server_errors"] += 1
-    shown = [(k, v[:40]) for k, v in pairs.items(multi=True)]
-    assert response.status_code < 500, (method, path, shown, response.status_code)
-
-
 def test_fuzz_admin_actions_on_a_throwaway_user(make_app, database_url):
     """Every admin POST, on a user made for it (never the admin fuzzing, never the last
     admin, never a bystander), with random and with valid forms: no 5xx, the bystanders'
@@ -414,10 +416,7 @@ def test_fuzz_admin_actions_on_a_throwaway_user(make_app, database_url):
     ]
     sent, made = {"requests": 0, "server_errors": 0}, []
 
-    @settings(
-        max_examples=max(EXAMPLES // 4, 50), deadline=None, derandomize=True, database=None,
-        suppress_health_check=list(HealthCheck),
-    )  # fmt: skip
+    @_examples(max(EXAMPLES // 4, 50))
     @given(data=st.data())
     def run(data):
         rule = data.draw(st.sampled_from(actions))
@@ -438,9 +437,7 @@ def test_fuzz_admin_actions_on_a_throwaway_user(make_app, database_url):
         _check(sent, response, "POST", path, pairs)
 
     run()
-    add("fuzz.requests.admin_actions", sent["requests"])
-    add("fuzz.requests.total", sent["requests"])
-    add("fuzz.server_errors", sent["server_errors"])
+    _tally(sent, "requests.admin_actions")
     assert len(made) > 1, "no user was deleted: the valid deletion form never got through"
     assert client.get("/admin").status_code == 200  # still signed in, still an admin
     assert [_snapshot(app, email) for email in bystanders] == before
@@ -464,10 +461,7 @@ def test_fuzz_logout_end_session_and_account_deletion(make_app, database_url):
     ]
     sent, made = {"requests": 0, "server_errors": 0}, []
 
-    @settings(
-        max_examples=max(EXAMPLES // 4, 50), deadline=None, derandomize=True, database=None,
-        suppress_health_check=list(HealthCheck),
-    )  # fmt: skip
+    @_examples(max(EXAMPLES // 4, 50))
     @given(data=st.data())
     def run(data):
         _, email = _throwaway(app, "tom", made)
@@ -495,9 +489,7 @@ def test_fuzz_logout_end_session_and_account_deletion(make_app, database_url):
             assert response.status_code == 404
 
     run()
-    add("fuzz.requests.session_ends", sent["requests"])
-    add("fuzz.requests.total", sent["requests"])
-    add("fuzz.server_errors", sent["server_errors"])
+    _tally(sent, "requests.session_ends")
     assert len(made) > 1, "no account was deleted: the valid deletion form never got through"
     assert _snapshot(app, "eve@example.com") == before
     assert eve.get("/account").status_code == 200

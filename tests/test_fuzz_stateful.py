@@ -26,7 +26,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from sqlalchemy import text
 
 from app.extensions import db
-from tests.conftest import HTMX, create_user, csrf_token, login
+from tests.helpers import HTMX, create_user, csrf_token, login
 from tests.security_figures import add
 
 pytestmark = pytest.mark.security

@@ -16,8 +16,7 @@ from sqlalchemy import select, text
 
 from app.extensions import db
 from app.models import Task, utcnow
-from tests.conftest import HTMX, create_user, csrf_token, login
-from tests.tasks_helpers import add_task, get_task
+from tests.helpers import HTMX, add_task, create_user, csrf_token, get_task, login
 
 TOP = 2**31 - 1  # the largest id or version a column holds on both databases
 EDGES = [

@@ -17,8 +17,7 @@ from sqlalchemy import event, insert, select, text
 from app.extensions import db
 from app.models import Tag, Task, task_tags, utcnow
 from app.tasks.listing import _sort_keys, encode_cursor
-from tests.conftest import HTMX
-from tests.tasks_helpers import app_today, user_id
+from tests.helpers import HTMX, app_today, user_id
 
 MINE = 20_000
 OTHERS = 2

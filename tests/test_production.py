@@ -7,12 +7,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from app.extensions import db
 from app.models import Task
-from tests.conftest import PASSWORD, create_user
+from tests.helpers import PASSWORD, count, create_user
 from tests.live import Client, gunicorn
 from tests.security_figures import record
 
@@ -46,11 +44,6 @@ def _set_cookies(response) -> dict[str, list[str]]:
 def _token(client, path) -> str:
     page = client.get(path, HTTPS).body
     return re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
-
-
-def _titles(app, title) -> int:
-    with app.app_context():
-        return len(db.session.scalars(select(Task.id).where(Task.title == title)).all())
 
 
 def test_production_sends_hsts_and_marks_both_cookies_secure(production):
@@ -104,8 +97,8 @@ def test_https_posts_need_a_same_origin_referer(app, production, case, referer):
     response = client.request("POST", "/tasks", form, headers)
     if case == "same origin":
         assert response.status == 200, response.body
-        assert _titles(app, title) == 1
+        assert count(app, Task, Task.title == title) == 1
     else:
         assert response.status == 400, (case, response.status)
         assert "sent from another site" in response.body
-        assert _titles(app, title) == 0
+        assert count(app, Task, Task.title == title) == 0

@@ -12,8 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.extensions import db
 from app.models import Tag, Task, User, task_tags, utcnow
-from tests.conftest import HTMX, create_user, csrf_token, login
-from tests.tasks_helpers import add_task, count_queries, user_id
+from tests.helpers import HTMX, add_task, count_queries, create_user, csrf_token, login, user_id
 
 
 @pytest.fixture(autouse=True)

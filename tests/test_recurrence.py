@@ -14,7 +14,6 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Task
-from app.tasks.dates import today
 from app.tasks.recurrence import (
     DAYS,
     build_rule,
@@ -23,8 +22,7 @@ from app.tasks.recurrence import (
     rule_to_choices,
     validate_rule,
 )
-from tests.conftest import HTMX, csrf_token
-from tests.tasks_helpers import add_task
+from tests.helpers import add_task, app_today, post
 
 D = date
 
@@ -231,11 +229,6 @@ def test_describe(rule, text):
 # ---- through HTTP: the editor, quick add, the toggle and bulk "done" --------------------
 
 
-def _post(client, path, data=None, *, htmx=False):
-    headers = {"X-CSRFToken": csrf_token(client, "/tasks"), **(HTMX if htmx else {})}
-    return client.post(path, data=data or {}, headers=headers)
-
-
 def _tasks(app) -> list[Task]:
     with app.app_context():
         tasks = list(
@@ -245,18 +238,13 @@ def _tasks(app) -> list[Task]:
         return tasks
 
 
-def _app_today(app) -> date:
-    with app.app_context():
-        return today()
-
-
 def _edit(client, task_id, due, repeat, **extra):
     version = re.search(
         r'name="version" type="hidden" value="(\d+)"',
         client.get(f"/tasks/{task_id}/edit").get_data(as_text=True),
     ).group(1)
     form = {"title": "Renew", "priority": "0", "due_date": due, "repeat": repeat}
-    response = _post(client, f"/tasks/{task_id}", {**form, "version": version, **extra})
+    response = post(client, f"/tasks/{task_id}", {**form, "version": version, **extra})
     assert response.status_code == 303, response.get_data(as_text=True)[:300]
 
 
@@ -279,7 +267,7 @@ def test_ticking_off_a_series_at_the_calendars_end_ends_it(app, auth_client, rep
     _edit(auth_client, task_id, "9999-12-31", repeat, **extra)
     assert _tasks(app)[0].recurrence  # the editor saved a repeating task
 
-    response = _post(auth_client, f"/tasks/{task_id}/toggle", {"done": "1"}, htmx=True)
+    response = post(auth_client, f"/tasks/{task_id}/toggle", {"done": "1"}, htmx=True)
     body = response.get_data(as_text=True)
     assert response.status_code == 200
     assert f'id="task-{task_id}" class="task-row is-done"' in body and "<html" not in body
@@ -288,20 +276,20 @@ def test_ticking_off_a_series_at_the_calendars_end_ends_it(app, auth_client, rep
     [task] = _tasks(app)  # done, and no next copy
     assert task.done and task.due_date == date.max and task.recurrence is None
     # Ticked again after unticking: still one task, no toast (the rule has ended).
-    _post(auth_client, f"/tasks/{task_id}/toggle", {}, htmx=True)
-    again = _post(auth_client, f"/tasks/{task_id}/toggle", {"done": "1"}, htmx=True)
+    post(auth_client, f"/tasks/{task_id}/toggle", {}, htmx=True)
+    again = post(auth_client, f"/tasks/{task_id}/toggle", {"done": "1"}, htmx=True)
     assert again.status_code == 200 and "repeats no more" not in again.get_data(as_text=True)
     assert len(_tasks(app)) == 1
 
 
 def test_quick_added_series_at_the_calendars_end_ends_with_a_flash(app, auth_client):
-    created = _post(auth_client, "/tasks", {"title": "Renew 9999-12-31 every day"})
+    created = post(auth_client, "/tasks", {"title": "Renew 9999-12-31 every day"})
     assert created.status_code == 303
     [task] = _tasks(app)
     assert (task.due_date, task.recurrence) == (date.max, "FREQ=DAILY")
     assert "Renew" in auth_client.get("/tasks").get_data(as_text=True)
 
-    response = _post(auth_client, f"/tasks/{task.id}/toggle", {"done": "1"})
+    response = post(auth_client, f"/tasks/{task.id}/toggle", {"done": "1"})
     assert response.status_code == 303
     page = auth_client.get(response.headers["Location"]).get_data(as_text=True)
     assert '<p class="flash flash-info">Done. ' + ENDED + "</p>" in page
@@ -310,12 +298,12 @@ def test_quick_added_series_at_the_calendars_end_ends_with_a_flash(app, auth_cli
 
 
 def test_bulk_done_ends_the_series_at_the_calendars_end_and_continues_the_others(app, auth_client):
-    due = date(_app_today(app).year + 1, 3, 2)
+    due = date(app_today(app).year + 1, 3, 2)
     ending = add_task(app, title="Renew", due_date=date.max, recurrence="FREQ=YEARLY")
     weekly = add_task(app, title="Water", due_date=due, recurrence="FREQ=WEEKLY", tags=["Home"])
     plain = add_task(app, title="Once")
     ids = [str(ending), str(weekly), str(plain)]
-    response = _post(auth_client, "/tasks/bulk", {"ids": ids, "action": "done"}, htmx=True)
+    response = post(auth_client, "/tasks/bulk", {"ids": ids, "action": "done"}, htmx=True)
     assert response.status_code == 200
     assert "Updated 3 tasks. " + ENDED in response.get_data(as_text=True)
     tasks = _tasks(app)
@@ -328,7 +316,7 @@ def test_bulk_done_ends_the_series_at_the_calendars_end_and_continues_the_others
     assert [t.name for t in tasks[-1].tags] == ["Home"]
 
     both = [str(add_task(app, title=t, due_date=date.max, recurrence="FREQ=DAILY")) for t in "AB"]
-    plain = _post(auth_client, "/tasks/bulk", {"ids": both, "action": "done"})
+    plain = post(auth_client, "/tasks/bulk", {"ids": both, "action": "done"})
     assert plain.status_code == 303
     page = auth_client.get("/tasks").get_data(as_text=True)
     assert "Updated 2 tasks. 2 repeating tasks repeat no more" in page
@@ -339,10 +327,10 @@ def test_bulk_done_ends_the_series_at_the_calendars_end_and_continues_the_others
 def test_a_series_due_in_year_one_continues_from_the_day_it_is_done(app, auth_client, repeat):
     task_id = add_task(app, title="Renew")
     _edit(auth_client, task_id, "0001-01-01", repeat)
-    response = _post(auth_client, f"/tasks/{task_id}/toggle", {"done": "1"}, htmx=True)
+    response = post(auth_client, f"/tasks/{task_id}/toggle", {"done": "1"}, htmx=True)
     assert response.status_code == 200 and "Next “Renew” is due" in response.get_data(as_text=True)
     first, following = _tasks(app)
-    on = _app_today(app)
+    on = app_today(app)
     assert first.done and not following.done and following.recurrence == first_rule(repeat)
     assert following.due_date == next_due(first_rule(repeat), date.min, on) > on
 
@@ -364,6 +352,6 @@ def first_rule(repeat: str) -> str:
 def test_short_months_clamp_the_next_copy_through_http(app, auth_client, repeat, due, expected):
     task_id = add_task(app, title="Renew")
     _edit(auth_client, task_id, due, repeat)
-    assert _post(auth_client, f"/tasks/{task_id}/toggle", {"done": "1"}).status_code == 303
+    assert post(auth_client, f"/tasks/{task_id}/toggle", {"done": "1"}).status_code == 303
     first, following = _tasks(app)
     assert first.done and (following.due_date, following.done) == (expected, False)

@@ -20,10 +20,9 @@ from sqlalchemy.exc import OperationalError
 
 from app.extensions import db
 from app.models import Task
-from tests.conftest import PASSWORD, create_user
+from tests.helpers import PASSWORD, add_task, count, create_user, get_task, libpq_url
 from tests.live import Client, TcpProxy, gunicorn
 from tests.security_figures import record
-from tests.tasks_helpers import add_task, get_task
 
 pytestmark = pytest.mark.security
 HX = {"HX-Request": "true"}
@@ -273,7 +272,9 @@ def test_database_that_accepts_and_never_answers_gets_503s_loses_nothing_and_rec
                 time.sleep(0.2)
             # Refused with 503, so nothing may be stored: the task as it was, nothing created.
             after = get_task(app, task_id)
-            refused_but_stored = (after.version != before.version) + _titles(app, create["title"])
+            refused_but_stored = (after.version != before.version) + count(
+                app, Task, Task.title == create["title"]
+            )
             # The same processes take the retries, and each must be stored once.
             assert client.request("POST", f"/tasks/{task_id}/toggle", toggle, HX).status == 200
             assert client.request("POST", "/tasks", create, HX).status == 200
@@ -281,7 +282,7 @@ def test_database_that_accepts_and_never_answers_gets_503s_loses_nothing_and_rec
         proxy.close()
     after = get_task(app, task_id)
     retried_not_once = (after.version != before.version + 1 or not after.done) + (
-        _titles(app, create["title"]) != 1
+        count(app, Task, Task.title == create["title"]) != 1
     )
     record(
         "database_silent",
@@ -331,7 +332,7 @@ class _Background:
 def _row_locked(database_url, task_id):
     """Hold the task's row lock (SELECT ... FOR UPDATE) until the block ends; yields the
     holder's backend pid."""
-    with psycopg.connect(_libpq(database_url)) as holder:
+    with psycopg.connect(libpq_url(database_url)) as holder:
         holder.execute("SELECT 1 FROM tasks WHERE id = %s FOR UPDATE", (task_id,))
         try:
             yield holder.info.backend_pid
@@ -344,7 +345,7 @@ def _wait_until_waiting_on_a_lock(database_url, holder_pid, background, timeout=
     connection of its own in autocommit: a transaction keeps its first view of
     pg_stat_activity, so the holder's own could never see the waiter arrive."""
     deadline = time.monotonic() + timeout
-    with psycopg.connect(_libpq(database_url), autocommit=True) as observer:
+    with psycopg.connect(libpq_url(database_url), autocommit=True) as observer:
         while not observer.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))",
             (holder_pid,),
@@ -352,11 +353,6 @@ def _wait_until_waiting_on_a_lock(database_url, holder_pid, background, timeout=
             assert not background.done(), f"answered before it waited: {background.result()}"
             assert time.monotonic() < deadline, "the request never reached the locked row"
             time.sleep(0.01)
-
-
-def _titles(app, title) -> int:
-    with app.app_context():
-        return len(db.session.scalars(select(Task.id).where(Task.title == title)).all())
 
 
 def test_a_request_waits_a_bounded_time_for_each_database_answer(make_app, database_url):
@@ -391,7 +387,7 @@ def test_connections_the_server_ended_are_replaced_without_an_error(app, auth_cl
     assert auth_client.get("/tasks").status_code == 200
     assert pids, "the request used no new connection"
 
-    with psycopg.connect(_libpq(database_url), autocommit=True) as admin:
+    with psycopg.connect(libpq_url(database_url), autocommit=True) as admin:
         admin.execute("SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid", (pids,))
         deadline = time.monotonic() + 5
         while admin.execute(
@@ -406,7 +402,3 @@ def test_connections_the_server_ended_are_replaced_without_an_error(app, auth_cl
         assert response.status_code == 200, response.status_code
         assert "Survives the restart" in response.get_data(as_text=True)
     assert len(pids) > len(ended), "no fresh connection replaced the ended one"
-
-
-def _libpq(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)

@@ -29,7 +29,7 @@ from app.seams.request_bound_connection import RequestBoundConnection
 from app.seams.row_urls import ServingRoot, row_url
 from app.seams.session_cookie import BoundedCookieSession
 from app.seams.wsgi_headers import SecurityHeaders
-from tests.conftest import login
+from tests.helpers import login
 
 
 def _parameters(func) -> list[tuple[str, object]]:

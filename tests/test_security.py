@@ -8,8 +8,7 @@ import pytest
 
 from app.extensions import db
 from app.models import Task, User
-from tests.conftest import HTMX, PASSWORD, csrf_token, login, post_form
-from tests.tasks_helpers import add_task
+from tests.helpers import HTMX, PASSWORD, add_task, csrf_token, login, post_form
 
 pytestmark = pytest.mark.security
 

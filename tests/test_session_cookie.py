@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 
 from app.extensions import db
 from app.models import Task
-from tests.conftest import csrf_token, login
+from tests.helpers import csrf_token, login
 from tests.security_figures import record
 
 BROWSER_LIMIT = 4096  # bytes a browser keeps of one cookie (name and value), and we send in all

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Tag, Task, User
-from tests.conftest import PASSWORD, create_user
+from tests.helpers import PASSWORD, create_user
 from tests.live import Client, gunicorn
 
 pytestmark = pytest.mark.security

@@ -6,13 +6,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Tag, task_tags
-from tests.conftest import HTMX, csrf_token
-from tests.tasks_helpers import add_task, count_queries, get_task
-
-
-def post(client, path, data=None, *, htmx=False, method="POST"):
-    headers = {"X-CSRFToken": csrf_token(client, "/tags"), **(HTMX if htmx else {})}
-    return client.open(path, method=method, data=data or {}, headers=headers)
+from tests.helpers import HTMX, add_task, count_queries, get_task, post
 
 
 def tags(app):

@@ -8,30 +8,29 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import LoginSession, Tag, Task, task_tags, utcnow
 from app.tasks.forms import BULK_ACTIONS
-from tests.conftest import HTMX, create_user, csrf_token, login
+from tests.helpers import (
+    HTMX,
+    add_task,
+    app_today,
+    count,
+    count_queries,
+    create_user,
+    csrf_token,
+    get_task,
+    login,
+    post,
+    user_id,
+)
 from tests.security_figures import add
-from tests.tasks_helpers import add_task, app_today, count_queries, get_task, user_id
-
-
-def post(client, path, data=None, *, htmx=False, method="POST"):
-    headers = {"X-CSRFToken": csrf_token(client, "/tasks")}
-    if htmx:
-        headers.update(HTMX)
-    return client.open(path, method=method, data=data or {}, headers=headers)
 
 
 def text(response) -> str:
     return response.get_data(as_text=True)
-
-
-def count(app, model=Task, *conditions):
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model).where(*conditions))
 
 
 # ---- listing ----------------------------------------------------------------------------
@@ -597,8 +596,6 @@ def test_sort_orders_put_tasks_without_due_date_last(app, auth_client):
 def test_keyset_pages_cover_every_task_once(app, auth_client, sort):
     today = app_today(app)
     with app.app_context():
-        from tests.tasks_helpers import user_id
-
         owner = user_id(app)
         db.session.add_all(
             Task(
@@ -621,8 +618,6 @@ def test_keyset_pages_cover_every_task_once(app, auth_client, sort):
 
 def test_default_page_size_is_50_with_load_more(app, auth_client):
     with app.app_context():
-        from tests.tasks_helpers import user_id
-
         owner = user_id(app)
         db.session.add_all(Task(owner_id=owner, title=f"Task {i}") for i in range(51))
         db.session.commit()
@@ -634,8 +629,6 @@ def test_default_page_size_is_50_with_load_more(app, auth_client):
 def test_list_query_count_does_not_grow_with_the_page(app, auth_client):
     def queries_for(n):
         with app.app_context():
-            from tests.tasks_helpers import user_id
-
             owner = user_id(app)
             tag = Tag(owner_id=owner, name=f"t{n}", colour="#123456")
             db.session.add_all(Task(owner_id=owner, title=f"T{i}", tags=[tag]) for i in range(n))

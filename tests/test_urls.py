@@ -6,7 +6,7 @@ import pytest
 from flask import url_for
 
 from app.urls import row_url, tag_url
-from tests.tasks_helpers import add_task
+from tests.helpers import add_task
 
 
 @pytest.mark.parametrize("endpoint", ["tasks.toggle", "tasks.detail", "tasks.edit", "tasks.delete"])

@@ -6,18 +6,15 @@ Browser tests skip with a reason when no Chromium is installed, unless REQUIRE_B
 
 from __future__ import annotations
 
-import contextlib
 import os
-import re
 import shutil
 import threading
-from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from werkzeug.serving import make_server
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+from tests.browser.helpers import ARTIFACTS
+
 CHROMIUM_ARGS = [
     "--headless=new",
     "--no-sandbox",
@@ -96,40 +93,6 @@ def page(browser, live_server, request):
         page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-failure.png"))
     context.close()
     assert not problems, problems
-
-
-def sign_in(page, email="ada@example.com"):
-    """Sign in through the real form and wait until the task list's scripts have run."""
-    from playwright.sync_api import expect
-
-    from tests.conftest import PASSWORD
-
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/tasks$"))
-    page.wait_for_load_state()  # htmx and app.js are deferred scripts
-
-
-@contextlib.contextmanager
-def server_answer(page, method: str, path: str):
-    """Wait after the block for the server's answer to the `method` request the block made
-    to a path matching `path` (a regular expression, anchored at both ends); `.value` is the
-    response.
-
-    What a test checks after a click or a key must be what the server did: the browser
-    changes some things itself at once (it ticks a box before the request is even sent), and
-    a database read straight after a click can run before the server has answered.
-    """
-    pattern = re.compile(path)
-
-    def matches(response) -> bool:
-        request = response.request
-        return request.method == method and bool(pattern.fullmatch(urlsplit(request.url).path))
-
-    with page.expect_response(matches) as answer:
-        yield answer
 
 
 @pytest.hookimpl(hookwrapper=True)

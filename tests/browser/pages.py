@@ -8,9 +8,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Tag, User
-from tests.browser.conftest import sign_in
-from tests.conftest import create_user
-from tests.tasks_helpers import add_task
+from tests.browser.helpers import sign_in
+from tests.helpers import add_task, create_user
 
 VISITORS = ["anonymous", "ada@example.com", "root@example.com"]
 PUBLIC = {"main.index", "main.healthz", "main.favicon", "auth.login", "auth.register"}

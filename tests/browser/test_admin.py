@@ -7,9 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import ARTIFACTS, sign_in
-from tests.conftest import create_user
-from tests.test_admin import add_users, get_user, user_id
+from tests.browser.helpers import ARTIFACTS, sign_in
+from tests.helpers import add_users, create_user, get_user, user_id
 
 pytestmark = pytest.mark.browser
 

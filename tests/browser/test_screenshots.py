@@ -19,9 +19,8 @@ from sqlalchemy import update
 
 from app.extensions import db
 from app.models import Priority, Tag, User, utcnow
-from tests.browser.conftest import sign_in
-from tests.conftest import create_user
-from tests.tasks_helpers import add_task, app_today, user_id
+from tests.browser.helpers import sign_in
+from tests.helpers import add_task, app_today, create_user, user_id
 
 pytestmark = [pytest.mark.browser, pytest.mark.one_database]
 

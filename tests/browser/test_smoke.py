@@ -7,8 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import ARTIFACTS
-from tests.conftest import PASSWORD
+from tests.browser.helpers import ARTIFACTS
+from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.browser
 

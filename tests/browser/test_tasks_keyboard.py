@@ -12,10 +12,9 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Task
 from tests.browser.axe import needs_axe, serious_violations
-from tests.browser.conftest import ARTIFACTS, server_answer
-from tests.browser.conftest import sign_in as signed_in
-from tests.conftest import create_user
-from tests.tasks_helpers import add_task, app_today, get_task
+from tests.browser.helpers import ARTIFACTS, server_answer
+from tests.browser.helpers import sign_in as signed_in
+from tests.helpers import add_task, app_today, create_user, get_task
 
 pytestmark = pytest.mark.browser
 

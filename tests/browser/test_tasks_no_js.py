@@ -13,9 +13,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Tag
-from tests.browser.conftest import server_answer, sign_in
-from tests.conftest import create_user
-from tests.tasks_helpers import add_task, get_task
+from tests.browser.helpers import server_answer, sign_in
+from tests.helpers import add_task, create_user, get_task
 
 pytestmark = pytest.mark.browser
 

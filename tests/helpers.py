@@ -1,0 +1,204 @@
+"""Plain helpers the test modules share; the fixtures (app, client, user, auth_client) live in
+conftest.py. Requests go through the real forms with the CSRF token a browser would send, and
+rows are made and read directly. Test modules import helpers from here (or from live.py and
+shell.py for real processes), never from conftest.py or from one another, so that each test
+module can be read, moved or deleted alone."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from datetime import date, timedelta
+
+from sqlalchemy import event, func, insert, select
+from sqlalchemy.engine import make_url
+
+from app.extensions import db
+from app.models import Tag, Task, User, utcnow
+from app.tasks.dates import today
+
+PASSWORD = "lantern-orbit-cactus-42"
+HTMX = {"HX-Request": "true"}
+
+
+# ---- requests ----------------------------------------------------------------------------
+
+
+def csrf_token(client, path: str = "/login") -> str:
+    """The token a browser would send: read from the page's <meta name="csrf-token">."""
+    page = client.get(path)
+    match = re.search(r'<meta name="csrf-token" content="([^"]+)"', page.get_data(as_text=True))
+    assert match, f"no CSRF token on {path} ({page.status_code})"
+    return match.group(1)
+
+
+def post_form(client, path: str, data: dict, *, token_from: str = "/login", headers=None):
+    """A plain form post: the token in the form, as a browser without JavaScript sends it."""
+    return client.post(
+        path, data={**data, "csrf_token": csrf_token(client, token_from)}, headers=headers
+    )
+
+
+def account_post(client, path: str, data: dict):
+    """A form posted from the account page (name, password, sessions, deletion)."""
+    return post_form(client, path, data, token_from="/account")
+
+
+def change_password(client, current: str, new: str):
+    """The account page's password form, the new password typed twice."""
+    return account_post(
+        client,
+        "/account/password",
+        {"current_password": current, "new_password": new, "confirm": new},
+    )
+
+
+def post(client, path, data=None, *, htmx=False, method="POST"):
+    """A request with the token in the X-CSRFToken header, as htmx sends it (base.html sets
+    it once); `htmx` adds HX-Request, so the answer is the fragment."""
+    headers = {"X-CSRFToken": csrf_token(client, "/tasks")}
+    if htmx:
+        headers.update(HTMX)
+    return client.open(path, method=method, data=data or {}, headers=headers)
+
+
+def admin_post(client, path: str, data: dict | None = None, *, htmx: bool = False):
+    """A form posted from the admin pages; `htmx` asks for the fragment."""
+    return post_form(
+        client, path, data or {}, token_from="/admin/users", headers=HTMX if htmx else None
+    )
+
+
+# ---- people ------------------------------------------------------------------------------
+
+
+def create_user(app, email="ada@example.com", password=PASSWORD, name="Ada", admin=False):
+    from app.auth.services import create_user as create
+
+    with app.app_context():
+        user = create(email, password, name, is_admin=admin)
+        return user.id
+
+
+def login(client, email="ada@example.com", password=PASSWORD, remember=False, next_url=None):
+    path = "/login" + (f"?next={next_url}" if next_url else "")
+    data = {"email": email, "password": password}
+    if remember:
+        data["remember"] = "y"
+    return post_form(client, path, data)
+
+
+def logout(client):
+    return post_form(client, "/logout", {}, token_from="/account")
+
+
+def admin_client(app, email="root@example.com"):
+    """A client signed in as a fresh admin."""
+    create_user(app, email=email, name="Root", admin=True)
+    client = app.test_client()
+    assert login(client, email=email).status_code == 302
+    return client
+
+
+def user_id(app, email="ada@example.com") -> int:
+    with app.app_context():
+        return db.session.scalar(select(User.id).where(User.email == email))
+
+
+def get_user(app, email: str) -> User | None:
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == email))
+        if user is not None:
+            db.session.expunge(user)
+        return user
+
+
+def add_users(app, count: int, *, tasks_each: int = 2, prefix: str = "member") -> None:
+    """Insert users (and tasks) directly: hashing 60 passwords would only slow the test."""
+    with app.app_context():
+        password_hash = db.session.scalar(select(User.password_hash).limit(1)) or "x"
+        now = utcnow()
+        rows = [
+            {
+                "email": f"{prefix}{i:03d}@example.com",
+                "display_name": f"Member {i:03d}",
+                "password_hash": password_hash,
+                "created_at": now - timedelta(minutes=count - i),
+            }
+            for i in range(count)
+        ]
+        ids = db.session.scalars(insert(User).returning(User.id), rows).all()
+        tasks = [
+            {"owner_id": uid, "title": f"Task {n}", "done": n == 0}
+            for uid in ids
+            for n in range(tasks_each)
+        ]
+        if tasks:
+            db.session.execute(insert(Task), tasks)
+        db.session.commit()
+
+
+# ---- rows --------------------------------------------------------------------------------
+
+
+def add_task(app, email="ada@example.com", *, tags=(), **fields) -> int:
+    with app.app_context():
+        owner = db.session.scalar(select(User.id).where(User.email == email))
+        task = Task(owner_id=owner, title=fields.pop("title", "A task"), **fields)
+        # No autoflush: looking up a second existing tag would flush the first one's link to
+        # a task not yet in the session (SQLAlchemy warns, and the suite makes that an error).
+        with db.session.no_autoflush:
+            for name in tags:
+                tag = db.session.scalar(
+                    select(Tag).where(Tag.owner_id == owner, Tag.name_key == name.casefold())
+                ) or Tag(owner_id=owner, name=name, colour="#336699")
+                task.tags.append(tag)
+        db.session.add(task)
+        db.session.commit()
+        return task.id
+
+
+def get_task(app, task_id) -> Task | None:
+    with app.app_context():
+        task = db.session.get(Task, task_id)
+        if task is not None:
+            task.tags  # noqa: B018 (load before the session closes)
+            db.session.expunge(task)
+        return task
+
+
+def count(app, model=Task, *conditions) -> int:
+    """Rows of `model` (a model or a table) that meet every condition."""
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model).where(*conditions))
+
+
+@contextlib.contextmanager
+def count_queries(app):
+    """Count SQL statements sent while the block runs (a list, so it can be read after)."""
+    statements: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def before(_conn, _cursor, statement, *_args):
+        # SQLite's explicit BEGIN (app/database.py) is transaction control, not a query.
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")):
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+def app_today(app) -> date:
+    """Today as the app sees it (its TIMEZONE), never the machine's local date: a test that
+    used date.today() would fail for hours a day on a machine far from the app's zone."""
+    with app.app_context():
+        return today()
+
+
+def libpq_url(url: str) -> str:
+    """A SQLAlchemy PostgreSQL URL as psycopg.connect() takes it (no +driver)."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)

@@ -217,8 +217,9 @@ def test_fuzz_every_route(make_app, database_url, who):
 
 
 # ---- integers ---------------------------------------------------------------------------
-# Integers read from query strings outside a form (app/tasks/listing.py); `after` is a cursor,
-# a list of integers (and dates and titles) that the phase below builds from edge values.
+# Integers read from query strings outside a BaseForm (ListFilterForm, app/tasks/forms.py);
+# `after` is a cursor, a list of integers (and dates and titles) that the phase below builds
+# from edge values.
 QUERY_INTEGERS = ["limit"]
 # Values that pass each kind of field, so that the one integer under test reaches the view.
 VALID = {

@@ -30,7 +30,6 @@ from sqlalchemy import (
 )
 
 from app.extensions import db
-from app.forms import parse_bounded_int
 from app.models import Priority, Tag, Task, task_tags
 
 STATUSES = ("open", "done", "all")
@@ -48,6 +47,8 @@ class BadListQuery(ValueError):
 
 @dataclass(frozen=True)
 class ListQuery:
+    """One view of the list (app/tasks/forms.py reads it from the URL: list_query)."""
+
     q: str = ""
     status: str = "open"
     tags: tuple[str, ...] = ()
@@ -57,45 +58,6 @@ class ListQuery:
     after: tuple | None = None
     limit: int = DEFAULT_LIMIT
     raw_after: str = field(default="", compare=False)
-
-    @classmethod
-    def from_args(cls, args) -> ListQuery:
-        q = args.get("q", "").strip()
-        if len(q) > MAX_QUERY:
-            raise BadListQuery(f"Search text is limited to {MAX_QUERY} characters.")
-        status = args.get("status") or "open"
-        if status not in STATUSES:
-            raise BadListQuery("Status must be open, done or all.")
-        sort = args.get("sort") or "due"
-        if sort not in SORTS:
-            raise BadListQuery("Sort must be one of: " + ", ".join(SORTS) + ".")
-        due = args.get("due", "")
-        if due and due not in DUE_FILTERS:
-            raise BadListQuery("Due must be overdue, today, week or none.")
-        priority_name = (args.get("priority") or "").lower()
-        if priority_name and priority_name not in PRIORITY_NAMES:
-            raise BadListQuery("Priority must be none, low, medium or high.")
-        tags = tuple(dict.fromkeys(t.strip() for t in args.getlist("tag") if t.strip()))[:10]
-        if any(len(t) > 50 for t in tags):
-            raise BadListQuery("Tag names are at most 50 characters.")
-        limit = DEFAULT_LIMIT
-        if args.get("limit"):
-            try:
-                limit = parse_bounded_int(args["limit"], 1, MAX_LIMIT)
-            except ValueError:
-                raise BadListQuery(f"Limit must be a number from 1 to {MAX_LIMIT}.") from None
-        raw_after = args.get("after", "")
-        return cls(
-            q=q,
-            status=status,
-            tags=tags,
-            priority=PRIORITY_NAMES[priority_name] if priority_name else None,
-            due=due,
-            sort=sort,
-            after=decode_cursor(raw_after, sort) if raw_after else None,
-            limit=limit,
-            raw_after=raw_after,
-        )
 
     def url_args(self, **changes) -> list[tuple[str, str]]:
         """This view as query arguments (defaults left out), with `changes` applied."""

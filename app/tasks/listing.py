@@ -12,6 +12,8 @@ import binascii
 import json
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, timedelta
+from itertools import takewhile
+from typing import NamedTuple
 from urllib.parse import urlencode
 
 from sqlalchemy import (
@@ -19,6 +21,7 @@ from sqlalchemy import (
     Connection,
     Result,
     Select,
+    SQLColumnExpression,
     and_,
     bindparam,
     false,
@@ -194,6 +197,17 @@ def _coerce(expr, value):
     return value
 
 
+class _Term(NamedTuple):
+    """One sort key with the cursor's value for it."""
+
+    expr: SQLColumnExpression
+    desc: bool
+    value: object
+    # False when no row can sort after the cursor on this key, only equal to it: a NULL due
+    # date, or a "no due date" flag already at its last value.
+    can_be_after: bool
+
+
 def _after(keys, values):
     """Rows strictly after `values` in the order `keys` (a keyset condition), and the keys
     still needed to order them.
@@ -205,31 +219,50 @@ def _after(keys, values):
     The rest is one row-value comparison. A fixed key in the middle (an undated cursor in a
     priority sort) falls back to the expanded OR form, bounded by its first key.
     """
-    terms = []  # (expr, desc, value, can_be_after)
-    for (expr, desc), value in zip(keys, values, strict=True):
-        fixed = value is None or (_is_flag(expr) and value is (not desc))
-        terms.append((expr, desc, value, not fixed))
-    prefix = []
-    while terms and not terms[0][3]:
-        expr, _, value, _ = terms.pop(0)
-        prefix.append(_equals(expr, value))
-    remaining = [(expr, desc) for expr, desc, _, _ in terms]
-    if not terms:
-        return false(), keys
-    if all(open_ for *_, open_ in terms) and len({desc for _, desc, _, _ in terms}) == 1:
-        row = tuple_(*[expr for expr, _, _, _ in terms])
-        cursor = tuple_(*[_comparable(expr, value) for expr, _, value, _ in terms])
-        return and_(*prefix, row < cursor if terms[0][1] else row > cursor), remaining
+    terms = [_term(expr, desc, value) for (expr, desc), value in zip(keys, values, strict=True)]
+    fixed = list(takewhile(lambda term: not term.can_be_after, terms))
+    rest = terms[len(fixed) :]
+    if not rest:
+        return false(), keys  # the cursor is the last row there can be
+    prefix = [_equals(term.expr, term.value) for term in fixed]
+    order = [(term.expr, term.desc) for term in rest]
+    if all(term.can_be_after for term in rest) and len({term.desc for term in rest}) == 1:
+        return and_(*prefix, _row_after(rest)), order
+    return and_(*prefix, _not_before(rest[0]), _expanded_after(rest)), order
+
+
+def _term(expr, desc: bool, value) -> _Term:
+    fixed = value is None or (_is_flag(expr) and value is (not desc))
+    return _Term(expr, desc, value, not fixed)
+
+
+def _row_after(terms: list[_Term]):
+    """(a, b, c) > (x, y, z), or < when the keys descend: one comparison an index serves."""
+    row = tuple_(*[term.expr for term in terms])
+    cursor = tuple_(*[_comparable(term.expr, term.value) for term in terms])
+    return row < cursor if terms[0].desc else row > cursor
+
+
+def _expanded_after(terms: list[_Term]):
+    """a > x OR (a = x AND b > y) OR ..., with no "after" clause for a fixed key."""
     clauses = []
-    for i, (expr, desc, value, open_) in enumerate(terms):
-        if not open_:
-            continue
-        equal_before = [_equals(e, v) for e, _, v, _ in terms[:i]]
-        value = _comparable(expr, value)
-        clauses.append(and_(*equal_before, expr < value if desc else expr > value))
-    first, desc, value, _ = terms[0]
-    lead = first <= _comparable(first, value) if desc else first >= _comparable(first, value)
-    return and_(*prefix, lead, or_(*clauses)), remaining
+    for i, term in enumerate(terms):
+        if term.can_be_after:
+            equal_before = [_equals(t.expr, t.value) for t in terms[:i]]
+            clauses.append(and_(*equal_before, _beyond(term)))
+    return or_(*clauses)
+
+
+def _beyond(term: _Term):
+    value = _comparable(term.expr, term.value)
+    return term.expr < value if term.desc else term.expr > value
+
+
+def _not_before(term: _Term):
+    """The first key's bound (a >= x), which lets an index start at the cursor where the OR
+    form alone would not."""
+    value = _comparable(term.expr, term.value)
+    return term.expr <= value if term.desc else term.expr >= value
 
 
 def _comparable(expr, value):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from werkzeug.datastructures import MultiDict
 
+from app.forms import CONTROL_MESSAGE
 from app.models import Priority
 from app.tasks.forms import list_query
 from app.tasks.listing import DEFAULT_LIMIT, BadListQuery, ListQuery, encode_cursor
@@ -102,3 +103,12 @@ def test_a_bad_value_is_refused_with_its_message(read, pairs, message):
 def test_the_first_of_repeated_arguments_counts(read):
     assert read(("status", "all"), ("status", "bogus")).status == "all"
     assert "Status" in refusal(read, ("status", "bogus"), ("status", "all"))
+
+
+@pytest.mark.parametrize("name", ["q", "tag", "after"])
+def test_control_characters_are_refused(auth_client, name):
+    # A NUL reached PostgreSQL in the search and the tag filter, which refuses it: a 500.
+    for value in ("a\x00b", "\x01"):
+        response = auth_client.get("/tasks", query_string={name: value})
+        assert response.status_code == 400
+        assert CONTROL_MESSAGE in response.get_data(as_text=True)

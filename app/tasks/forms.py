@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     SelectField,
@@ -19,7 +18,15 @@ from wtforms.validators import (
 )
 from wtforms.widgets import HiddenInput
 
-from app.forms import BaseForm, BoundedIntegerField, IdListField, strip, whole_number
+from app.forms import (
+    CONTROL_MESSAGE,
+    BaseForm,
+    BoundedIntegerField,
+    IdListField,
+    has_control_chars,
+    strip,
+    whole_number,
+)
 from app.models import Priority
 from app.tagging import MAX_NAME, clean_name, name_problem
 from app.tasks.listing import (
@@ -179,7 +186,7 @@ def _distinct_names(names) -> tuple[str, ...]:
     return tuple(dict.fromkeys(name for name in stripped if name))[:MAX_FILTER_TAGS]
 
 
-class ListFilterForm(FlaskForm):
+class ListFilterForm(BaseForm):
     """The list's view, read from its URL (?q=&status=&sort=&due=&priority=&tag=&limit=
     &after=; app/tasks/listing.py applies it). A GET changes nothing: no CSRF.
 
@@ -191,8 +198,8 @@ class ListFilterForm(FlaskForm):
     renders its own menus, and a SelectField checks a value by building every option, on
     every request to the app's most frequent page.
 
-    A FlaskForm, not a BaseForm: the hand-written parser it replaced let control characters
-    through, and this form accepts every URL that parser accepted."""
+    A BaseForm like every other: control characters are refused (a NUL in the search or a
+    tag reached PostgreSQL, which refuses NUL in text, and answered 500)."""
 
     class Meta:
         csrf = False
@@ -237,6 +244,8 @@ class ListFilterForm(FlaskForm):
     def validate_tag(self, field):
         if any(len(name) > MAX_NAME for name in field.data):
             raise ValidationError(f"Tag names are at most {MAX_NAME} characters.")
+        if any(has_control_chars(name) for name in field.data):  # BaseForm checks text only
+            raise ValidationError(CONTROL_MESSAGE)
 
     def to_query(self) -> ListQuery:
         """The validated view; BadListQuery when the cursor is not one of this sort's."""

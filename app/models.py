@@ -157,6 +157,12 @@ class Task(db.Model):
         secondary=task_tags, back_populates="tasks", passive_deletes=True, order_by="Tag.name_key"
     )
 
+    @property
+    def has_notes(self) -> bool:
+        """What the list row shows of the notes (the row template's name for it, which
+        app/tasks/listing.ListedTask shares)."""
+        return bool(self.notes)
+
 
 # The task list's indexes (app/tasks/listing.py): one per sort order, each on (owner, done,
 # the sort's keys, id) so that one user's open (or done) tasks are read in list order from the

@@ -272,7 +272,7 @@ def _tasks(rows) -> list[SimpleNamespace]:
         SimpleNamespace(
             id=r[0],
             title=r[1],
-            notes=bool(r[2]),
+            has_notes=bool(r[2]),
             done=bool(r[3]),
             priority=r[4],
             due_date=_date(r[5]),

@@ -59,6 +59,10 @@ def test_raw_list_page_matches_tasklane(clients, seeded):
     titles = TITLES.findall(ours.get_data(as_text=True))
     assert len(titles) == 50
     assert TITLES.findall(theirs.get_data(as_text=True)) == titles
+    # Rows read by the row template's names (app/tasks/listing.ListedTask): a name raw lacks
+    # renders as nothing, which the size alone would not show.
+    marker = b'class="has-notes"'
+    assert ours.data.count(marker) == theirs.data.count(marker) > 0
 
 
 def test_raw_toggle_matches_tasklane(clients, seeded):

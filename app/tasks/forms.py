@@ -9,6 +9,7 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
+    AnyOf,
     DataRequired,
     InputRequired,
     Length,
@@ -17,9 +18,29 @@ from wtforms.validators import (
 )
 from wtforms.widgets import HiddenInput
 
-from app.forms import BaseForm, BoundedIntegerField, IdListField, strip, whole_number
+from app.forms import (
+    CONTROL_MESSAGE,
+    BaseForm,
+    BoundedIntegerField,
+    IdListField,
+    has_control_chars,
+    strip,
+    whole_number,
+)
 from app.models import Priority
-from app.tagging import clean_name, name_problem
+from app.tagging import MAX_NAME, clean_name, name_problem
+from app.tasks.listing import (
+    DEFAULT_LIMIT,
+    DUE_FILTERS,
+    MAX_LIMIT,
+    MAX_QUERY,
+    PRIORITY_NAMES,
+    SORTS,
+    STATUSES,
+    BadListQuery,
+    ListQuery,
+    decode_cursor,
+)
 from app.tasks.recurrence import MAX_INTERVAL, build_rule
 from app.url_converters import MAX_ID
 
@@ -144,3 +165,108 @@ class BulkForm(BaseForm):
             field.data = clean_name(field.data)  # as the editor reads it: "#work" is work
             if problem := name_problem(field.data):
                 raise ValidationError(problem)
+
+
+# ---- the list's filters -----------------------------------------------------------------
+MAX_FILTER_TAGS = 10  # more tags in one URL are ignored
+
+
+def _or(default: str):
+    """A filter: an empty or missing value means `default`."""
+    return lambda value: value or default
+
+
+def _lower(value):
+    return value.lower() if isinstance(value, str) else value
+
+
+def _distinct_names(names) -> tuple[str, ...]:
+    """Tag names trimmed, blanks dropped, each once, the first MAX_FILTER_TAGS of them."""
+    stripped = (name.strip() for name in names or ())
+    return tuple(dict.fromkeys(name for name in stripped if name))[:MAX_FILTER_TAGS]
+
+
+class ListFilterForm(BaseForm):
+    """The list's view, read from its URL (?q=&status=&sort=&due=&priority=&tag=&limit=
+    &after=; app/tasks/listing.py applies it). A GET changes nothing: no CSRF.
+
+    A URL with several unusable values is answered with the first one's message, in the
+    order of these fields; the cursor (`after`) is read last, in to_query, as it depends on
+    the sort.
+
+    The menus are text fields checked with AnyOf rather than SelectFields: the list page
+    renders its own menus, and a SelectField checks a value by building every option, on
+    every request to the app's most frequent page.
+
+    A BaseForm like every other: control characters are refused (a NUL in the search or a
+    tag reached PostgreSQL, which refuses NUL in text, and answered 500)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(
+        "Search",
+        default="",
+        filters=[strip],
+        validators=[
+            Length(max=MAX_QUERY, message=f"Search text is limited to {MAX_QUERY} characters.")
+        ],
+    )
+    status = StringField(
+        "Show",
+        filters=[_or("open")],
+        validators=[AnyOf(STATUSES, "Status must be open, done or all.")],
+    )
+    sort = StringField(
+        "Sort",
+        filters=[_or("due")],
+        validators=[AnyOf(SORTS, "Sort must be one of: " + ", ".join(SORTS) + ".")],
+    )
+    due = StringField(
+        "Due",
+        default="",
+        validators=[AnyOf(("", *DUE_FILTERS), "Due must be overdue, today, week or none.")],
+    )
+    priority = StringField(
+        "Priority",
+        filters=[_or(""), _lower],
+        validators=[AnyOf(("", *PRIORITY_NAMES), "Priority must be none, low, medium or high.")],
+    )
+    tag = SelectMultipleField("Tag", validate_choice=False, filters=[_distinct_names])
+    limit = BoundedIntegerField(
+        "Show at most",
+        minimum=1,
+        maximum=MAX_LIMIT,
+        invalid_value_message=f"Limit must be a number from 1 to {MAX_LIMIT}.",
+    )
+    after = StringField("After", default="")
+
+    def validate_tag(self, field):
+        if any(len(name) > MAX_NAME for name in field.data):
+            raise ValidationError(f"Tag names are at most {MAX_NAME} characters.")
+        if any(has_control_chars(name) for name in field.data):  # BaseForm checks text only
+            raise ValidationError(CONTROL_MESSAGE)
+
+    def to_query(self) -> ListQuery:
+        """The validated view; BadListQuery when the cursor is not one of this sort's."""
+        sort, raw_after = self.sort.data, self.after.data
+        return ListQuery(
+            q=self.q.data,
+            status=self.status.data,
+            tags=self.tag.data,
+            priority=PRIORITY_NAMES[self.priority.data] if self.priority.data else None,
+            due=self.due.data,
+            sort=sort,
+            after=decode_cursor(raw_after, sort) if raw_after else None,
+            limit=self.limit.data or DEFAULT_LIMIT,
+            raw_after=raw_after,
+        )
+
+
+def list_query(args) -> ListQuery:
+    """The view of the list that the query arguments `args` name; BadListQuery, saying which
+    value, when one of them cannot be used."""
+    form = ListFilterForm(args)
+    if not form.validate():
+        raise BadListQuery(next(iter(form.errors.values()))[0])
+    return form.to_query()

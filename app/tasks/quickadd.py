@@ -32,6 +32,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from dateutil.relativedelta import relativedelta
 
@@ -115,40 +116,134 @@ def _count(word: str, maximum: int) -> int | None:
         return None
 
 
-def _date_at(tokens: list[str], i: int, today: date) -> tuple[date, int] | None:
-    """A date phrase starting at tokens[i]: (date, number of tokens it uses), or None."""
+class _Phrase(NamedTuple):
+    """What the tokens at one position say, and how many tokens say it."""
+
+    kind: str  # "text", "tag", "priority", "due" or "repeat"
+    value: object
+    used: int = 1
+
+
+class _Repeat(NamedTuple):
+    rule: str  # an RRULE
+    first: date  # its first occurrence from today on: the due date when none is given
+
+
+def parse_quick_add(text: str, today: date) -> QuickAdd:
+    """`text` read phrase by phrase (the rules are above): each phrase is title text, a tag,
+    or a priority, due date or repeat, of which the last one given counts."""
+    tokens = text.split()
+    title: list[str] = []
+    tags: dict[str, str] = {}  # casefolded name -> the name as first typed
+    last: dict[str, object] = {}  # "priority", "due", "repeat": the last one wins
+    i = 0
+    while i < len(tokens):
+        phrase = _phrase_at(tokens, i, today)
+        if phrase.kind == "text":
+            title.append(phrase.value)
+        elif phrase.kind == "tag":
+            tags.setdefault(phrase.value.casefold(), phrase.value)
+        else:
+            last[phrase.kind] = phrase.value
+        i += phrase.used
+    repeat = last.get("repeat")
+    due = last.get("due", repeat.first if repeat else None)
+    return QuickAdd(
+        " ".join(title),
+        list(tags.values()),
+        last.get("priority"),
+        due,
+        repeat.rule if repeat else None,
+    )
+
+
+def _phrase_at(tokens: list[str], i: int, today: date) -> _Phrase:
+    """The phrase starting at tokens[i]: the first reading that fits, else one word of the
+    title."""
+    token = tokens[i]
+    return (
+        _escaped(token)
+        or _tag(token)
+        or _priority(token)
+        or _repeat_at(tokens, i, today)
+        or _due_at(tokens, i, today)
+        or _Phrase("text", token)
+    )
+
+
+def _escaped(token: str) -> _Phrase | None:
+    """`\\today`: the token without its backslash, as title text."""
+    if token.startswith("\\") and len(token) > 1:
+        return _Phrase("text", token[1:])
+    return None
+
+
+def _tag(token: str) -> _Phrase | None:
+    bare = token.rstrip(_TRAILING)
+    # The pattern admits no comma and at most 50 characters; the shared check keeps quick
+    # add to the editor's rule should either change.
+    if _TAG.match(bare) and not name_problem(name := bare[1:].rstrip(".")):
+        return _Phrase("tag", name)
+    return None
+
+
+def _priority(token: str) -> _Phrase | None:
+    bare = token.rstrip(_TRAILING)
+    if bare.startswith("!") and bare[1:].lower() in _PRIORITIES:
+        return _Phrase("priority", int(_PRIORITIES[bare[1:].lower()]))
+    return None
+
+
+def _due_at(tokens: list[str], i: int, today: date) -> _Phrase | None:
+    """A date at tokens[i], or led by `due`, `by` or `on` (which the date takes with it), or
+    written `due:tomorrow`."""
+    found = _date_at(tokens, i, today)
+    if found is not None:
+        return found
+    word = _word(tokens[i])
+    if word in _DATE_LEADS and i + 1 < len(tokens):
+        led = _date_at(tokens, i + 1, today)
+        return led._replace(used=led.used + 1) if led else None
+    if word.startswith(_DUE_PREFIX) and len(word) > len(_DUE_PREFIX):
+        # "due:next week": the date starts inside this token.
+        return _date_at([tokens[i][len(_DUE_PREFIX) :], *tokens[i + 1 :]], 0, today)
+    return None
+
+
+def _date_at(tokens: list[str], i: int, today: date) -> _Phrase | None:
+    """A date phrase starting at tokens[i] ("due", its date, the tokens it uses), or None."""
     word = _word(tokens[i])
     following = _word(tokens[i + 1]) if i + 1 < len(tokens) else ""
     if word == "today":
-        return today, 1
+        return _Phrase("due", today, 1)
     if word in ("tomorrow", "tmr", "tmrw"):
-        return today + timedelta(days=1), 1
+        return _Phrase("due", today + timedelta(days=1), 1)
     if word in _WEEKDAYS:
-        return _next_weekday(today, _WEEKDAYS[word]), 1
+        return _Phrase("due", _next_weekday(today, _WEEKDAYS[word]), 1)
     if word == "next":
         if following == "week":
-            return _next_weekday(today, 0), 2
+            return _Phrase("due", _next_weekday(today, 0), 2)
         if following == "month":
-            return today + relativedelta(months=1), 2
+            return _Phrase("due", today + relativedelta(months=1), 2)
         if following in _WEEKDAYS:
-            return _next_weekday(today, _WEEKDAYS[following]), 2
+            return _Phrase("due", _next_weekday(today, _WEEKDAYS[following]), 2)
         return None
     if word == "in" and i + 2 < len(tokens) and (amount := _count(following, 999)):
         unit = _UNITS.get(_word(tokens[i + 2]))
         if unit and not tokens[i + 1].endswith(tuple(_TRAILING)):
-            return today + relativedelta(**{unit: amount}), 3
+            return _Phrase("due", today + relativedelta(**{unit: amount}), 3)
         return None
     if _ISO.match(word):
         try:
-            return date.fromisoformat(word), 1
+            return _Phrase("due", date.fromisoformat(word), 1)
         except ValueError:
             return None
     return None
 
 
-def _repeat_at(tokens: list[str], i: int, today: date) -> tuple[str, date, int] | None:
-    """A repeat phrase starting at tokens[i]: (RRULE, its first day from today on, number of
-    tokens it uses), or None."""
+def _repeat_at(tokens: list[str], i: int, today: date) -> _Phrase | None:
+    """A repeat phrase starting at tokens[i] ("repeat", its _Repeat, the tokens it uses), or
+    None."""
     if _word(tokens[i]) != "every" or i + 1 >= len(tokens):
         return None
     word = _word(tokens[i + 1])
@@ -156,65 +251,19 @@ def _repeat_at(tokens: list[str], i: int, today: date) -> tuple[str, date, int] 
     if interval and i + 2 < len(tokens):
         unit = _EVERY.get(_word(tokens[i + 2]))
         if unit and not tokens[i + 1].endswith(tuple(_TRAILING)):
-            return build_rule(unit, interval, []), today, 3
+            return _repeats(build_rule(unit, interval, []), today, 3)
         return None
     if word in _EVERY:
-        return build_rule(_EVERY[word], 1, []), today, 2
+        return _repeats(build_rule(_EVERY[word], 1, []), today, 2)
     if word in _WORKDAYS:
         first = today if today.weekday() < 5 else _next_weekday(today, 0)
-        return build_rule("weekdays", 1, []), first, 2
+        return _repeats(build_rule("weekdays", 1, []), first, 2)
     if word in _WEEKDAYS:
         day = _WEEKDAYS[word]
         first = today if today.weekday() == day else _next_weekday(today, day)
-        return build_rule("weekly", 1, [DAYS[day]]), first, 2
+        return _repeats(build_rule("weekly", 1, [DAYS[day]]), first, 2)
     return None
 
 
-def parse_quick_add(text: str, today: date) -> QuickAdd:
-    tokens = text.split()
-    title: list[str] = []
-    tags: dict[str, str] = {}
-    priority: int | None = None
-    due: date | None = None
-    repeat: str | None = None
-    first_repeat: date | None = None
-    i = 0
-    while i < len(tokens):
-        token = tokens[i]
-        if token.startswith("\\") and len(token) > 1:
-            title.append(token[1:])
-            i += 1
-            continue
-        bare = token.rstrip(_TRAILING)
-        # The pattern admits no comma and at most 50 characters; the shared check keeps
-        # quick add to the editor's rule should either change.
-        if _TAG.match(bare) and not name_problem(name := bare[1:].rstrip(".")):
-            tags.setdefault(name.casefold(), name)
-            i += 1
-            continue
-        if bare.startswith("!") and bare[1:].lower() in _PRIORITIES:
-            priority = int(_PRIORITIES[bare[1:].lower()])
-            i += 1
-            continue
-        repeats = _repeat_at(tokens, i, today)
-        if repeats is not None:
-            repeat, first_repeat, used = repeats
-            i += used
-            continue
-        found = _date_at(tokens, i, today)
-        lead = 0
-        word = _word(token)
-        if found is None and word in _DATE_LEADS and i + 1 < len(tokens):
-            found, lead = _date_at(tokens, i + 1, today), 1
-        elif found is None and word.startswith(_DUE_PREFIX) and len(word) > len(_DUE_PREFIX):
-            # "due:next week": the date starts inside this token.
-            found = _date_at([token[len(_DUE_PREFIX) :], *tokens[i + 1 :]], 0, today)
-        if found is not None:
-            due, used = found
-            i += lead + used
-            continue
-        title.append(token)
-        i += 1
-    if due is None:
-        due = first_repeat
-    return QuickAdd(" ".join(title), list(tags.values()), priority, due, repeat)
+def _repeats(rule: str, first: date, used: int) -> _Phrase:
+    return _Phrase("repeat", _Repeat(rule, first), used)

@@ -19,7 +19,14 @@ from app.models import Tag, Task
 from app.ownership import get_owned_or_404
 from app.tasks import bp, services
 from app.tasks.dates import today
-from app.tasks.forms import BulkForm, QuickAddForm, RestoreForm, TaskForm, split_tags
+from app.tasks.forms import (
+    BulkForm,
+    QuickAddForm,
+    RestoreForm,
+    TaskForm,
+    list_query,
+    split_tags,
+)
 from app.tasks.listing import BadListQuery, ListQuery, fetch_page
 from app.tasks.quickadd import SYNTAX_HELP, parse_quick_add
 from app.tasks.recurrence import describe, rule_to_choices, validate_rule
@@ -40,7 +47,7 @@ def _signed_in_only():
 
 def _query_from(args) -> ListQuery:
     try:
-        return ListQuery.from_args(args)
+        return list_query(args)
     except BadListQuery as error:
         abort(400, description=str(error))
 
@@ -53,7 +60,7 @@ def _current_list_query() -> ListQuery:
     args = MultiDict(parse_qsl(urlsplit(url).query))
     args.pop("after", None)
     try:
-        return ListQuery.from_args(args)
+        return list_query(args)
     except BadListQuery:
         return ListQuery()
 

@@ -123,10 +123,11 @@ def set_done(owner_id: int, task_id: int, done: bool, today: date) -> Toggled | 
     if changed:
         [row] = changed
     else:  # already so (a second tick from another tab), or not the owner's
-        row = connection.execute(_LISTED_TASK, {"owner": owner_id, "task_id": task_id}).first()
-        if row is None:
+        result = connection.execute(_LISTED_TASK, {"owner": owner_id, "task_id": task_id})
+        rows = ListedTask.from_result(result)
+        if not rows:
             return None
-        row = ListedTask(*row)
+        [row] = rows
     attach_tags(connection, [row, *following])
     db.session.commit()
     return Toggled(row, following[0] if following else None, bool(ended))
@@ -148,7 +149,7 @@ def _mark_done(
         "now": now,
     }
     stmt = _SET_DONE_ONE if len(task_ids) == 1 else _SET_DONE_MANY
-    changed = [ListedTask(*row) for row in connection.execute(stmt, params)]
+    changed = ListedTask.from_result(connection.execute(stmt, params))
     repeating = [row for row in changed if done and row.recurrence]
     if not repeating:
         return changed, [], []
@@ -204,8 +205,16 @@ def _continue_series(task_ids: list[int], today: date) -> tuple[list[ListedTask]
         )
     )
     following = [
-        ListedTask(new_id, s.title, bool(s.notes), False, s.priority, due, s.recurrence)
-        for (s, due), new_id in zip(continuing, new_ids, strict=True)
+        ListedTask(
+            id=new_id,
+            title=source.title,
+            has_notes=bool(source.notes),
+            done=False,
+            priority=source.priority,
+            due_date=due,
+            recurrence=source.recurrence,
+        )
+        for (source, due), new_id in zip(continuing, new_ids, strict=True)
     ]
     return following, ended
 

@@ -1,0 +1,97 @@
+"""The row template's one contract: a list row (ListedTask, read without the ORM) and a mapped
+Task render through templates/tasks/_row.html by the same names, whichever view built them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import fields
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Tag, Task
+from app.tasks.listing import LISTED_COLUMNS, ListedTag, ListedTask
+from tests.helpers import HTMX, add_task, app_today, csrf_token, get_task
+
+MARKER = 'class="has-notes"'
+
+
+def _row(body: str, task_id: int) -> str:
+    """One task's row (up to the next row) from a page or fragment."""
+    match = re.search(rf'id="task-{task_id}".*?(?=id="task-\d+"|\Z)', body, re.DOTALL)
+    assert match, f"no row for task {task_id}"
+    return match.group(0)
+
+
+def test_a_listed_task_has_the_names_a_task_has():
+    for name in (f.name for f in fields(ListedTask)):
+        assert hasattr(Task, name), name
+    for name in (f.name for f in fields(ListedTag)):
+        assert hasattr(Tag, name), name
+
+
+def test_a_listed_task_of_a_task_is_the_row_the_list_reads(app, user):
+    task_id = add_task(app, title="Call Ada", notes="about Tuesday", tags=["work"])
+    with app.app_context():
+        read = ListedTask.from_result(
+            db.session.execute(select(*LISTED_COLUMNS).where(Task.id == task_id))
+        )
+    assert read == [ListedTask.of(get_task(app, task_id))]
+    assert read[0].has_notes is True
+
+
+def test_rows_are_read_by_the_fields_names():
+    """A statement whose columns are not the fields, by name and in order, is refused rather
+    than filling the wrong fields."""
+    swapped = (LISTED_COLUMNS[1], LISTED_COLUMNS[0], *LISTED_COLUMNS[2:])
+    with pytest.raises(TypeError, match="not a ListedTask's"):
+        ListedTask.from_result(_FakeResult([c.key for c in swapped]))
+
+
+class _FakeResult:
+    def __init__(self, keys):
+        self._keys = keys
+
+    def keys(self):
+        return self._keys
+
+    def all(self):
+        return []
+
+
+def test_the_notes_marker_is_the_same_from_every_view(app, auth_client):
+    """The list page and the toggle read rows without the ORM; the row view and a save render
+    a mapped Task; a completed repeating task's next occurrence is built from its source."""
+    noted = add_task(app, title="Noted", notes="some notes")
+    plain = add_task(app, title="Plain")
+    repeating = add_task(
+        app, title="Water", notes="twice", due_date=app_today(app), recurrence="FREQ=WEEKLY"
+    )
+    page = auth_client.get("/tasks").get_data(as_text=True)
+    assert MARKER in _row(page, noted)
+    assert MARKER not in _row(page, plain)
+    assert MARKER in _row(page, repeating)
+
+    token = {"X-CSRFToken": csrf_token(auth_client, "/tasks")}
+    for task_id, marked in ((noted, True), (plain, False)):
+        row = auth_client.get(f"/tasks/{task_id}/row", headers=HTMX).get_data(as_text=True)
+        assert (MARKER in row) is marked
+        toggled = auth_client.post(
+            f"/tasks/{task_id}/toggle", data={"done": "1"}, headers={**HTMX, **token}
+        ).get_data(as_text=True)
+        assert (MARKER in _row(toggled, task_id)) is marked
+
+    saved = auth_client.post(
+        f"/tasks/{plain}",
+        data={"title": "Plain", "notes": "now noted", "priority": "0", "version": "2"},
+        headers={**HTMX, **token},
+    )
+    assert saved.status_code == 200 and MARKER in saved.get_data(as_text=True)
+
+    toggled = auth_client.post(
+        f"/tasks/{repeating}/toggle", data={"done": "1"}, headers={**HTMX, **token}
+    ).get_data(as_text=True)
+    [following] = {int(i) for i in re.findall(r'id="task-(\d+)"', toggled)} - {repeating}
+    assert following > repeating
+    assert MARKER in _row(toggled, following)

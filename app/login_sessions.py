@@ -8,12 +8,12 @@ password change (every other session), deactivation or deletion of the user.
 Who is signed in, one rule for every view and service:
 
 - To read who asks (id, email, name, is_admin, must_change_password, this login session),
-  views, templates, request hooks and the views' helper ownership.get_owned_or_404 read
+  views, templates, request hooks and the views' helper access.get_or_404 read
   `current_user`. After the request that signs in it is a frozen SignedIn, which the loader
   builds from the one query that checks the session: no request loads the User row just to
   know who asks (tests/test_query_counts.py). What belongs to the user is reached through
   `current_user.id`: views pass it to the task, tag and session services, and
-  get_owned_or_404 reads it.
+  access.get_or_404 reads it.
 - To tell a service who acts (audit entries, user_actions' guards, sign_out), a view passes
   `current_actor()`, an `Actor`. Services never read `current_user`; the one default is
   audit.record's actor, which is `current_actor()` too.
@@ -35,7 +35,7 @@ from sqlalchemy import bindparam, delete, select, update
 
 from app.database import SAFE_METHODS
 from app.extensions import db, login_manager
-from app.models import LoginSession, User, utcnow
+from app.models import LoginSession, Project, User, utcnow
 
 # last_seen_at is written at most this often, so ordinary requests stay read-only.
 TOUCH_INTERVAL = timedelta(minutes=1)
@@ -51,12 +51,14 @@ _SESSION_AND_USER = (
         User.display_name,
         User.is_admin,
         User.must_change_password,
+        Project.id,
         LoginSession.id,
         LoginSession.remember,
         LoginSession.expires_at,
         LoginSession.last_seen_at,
     )
     .join(LoginSession, LoginSession.user_id == User.id)
+    .join(Project, Project.inbox_of_id == User.id)
     .where(LoginSession.token_hash == bindparam("token_hash"), User.is_active.is_(True))
 )
 
@@ -80,6 +82,7 @@ class SignedIn(UserMixin):
     display_name: str
     is_admin: bool
     must_change_password: bool
+    inbox_id: int  # where quick add puts a task that names no project
     current_login_session: CurrentLogin
 
     def get_id(self) -> str:

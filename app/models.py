@@ -1,4 +1,4 @@
-"""Database models: users, their login sessions, tasks and tags."""
+"""Database models: users, their login sessions, projects and who may use them, tasks and tags."""
 
 from __future__ import annotations
 
@@ -21,8 +21,10 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     func,
+    select,
+    text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym, validates
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship, synonym, validates
 
 from app.extensions import db
 
@@ -112,7 +114,7 @@ class LoginSession(db.Model):
     user_agent: Mapped[str] = mapped_column(String(255), default="")
 
     user: Mapped[User] = relationship(back_populates="login_sessions")
-    owner_id = synonym("user_id")  # so get_owned_or_404 works on login sessions too
+    owner_id = synonym("user_id")  # so access.get_or_404 works on login sessions too
 
     # The raw token exists only in memory, for the request that created or presented it.
     token = None  # str | None (not a column)
@@ -126,17 +128,119 @@ task_tags = Table(
 )
 
 
+class Role(enum.IntEnum):
+    """What a member may do in a project; each role can do everything the ones below it can.
+
+    Compared as numbers (`role >= Role.EDITOR`) in Python and in SQL alike."""
+
+    VIEWER = 1  # sees everything, changes nothing
+    EDITOR = 2  # adds, edits, ticks, deletes, tags and assigns tasks
+    ADMIN = 3  # also manages members and the project's settings
+    OWNER = 4  # also deletes the project or hands it to an admin; one per project
+
+    @property
+    def label(self) -> str:
+        return self.name.capitalize()
+
+
+class Project(db.Model):
+    """A list of tasks that its members share. Every user has one Inbox (`inbox_of`), which
+    is theirs alone: it cannot be shared, renamed, archived or deleted."""
+
+    __tablename__ = "projects"
+    __table_args__ = (CheckConstraint("length(name) BETWEEN 1 AND 80", name="name_length"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    # casefold(name): what `+name` in quick add compares.
+    name_key: Mapped[str] = mapped_column(String(80))
+    colour: Mapped[str] = mapped_column(String(7), default="#6b7280")
+    inbox_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), unique=True
+    )
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="project", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @property
+    def is_inbox(self) -> bool:
+        return self.inbox_of_id is not None
+
+    @validates("name")
+    def _keep_key_in_step(self, _key: str, name: str) -> str:
+        self.name_key = name.casefold()
+        return name
+
+
+class Membership(db.Model):
+    """A user's role in a project: the one thing every access check reads (app/access.py).
+    The owner is a member too, with the role OWNER."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (
+        CheckConstraint("role BETWEEN 1 AND 4", name="role_range"),
+        # The navigation and every cross-project view start from one user's memberships.
+        Index("ix_memberships_user", "user_id", "project_id", "role"),
+        # One owner per project, whatever two concurrent hand-overs try.
+        Index(
+            "ix_memberships_one_owner",
+            "project_id",
+            unique=True,
+            postgresql_where=text("role = 4"),
+            sqlite_where=text("role = 4"),
+        ),
+    )
+
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[int] = mapped_column(SmallInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    project: Mapped[Project] = relationship(back_populates="memberships")
+    user: Mapped[User] = relationship()
+
+
+class Invitation(db.Model):
+    """An invitation to a project, waiting for whoever signs in with `email` to accept or
+    decline it. A row of its own (not a membership) so that the mail issue can send from it
+    and an invitation to an address with no account reveals nothing."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (
+        UniqueConstraint("project_id", "email"),
+        CheckConstraint("role BETWEEN 1 AND 3", name="role_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    # Normalised like users.email; what sign-in and registration look invitations up by.
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    role: Mapped[int] = mapped_column(SmallInteger)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    project: Mapped[Project] = relationship()
+
+
 class Task(db.Model):
     __tablename__ = "tasks"
     __table_args__ = (
         CheckConstraint("priority BETWEEN 0 AND 3", name="priority_range"),
         CheckConstraint("length(title) BETWEEN 1 AND 200", name="title_length"),
-        # Admin task counts per owner (deleted tasks included), and the users.id cascade.
-        Index("ix_tasks_owner_done", "owner_id", "done"),
+        # Admin task counts per user who added them (deleted tasks included), and the
+        # users.id SET NULL.
+        Index("ix_tasks_created_by_done", "created_by_id", "done"),
+        Index("ix_tasks_assignee", "assignee_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(200))
     notes: Mapped[str] = mapped_column(Text, default="")
     done: Mapped[bool] = mapped_column(default=False)
@@ -152,6 +256,11 @@ class Task(db.Model):
     version: Mapped[int] = mapped_column(Integer, default=1)
     # Deleted tasks wait here for "Undo" until they are purged (app/tasks/services.py).
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # (Declared last, as the migration that added them left them in the table.)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    # Who added it: kept when they leave the project, NULL once their account is deleted.
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     tags: Mapped[list[Tag]] = relationship(
         secondary=task_tags, back_populates="tasks", passive_deletes=True, order_by="Tag.name_key"
@@ -164,12 +273,12 @@ class Task(db.Model):
         return bool(self.notes)
 
 
-# The task list's indexes (app/tasks/listing.py): one per sort order, each on (owner, done,
-# the sort's keys, id) so that one user's open (or done) tasks are read in list order from the
+# The task list's indexes (app/tasks/listing.py): one per sort order, each on (project, done,
+# the sort's keys, id) so that one project's open (or done) tasks are read in list order from the
 # cursor on, and a page costs the same at row 50 and row 50,000. Partial: deleted tasks are
 # never listed. The expressions ("no due date last" as `due_date IS NULL`, "highest priority
 # first" as `-priority`) are ones both databases index; descending orders read an index
-# backwards. The status "all" has no index of its own (it sorts the owner's tasks).
+# backwards. The status "all" has no index of its own (it sorts the project's tasks).
 _listed = Task.deleted_at.is_(None)
 _no_due = Task.due_date.is_(None)
 for _name, *_keys in (
@@ -182,7 +291,7 @@ for _name, *_keys in (
 ):
     Index(
         _name,
-        Task.owner_id,
+        Task.project_id,
         Task.done,
         *_keys,
         postgresql_where=_listed,
@@ -234,6 +343,11 @@ class AuditEntry(db.Model):
     target_email: Mapped[str] = mapped_column(String(254), default="", index=True)
     ip: Mapped[str] = mapped_column(String(45), default="")
     detail: Mapped[str] = mapped_column(String(255), default="")
+
+
+# The user's Inbox, for a mapped User (the request that signs in); later requests read it
+# from login_sessions.SignedIn, which the loader's one query fills.
+User.inbox_id = deferred(select(Project.id).where(Project.inbox_of_id == User.id).scalar_subquery())
 
 
 @event.listens_for(AuditEntry, "before_update")

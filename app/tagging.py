@@ -86,6 +86,21 @@ def resolve_tags(owner_id: int, names: Iterable[str]) -> list[Tag]:
     return [found[key] for key in wanted]
 
 
+def keep_or_resolve_tags(current: Iterable[Tag], user_id: int, names: Iterable[str]) -> list[Tag]:
+    """A task's tags after an edit by `user_id` that names `names`: a tag the task already has
+    stays, whoever made it (a shared task shows everyone the same tags); a new name is one of
+    the editor's own tags, created when missing."""
+    names = list(names)
+    kept = {tag.name_key: tag for tag in current}
+    added = resolve_tags(user_id, [n for n in names if clean_name(n).casefold() not in kept])
+    added_by_key = {tag.name_key: tag for tag in added}
+    ordered: dict[str, Tag] = {}
+    for name in names:
+        key = clean_name(name).casefold()
+        ordered.setdefault(key, kept.get(key) or added_by_key[key])
+    return list(ordered.values())
+
+
 def create_tag(owner_id: int, name: str, colour: str) -> Tag | None:
     """A new tag, or None when the owner already has one by this name (in any case)."""
     tag_id = db.session.scalar(

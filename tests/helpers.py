@@ -14,7 +14,8 @@ from sqlalchemy import event, func, insert, select
 from sqlalchemy.engine import make_url
 
 from app.extensions import db
-from app.models import Tag, Task, User, utcnow
+from app.models import Project, Tag, Task, User, utcnow
+from app.projects.services import add_inboxes
 from app.tasks.dates import today
 
 PASSWORD = "lantern-orbit-cactus-42"
@@ -128,8 +129,15 @@ def add_users(app, count: int, *, tasks_each: int = 2, prefix: str = "member") -
             for i in range(count)
         ]
         ids = db.session.scalars(insert(User).returning(User.id), rows).all()
+        add_inboxes(ids)
+        inbox_of = dict(db.session.execute(select(Project.inbox_of_id, Project.id)).all())
         tasks = [
-            {"owner_id": uid, "title": f"Task {n}", "done": n == 0}
+            {
+                "project_id": inbox_of[uid],
+                "created_by_id": uid,
+                "title": f"Task {n}",
+                "done": n == 0,
+            }
             for uid in ids
             for n in range(tasks_each)
         ]
@@ -141,10 +149,25 @@ def add_users(app, count: int, *, tasks_each: int = 2, prefix: str = "member") -
 # ---- rows --------------------------------------------------------------------------------
 
 
-def add_task(app, email="ada@example.com", *, tags=(), **fields) -> int:
+def inbox_of(email="ada@example.com") -> tuple[int, int]:
+    """(user id, their Inbox's id), inside an app context."""
+    return db.session.execute(
+        select(User.id, Project.id)
+        .join(Project, Project.inbox_of_id == User.id)
+        .where(User.email == email)
+    ).one()
+
+
+def add_task(app, email="ada@example.com", *, tags=(), project_id=None, **fields) -> int:
+    """A task added by `email`, in their Inbox unless `project_id` says otherwise."""
     with app.app_context():
-        owner = db.session.scalar(select(User.id).where(User.email == email))
-        task = Task(owner_id=owner, title=fields.pop("title", "A task"), **fields)
+        owner, inbox = inbox_of(email)
+        task = Task(
+            project_id=project_id or inbox,
+            created_by_id=owner,
+            title=fields.pop("title", "A task"),
+            **fields,
+        )
         # No autoflush: looking up a second existing tag would flush the first one's link to
         # a task not yet in the session (SQLAlchemy warns, and the suite makes that an error).
         with db.session.no_autoflush:

@@ -6,14 +6,13 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from app import login_sessions, user_actions
+from app import access, login_sessions, user_actions
 from app.account import bp
 from app.account.forms import DeleteAccountForm, EmptyForm, PasswordForm, ProfileForm
 from app.auth.services import sign_out
 from app.extensions import db
 from app.forms import normalise_email
 from app.models import LoginSession
-from app.ownership import get_owned_or_404
 from app.passwords import verify_password
 
 WRONG_PASSWORD = "Your current password is not correct."  # noqa: S105 (a message)
@@ -94,7 +93,7 @@ def delete():
 
 @bp.post("/sessions/<int:session_id>/end")
 def end_session(session_id: int):
-    record = get_owned_or_404(LoginSession, session_id)
+    record = access.get_or_404(LoginSession, session_id).obj
     if record.id == current_user.current_login_session.id:
         sign_out(login_sessions.current_actor())
         flash("You have been signed out.", "info")

@@ -47,14 +47,15 @@ class UserFilters(_Filters):
 
 
 def _task_totals():
-    """Open and total task counts per owner: one grouped query, whatever the number of users."""
+    """Open and total counts of the tasks each user added: one grouped query, whatever the
+    number of users."""
     return (
         select(
-            Task.owner_id.label("owner_id"),
+            Task.created_by_id.label("owner_id"),
             func.count().filter(Task.done.is_(False)).label("open"),
             func.count().label("total"),
         )
-        .group_by(Task.owner_id)
+        .group_by(Task.created_by_id)
         .subquery()
     )
 
@@ -97,12 +98,12 @@ def task_counts(user_ids: list[int]) -> dict[int, tuple[int, int]]:
         return {}
     rows = db.session.execute(
         select(
-            Task.owner_id,
+            Task.created_by_id,
             func.count().filter(Task.done.is_(False)),
             func.count(),
         )
-        .where(Task.owner_id.in_(user_ids))
-        .group_by(Task.owner_id)
+        .where(Task.created_by_id.in_(user_ids))
+        .group_by(Task.created_by_id)
     )
     return {owner: (open_, total) for owner, open_, total in rows}
 

@@ -12,6 +12,7 @@ from app.extensions import db
 from app.forms import normalise_email
 from app.models import User, utcnow
 from app.passwords import hash_password, needs_rehash, verify_password
+from app.projects.services import add_inboxes
 
 
 class EmailTaken(Exception):
@@ -33,6 +34,8 @@ def create_user(email: str, password: str, display_name: str, *, is_admin: bool 
     )
     db.session.add(user)
     try:
+        db.session.flush()
+        add_inboxes([user.id])
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

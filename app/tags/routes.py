@@ -7,10 +7,10 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app import access
 from app.extensions import db
 from app.htmx import is_htmx, render
 from app.models import Tag
-from app.ownership import get_owned_or_404
 from app.tagging import create_tag
 from app.tags import bp
 from app.tags.forms import TagForm
@@ -66,14 +66,14 @@ def create():
 
 @bp.get("/<int:tag_id>/edit")
 def edit(tag_id: int):
-    tag = get_owned_or_404(Tag, tag_id)
+    tag = access.get_or_404(Tag, tag_id).obj
     form = TagForm(formdata=None, name=tag.name, colour=tag.colour)
     return render("tags/edit.html", "tags/_row_edit.html", tag=tag, form=form)
 
 
 @bp.get("/<int:tag_id>/row")
 def row(tag_id: int):
-    tag = get_owned_or_404(Tag, tag_id)
+    tag = access.get_or_404(Tag, tag_id).obj
     if not is_htmx():
         return redirect(url_for("tags.index"))
     return _row(tag)
@@ -81,7 +81,7 @@ def row(tag_id: int):
 
 @bp.route("/<int:tag_id>", methods=["POST", "PATCH", "PUT"])
 def update(tag_id: int):
-    tag = get_owned_or_404(Tag, tag_id)
+    tag = access.get_or_404(Tag, tag_id).obj
     form = TagForm()
     if form.validate_on_submit() and _name_taken(form.name.data, except_id=tag.id):
         form.name.errors.append(TAKEN)
@@ -104,7 +104,7 @@ def update(tag_id: int):
 @bp.route("/<int:tag_id>", methods=["DELETE"])
 @bp.post("/<int:tag_id>/delete")
 def delete(tag_id: int):
-    tag = get_owned_or_404(Tag, tag_id)
+    tag = access.get_or_404(Tag, tag_id).obj
     name, tag_id = tag.name, tag.id
     db.session.delete(tag)  # task_tags rows go with it (ON DELETE CASCADE)
     db.session.commit()

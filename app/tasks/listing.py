@@ -282,8 +282,8 @@ def _equals(expr, value):
 # ---- filtering --------------------------------------------------------------------------
 
 
-def _filtered(owner_id: int, query: ListQuery, today: date) -> Select:
-    stmt = select(Task).where(Task.owner_id == owner_id, Task.deleted_at.is_(None))
+def _filtered(project_id: int, query: ListQuery, today: date) -> Select:
+    stmt = select(Task).where(Task.project_id == project_id, Task.deleted_at.is_(None))
     if query.status == "open":
         stmt = stmt.where(Task.done.is_(False))
     elif query.status == "done":
@@ -307,12 +307,13 @@ def _filtered(owner_id: int, query: ListQuery, today: date) -> Select:
     elif query.due == "none":
         stmt = stmt.where(Task.due_date.is_(None))
     for name in query.tags:
+        # By name, whoever made the tag: everyone who sees a shared task sees its tags
+        # (README, "Tags on shared tasks"). Checked per listed row, from task_tags' key.
         stmt = stmt.where(
-            Task.id.in_(
-                select(task_tags.c.task_id)
-                .join(Tag, Tag.id == task_tags.c.tag_id)
-                .where(Tag.owner_id == owner_id, Tag.name_key == name.casefold())
-            )
+            select(task_tags.c.task_id)
+            .join(Tag, Tag.id == task_tags.c.tag_id)
+            .where(task_tags.c.task_id == Task.id, Tag.name_key == name.casefold())
+            .exists()
         )
     return stmt
 
@@ -400,10 +401,10 @@ LISTED_COLUMNS = (
 )
 
 
-def page_statement(owner_id: int, query: ListQuery, today: date) -> Select:
+def page_statement(project_id: int, query: ListQuery, today: date) -> Select:
     """The SELECT for one page (one row more than the page, to know whether there is more)."""
     keys = _sort_keys(query.sort)
-    stmt = _filtered(owner_id, query, today)
+    stmt = _filtered(project_id, query, today)
     if query.after is not None:
         condition, keys = _after(keys, query.after)
         stmt = stmt.where(condition)
@@ -412,12 +413,12 @@ def page_statement(owner_id: int, query: ListQuery, today: date) -> Select:
     )
 
 
-def fetch_page(owner_id: int, query: ListQuery, today: date) -> TaskPage:
+def fetch_page(project_id: int, query: ListQuery, today: date) -> TaskPage:
     """One page of the list in one query, plus one for the page's tags.
 
     On the session's connection, which does not autoflush: callers commit their changes
     before they list (every view that lists after a change does)."""
-    stmt = page_statement(owner_id, query, today).with_only_columns(*LISTED_COLUMNS)
+    stmt = page_statement(project_id, query, today).with_only_columns(*LISTED_COLUMNS)
     connection = db.session.connection()
     rows = ListedTask.from_result(connection.execute(stmt))
     more = len(rows) > query.limit

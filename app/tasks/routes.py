@@ -11,12 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import raiseload, selectinload
 from werkzeug.datastructures import MultiDict
 
-from app import session_cookie
+from app import access, session_cookie
 from app.extensions import db
 from app.htmx import is_htmx, render
 from app.markdown import render_notes
-from app.models import Tag, Task
-from app.ownership import get_owned_or_404
+from app.models import Role, Tag, Task
 from app.tasks import bp, services
 from app.tasks.dates import today
 from app.tasks.forms import (
@@ -81,9 +80,10 @@ def _back():
 _WITH_TAGS = (selectinload(Task.tags), raiseload("*"))
 
 
-def _owned_task(task_id: int) -> Task:
-    """The signed-in user's task with its tags (two queries), or 404."""
-    return get_owned_or_404(Task, task_id, *_WITH_TAGS)
+def _task(task_id: int, need: Role = Role.VIEWER) -> Task:
+    """The task with its tags (two queries), if the signed-in user's role in its project
+    reaches `need`: 404 for someone who may not see it, 403 for a role too low."""
+    return access.get_or_404(Task, task_id, need, _WITH_TAGS).obj
 
 
 def _all_tags() -> list[Tag]:
@@ -97,7 +97,7 @@ def _all_tags() -> list[Tag]:
 def _list_context(query: ListQuery, **extra) -> dict:
     return {
         "query": query,
-        "page": fetch_page(current_user.id, query, today()),
+        "page": fetch_page(current_user.inbox_id, query, today()),
         "today": today(),
         **extra,
     }
@@ -160,7 +160,7 @@ def index():
     page_only = {}
     if not is_htmx():
         page_only = {
-            "undo_tasks": services.owned_tasks(current_user.id, undo_ids or [], deleted=True),
+            "undo_tasks": services.tasks_for(current_user.id, undo_ids or [], deleted=True),
             "form": QuickAddForm(formdata=None),
             "bulk_form": BulkForm(formdata=None),
             "all_tags": _all_tags(),
@@ -186,6 +186,7 @@ def create():
             form.title.errors.append("The title is at most 200 characters.")
         else:
             task = services.create_task(
+                current_user.inbox_id,
                 current_user.id,
                 parsed.title,
                 tag_names=parsed.tags,
@@ -208,7 +209,7 @@ def create():
 
 @bp.get("/<int:task_id>")
 def detail(task_id: int):
-    task = _owned_task(task_id)
+    task = _task(task_id)
     return render_template(
         "tasks/detail.html",
         task=task,
@@ -220,7 +221,7 @@ def detail(task_id: int):
 
 @bp.get("/<int:task_id>/row")
 def row(task_id: int):
-    task = _owned_task(task_id)
+    task = _task(task_id)
     if not is_htmx():
         return redirect(url_for("tasks.index", _anchor=f"task-{task.id}"))
     return render_template("tasks/_row.html", task=task, today=today())
@@ -228,7 +229,7 @@ def row(task_id: int):
 
 @bp.get("/<int:task_id>/edit")
 def edit(task_id: int):
-    task = _owned_task(task_id)
+    task = _task(task_id, Role.EDITOR)
     return _editor(task, _form_for(task))
 
 
@@ -250,7 +251,7 @@ def _form_for(task: Task) -> TaskForm:
 
 @bp.route("/<int:task_id>", methods=["POST", "PATCH", "PUT"])
 def update(task_id: int):
-    task = _owned_task(task_id)
+    task = _task(task_id, Role.EDITOR)
     form = TaskForm()
     if not form.validate_on_submit():
         return _editor(task, form, 422)
@@ -268,7 +269,7 @@ def update(task_id: int):
         tag_names=split_tags(form.tags.data),
     )
     try:
-        services.update_task(task, form.version.data, changes)
+        services.update_task(task, form.version.data, changes, current_user.id)
     except services.StaleVersion as stale:
         # Keep what the user typed; the next save is made knowingly over the current version.
         form.version.data = stale.current.version
@@ -301,7 +302,7 @@ def toggle(task_id: int):
 @bp.route("/<int:task_id>", methods=["DELETE"])
 @bp.post("/<int:task_id>/delete")
 def delete(task_id: int):
-    task = _owned_task(task_id)
+    task = _task(task_id, Role.EDITOR)
     services.soft_delete([task])
     return _deleted([task])
 
@@ -320,7 +321,7 @@ def restore():
     if not form.validate():
         abort(400, description=form.ids.errors[0] if form.ids.errors else None)
     ids = form.ids.data
-    tasks = services.owned_tasks(current_user.id, ids, deleted=True)
+    tasks = services.tasks_for(current_user.id, ids, deleted=True)
     if not tasks:
         abort(404)
     services.restore(tasks)
@@ -341,7 +342,7 @@ def bulk():
         if is_htmx():
             return _results(status=422, bulk_error=message)
         return _refused_page(_current_list_query(), bulk_form=form, bulk_error=message)
-    tasks = services.owned_tasks(current_user.id, form.ids.data)
+    tasks = services.tasks_for(current_user.id, form.ids.data)
     if not tasks:
         abort(404)
     if form.action.data == "delete":
@@ -351,6 +352,7 @@ def bulk():
         session[UNDO_KEY] = [t.id for t in tasks]
         return _back()
     result = services.apply_bulk(
+        current_user.id,
         tasks,
         form.action.data,
         tag=form.tag.data,

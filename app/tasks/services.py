@@ -17,10 +17,10 @@ from sqlalchemy import (
     update,
 )
 
+from app import access
 from app.extensions import db
-from app.models import Tag, Task, task_tags, utcnow
-from app.ownership import owned_by
-from app.tagging import insert_ignoring_duplicates, resolve_tags
+from app.models import Membership, Project, Role, Tag, Task, task_tags, utcnow
+from app.tagging import insert_ignoring_duplicates, keep_or_resolve_tags, resolve_tags
 from app.tasks.listing import LISTED_COLUMNS, ListedTask, attach_tags
 from app.tasks.recurrence import next_due
 from app.url_converters import MAX_ID
@@ -47,8 +47,14 @@ class TaskChanges:
     tag_names: list[str]
 
 
+def inbox_id(user_id: int) -> int:
+    """The id of the user's Inbox: where a task goes when no project is named."""
+    return db.session.scalar(select(Project.id).where(Project.inbox_of_id == user_id))
+
+
 def create_task(
-    owner_id: int,
+    project_id: int,
+    user_id: int,
     title: str,
     *,
     tag_names: Iterable[str] = (),
@@ -56,21 +62,23 @@ def create_task(
     due_date: date | None = None,
     recurrence: str | None = None,
 ) -> Task:
+    """Add a task to `project_id` for `user_id`, who must be allowed to (the caller checks)."""
     task = Task(
-        owner_id=owner_id,
+        project_id=project_id,
+        created_by_id=user_id,
         title=title,
         notes="",
         priority=priority or 0,
         due_date=due_date,
         recurrence=recurrence,
-        tags=resolve_tags(owner_id, tag_names),
+        tags=resolve_tags(user_id, tag_names),
     )
     db.session.add(task)
     db.session.commit()
     return task
 
 
-def update_task(task: Task, seen_version: int, changes: TaskChanges) -> Task:
+def update_task(task: Task, seen_version: int, changes: TaskChanges, user_id: int) -> Task:
     """Save `changes` if nobody saved since `seen_version`; else raise StaleVersion.
 
     The check and the write are one statement (UPDATE ... WHERE version = ?), so two saves of
@@ -78,7 +86,7 @@ def update_task(task: Task, seen_version: int, changes: TaskChanges) -> Task:
     """
     result = db.session.execute(
         update(Task)
-        .where(Task.id == task.id, Task.owner_id == task.owner_id, Task.version == seen_version)
+        .where(Task.id == task.id, Task.version == seen_version)
         .values(
             title=changes.title,
             notes=changes.notes,
@@ -95,7 +103,7 @@ def update_task(task: Task, seen_version: int, changes: TaskChanges) -> Task:
         db.session.refresh(task)
         raise StaleVersion(task)
     db.session.refresh(task)
-    task.tags = resolve_tags(task.owner_id, changes.tag_names)
+    task.tags = keep_or_resolve_tags(task.tags, user_id, changes.tag_names)
     db.session.commit()
     return task
 
@@ -116,33 +124,34 @@ class Toggled:
     series_ended: bool
 
 
-def set_done(owner_id: int, task_id: int, done: bool, today: date) -> Toggled | None:
-    """Mark the owner's task done or open; idempotent. None when the owner has no such task."""
+def set_done(user_id: int, task_id: int, done: bool, today: date) -> Toggled | None:
+    """Mark the task done or open; idempotent. None when the user may not see such a task;
+    403 (access.require) when they may see but not change it."""
     connection = db.session.connection()
-    changed, following, ended = _mark_done(connection, owner_id, [task_id], done, today)
+    changed, following, ended = _mark_done(connection, user_id, [task_id], done, today)
     if changed:
         [row] = changed
-    else:  # already so (a second tick from another tab), or not the owner's
-        result = connection.execute(_LISTED_TASK, {"owner": owner_id, "task_id": task_id})
-        rows = ListedTask.from_result(result)
-        if not rows:
+    else:  # already so (a second tick from another tab), or not the user's to change
+        role = connection.scalar(_ROLE_FOR_TASK, {"user": user_id, "task_id": task_id})
+        if role is None:
             return None
-        [row] = rows
+        access.require(role, Role.EDITOR)
+        [row] = ListedTask.from_result(connection.execute(_LISTED_TASK, {"task_id": task_id}))
     attach_tags(connection, [row, *following])
     db.session.commit()
     return Toggled(row, following[0] if following else None, bool(ended))
 
 
 def _mark_done(
-    connection: Connection, owner_id: int, task_ids: list[int], done: bool, today: date
+    connection: Connection, user_id: int, task_ids: list[int], done: bool, today: date
 ) -> tuple[list[ListedTask], list[ListedTask], list[ListedTask]]:
-    """Mark the owner's tasks done or open, in one UPDATE ... RETURNING on the session's
-    `connection` (mapped Tasks loaded before keep their old values). Returns the rows that
-    changed, the next occurrences their repeat rules made (tags not attached), and the
+    """Mark the tasks (those the user may edit) done or open, in one UPDATE ... RETURNING on
+    the session's `connection` (mapped Tasks loaded before keep their old values). Returns the
+    rows that changed, the next occurrences their repeat rules made (tags not attached), and the
     changed rows whose series ended instead."""
     now = utcnow()
     params = {
-        "owner": owner_id,
+        "user": user_id,
         "task_ids": task_ids[0] if len(task_ids) == 1 else task_ids,
         "new_done": done,
         "new_done_at": now if done else None,
@@ -172,14 +181,16 @@ def _continue_series(task_ids: list[int], today: date) -> tuple[list[ListedTask]
     ended = {source.id for source, due in plans if due is None}
     if not continuing:
         return [], ended
-    # One multi-row INSERT (at most 500 rows of 11 values: within both databases' limits).
+    # One multi-row INSERT (at most 500 rows of 13 values: within both databases' limits).
     # Both give a statement's rows ascending ids in VALUES order (PostgreSQL calls the
     # sequence row by row; SQLite, whose writer holds the database, takes max(id) + 1), so
     # sorting the ids pairs them with their rows. SQLAlchemy's own pairing for RETURNING
     # (sort_by_parameter_order) falls back to one INSERT per row on SQLite.
     rows = [
         {
-            "owner_id": source.owner_id,
+            "project_id": source.project_id,
+            "created_by_id": source.created_by_id,
+            "assignee_id": source.assignee_id,
             "title": source.title,
             "notes": source.notes,
             "done": False,
@@ -220,7 +231,15 @@ def _continue_series(task_ids: list[int], today: date) -> tuple[list[ListedTask]
 
 
 _SERIES = select(
-    Task.id, Task.owner_id, Task.title, Task.notes, Task.priority, Task.due_date, Task.recurrence
+    Task.id,
+    Task.project_id,
+    Task.created_by_id,
+    Task.assignee_id,
+    Task.title,
+    Task.notes,
+    Task.priority,
+    Task.due_date,
+    Task.recurrence,
 ).where(Task.id.in_(bindparam("task_ids", expanding=True)))
 _END_RULES = (
     update(Task)
@@ -232,14 +251,13 @@ _END_RULES = (
 # The toggle is the list's most frequent write. Loading the task through the ORM to change
 # two columns cost more than everything else it does (README, "Performance"), so these are
 # plain statements, built once.
-# ("owner", not "owner_id": an UPDATE reserves its columns' names for its SET values.)
-_OWNED_LISTED = owned_by(Task, bindparam("owner"))
+_EDITABLE = access.reachable(Task, bindparam("user"), Role.EDITOR)
 
 
 def _set_done_statement(id_matches):
     return (
         update(Task)
-        .where(*_OWNED_LISTED, id_matches, Task.done != bindparam("new_done"))
+        .where(*_EDITABLE, id_matches, Task.done != bindparam("new_done"))
         .values(
             done=bindparam("new_done"),
             done_at=bindparam("new_done_at"),
@@ -253,7 +271,13 @@ def _set_done_statement(id_matches):
 # One task (the toggle) gets its own statement, as in listing.attach_tags.
 _SET_DONE_ONE = _set_done_statement(Task.id == bindparam("task_ids"))
 _SET_DONE_MANY = _set_done_statement(Task.id.in_(bindparam("task_ids", expanding=True)))
-_LISTED_TASK = select(*LISTED_COLUMNS).where(*_OWNED_LISTED, Task.id == bindparam("task_id"))
+_LISTED_TASK = select(*LISTED_COLUMNS).where(Task.id == bindparam("task_id"))
+_ROLE_FOR_TASK = (
+    select(Membership.role)
+    .select_from(Task)
+    .join(Membership, access.membership_join(Task.project_id, bindparam("user")))
+    .where(Task.id == bindparam("task_id"), Task.deleted_at.is_(None))
+)
 
 
 def soft_delete(tasks: list[Task]) -> None:
@@ -261,7 +285,7 @@ def soft_delete(tasks: list[Task]) -> None:
     for task in tasks:
         task.deleted_at = now
     if tasks:
-        _purge_expired(tasks[0].owner_id, now)
+        _purge_expired({task.project_id for task in tasks}, now)
     db.session.commit()
 
 
@@ -271,30 +295,37 @@ def restore(tasks: list[Task]) -> None:
     db.session.commit()
 
 
-def _purge_expired(owner_id: int, now) -> None:
+def _purge_expired(project_ids: set[int], now) -> None:
+    """Deleted tasks of these projects past the undo window go for good."""
     db.session.execute(
-        delete(Task).where(Task.owner_id == owner_id, Task.deleted_at < now - UNDO_WINDOW)
+        delete(Task).where(Task.project_id.in_(project_ids), Task.deleted_at < now - UNDO_WINDOW)
     )
 
 
-def owned_tasks(owner_id: int, ids: Iterable[int], *, deleted: bool = False) -> list[Task]:
-    """The owner's tasks among `ids`; ids of other users' tasks are silently not there."""
+def tasks_for(
+    user_id: int, ids: Iterable[int], need: Role = Role.EDITOR, *, deleted: bool = False
+) -> list[Task]:
+    """The tasks among `ids` that the user may see; ids of tasks they may not see are
+    silently not there, and 403 (access.require) if any of them needs a role they lack."""
     ids = [i for i in ids if 0 < i <= MAX_ID]  # ids from forms: out of range is "not there"
     if not ids:
         return []
     condition = Task.deleted_at.is_not(None) if deleted else Task.deleted_at.is_(None)
-    return list(
-        db.session.scalars(
-            select(Task).where(Task.owner_id == owner_id, Task.id.in_(ids), condition)
-        )
-    )
+    rows = db.session.execute(
+        select(Task, Membership.role)
+        .join(Membership, access.membership_join(Task.project_id, user_id))
+        .where(Task.id.in_(ids), condition)
+    ).all()
+    if rows:
+        access.require(min(role for _, role in rows), need)
+    return [task for task, _ in rows]
 
 
 @dataclass(frozen=True)
 class _Bulk:
-    """What a bulk action acts on: the owner's task ids, and the form's values."""
+    """What a bulk action acts on: the user's task ids, and the form's values."""
 
-    owner_id: int
+    user_id: int
     ids: list[int]
     tag: str
     priority: int
@@ -303,6 +334,7 @@ class _Bulk:
 
 
 def apply_bulk(
+    user_id: int,
     tasks: list[Task],
     action: str,
     *,
@@ -311,8 +343,8 @@ def apply_bulk(
     due_date: date | None = None,
     on: date,
 ) -> BulkResult:
-    """Apply one bulk action to the owner's `tasks`: how many changed, and the titles of
-    those whose series ended ("done" on repeating tasks at the calendar's end).
+    """Apply one bulk action to `tasks` (which `user_id` may edit): how many changed, and the
+    titles of those whose series ended ("done" on repeating tasks at the calendar's end).
 
     Set-based: a fixed number of statements however many tasks (tests/test_query_counts.py).
     Statements on the table, so mapped `tasks` keep their old values (the caller lists
@@ -321,14 +353,14 @@ def apply_bulk(
     if handler is None:
         raise ValueError(f"unknown bulk action {action!r}")
     ids = [task.id for task in tasks]
-    result = handler(_Bulk(tasks[0].owner_id, ids, tag, priority, due_date, on))
+    result = handler(_Bulk(user_id, ids, tag, priority, due_date, on))
     db.session.commit()
     return result
 
 
 def _bulk_done(bulk: _Bulk, *, done: bool = True) -> BulkResult:
     connection = db.session.connection()
-    rows, _, ended = _mark_done(connection, bulk.owner_id, bulk.ids, done, bulk.on)
+    rows, _, ended = _mark_done(connection, bulk.user_id, bulk.ids, done, bulk.on)
     return BulkResult(len(rows), [row.title for row in ended])
 
 
@@ -337,21 +369,21 @@ def _bulk_open(bulk: _Bulk) -> BulkResult:
 
 
 def _bulk_tag_add(bulk: _Bulk) -> BulkResult:
-    return BulkResult(_tag_tasks(bulk.owner_id, bulk.ids, bulk.tag), [])
+    return BulkResult(_tag_tasks(bulk.user_id, bulk.ids, bulk.tag), [])
 
 
 def _bulk_tag_remove(bulk: _Bulk) -> BulkResult:
-    return BulkResult(_untag_tasks(bulk.owner_id, bulk.ids, bulk.tag), [])
+    return BulkResult(_untag_tasks(bulk.user_id, bulk.ids, bulk.tag), [])
 
 
 def _bulk_priority(bulk: _Bulk) -> BulkResult:
     changes = Task.priority != bulk.priority
-    return BulkResult(_bump(bulk.owner_id, bulk.ids, changes, priority=bulk.priority), [])
+    return BulkResult(_bump(bulk.user_id, bulk.ids, changes, priority=bulk.priority), [])
 
 
 def _bulk_due(bulk: _Bulk) -> BulkResult:
     changes = Task.due_date.is_distinct_from(bulk.due_date)
-    return BulkResult(_bump(bulk.owner_id, bulk.ids, changes, due_date=bulk.due_date), [])
+    return BulkResult(_bump(bulk.user_id, bulk.ids, changes, due_date=bulk.due_date), [])
 
 
 # Every action of the bulk form but "delete", which the view sends to soft_delete: the undo
@@ -366,44 +398,56 @@ _BULK_HANDLERS: dict[str, Callable[[_Bulk], BulkResult]] = {
 }
 
 
-def _owned_ids(owner_id: int, ids: list[int]):
-    return select(Task.id).where(*owned_by(Task, owner_id), Task.id.in_(ids))
+def _editable_ids(user_id: int, ids: list[int]):
+    return select(Task.id).where(*access.reachable(Task, user_id, Role.EDITOR), Task.id.in_(ids))
 
 
-def _bump(owner_id: int, ids: Iterable[int], *conditions, **values) -> int:
-    """Set `values` on the owner's tasks among `ids` that meet `conditions`, moving their
-    versions on (an open editor then sees the change); how many changed."""
+def _bump(user_id: int, ids: Iterable[int], *conditions, **values) -> int:
+    """Set `values` on the tasks among `ids` that the user may edit and that meet
+    `conditions`, moving their versions on (an open editor then sees the change); how many
+    changed."""
     stmt = (
         update(Task)
-        .where(*owned_by(Task, owner_id), Task.id.in_(list(ids)), *conditions)
+        .where(*access.reachable(Task, user_id, Role.EDITOR), Task.id.in_(list(ids)), *conditions)
         .values(version=Task.version + 1, updated_at=utcnow(), **values)
         .execution_options(synchronize_session=False)
     )
     return db.session.execute(stmt).rowcount
 
 
-def _tag_tasks(owner_id: int, ids: list[int], name: str) -> int:
+def _tag_tasks(user_id: int, ids: list[int], name: str) -> int:
     """Add the tag `name` (created when missing) to those of the tasks that lack it. The
     task_tags key decides which: a concurrent request adding the same tag waits, then skips
-    the rows the first one added, so each task is tagged, and counted, once."""
-    [tag] = resolve_tags(owner_id, [name])
-    rows = select(Task.id, literal(tag.id)).where(*owned_by(Task, owner_id), Task.id.in_(ids))
+    the rows the first one added, so each task is tagged, and counted, once. A task that
+    already has a tag by that name (someone else's) keeps it and gains no second one."""
+    [tag] = resolve_tags(user_id, [name])
+    rows = select(Task.id, literal(tag.id)).where(
+        Task.id.in_(_editable_ids(user_id, ids)), ~_has_tag_named(tag.name_key)
+    )
     added = db.session.scalars(
         insert_ignoring_duplicates(task_tags)
         .from_select(["task_id", "tag_id"], rows)
         .returning(task_tags.c.task_id)
     ).all()
-    return _bump(owner_id, added)
+    return _bump(user_id, added)
 
 
-def _untag_tasks(owner_id: int, ids: list[int], name: str) -> int:
-    tag_id = select(Tag.id).where(Tag.owner_id == owner_id, Tag.name_key == name.casefold())
+def _untag_tasks(user_id: int, ids: list[int], name: str) -> int:
+    """Remove the tags named `name` (whoever made them) from the tasks."""
+    named = select(Tag.id).where(Tag.id == task_tags.c.tag_id, Tag.name_key == name.casefold())
     removed = db.session.scalars(
         delete(task_tags)
-        .where(
-            task_tags.c.task_id.in_(_owned_ids(owner_id, ids)),
-            task_tags.c.tag_id == tag_id.scalar_subquery(),
-        )
+        .where(task_tags.c.task_id.in_(_editable_ids(user_id, ids)), named.exists())
         .returning(task_tags.c.task_id)
     ).all()
-    return _bump(owner_id, removed)
+    return _bump(user_id, set(removed))
+
+
+def _has_tag_named(name_key: str):
+    """Whether the task (Task.id of the enclosing statement) has a tag called `name_key`."""
+    return (
+        select(task_tags.c.task_id)
+        .join(Tag, Tag.id == task_tags.c.tag_id)
+        .where(task_tags.c.task_id == Task.id, Tag.name_key == name_key)
+        .exists()
+    )

@@ -1,0 +1,1 @@
+"""Projects: the lists tasks belong to, and who shares them."""

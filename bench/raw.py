@@ -54,6 +54,9 @@ dates = _load("app/tasks/dates.py", "_raw_dates")
 quickadd = _load("app/tasks/quickadd.py", "_raw_quickadd")
 
 
+VIEWER, EDITOR = 1, 2  # as app.models.Role
+
+
 class Priority(enum.IntEnum):  # as app.models.Priority
     NONE = 0
     LOW = 1
@@ -201,9 +204,10 @@ def _now_param(conn):
 
 # ---- the signed-in user ----------------------------------------------------------------------
 
+# With the user's Inbox, as Tasklane's user loader reads it in its one query.
 USER_SQL = """
-SELECT u.id, u.display_name, u.is_admin, s.remember, s.expires_at, s.last_seen_at
-FROM login_sessions s JOIN users u ON u.id = s.user_id
+SELECT u.id, u.display_name, u.is_admin, s.remember, s.expires_at, s.last_seen_at, p.id
+FROM login_sessions s JOIN users u ON u.id = s.user_id JOIN projects p ON p.inbox_of_id = u.id
 WHERE s.token_hash = %s AND u.is_active
 """
 
@@ -216,12 +220,14 @@ def current_user(conn):
     rows = query(conn, USER_SQL, (hashlib.sha256(token.encode()).hexdigest(),))
     if not rows:
         abort(401)
-    uid, name, admin, remember, expires, seen = rows[0]
+    uid, name, admin, remember, expires, seen, inbox_id = rows[0]
     now = datetime.now(UTC)
     idle = timedelta(days=30) if remember else timedelta(hours=12)
     if _utc(expires) <= now or _utc(seen) + idle <= now:
         abort(401)
-    return SimpleNamespace(id=uid, display_name=name, is_admin=bool(admin), is_authenticated=True)
+    return SimpleNamespace(
+        id=uid, display_name=name, is_admin=bool(admin), is_authenticated=True, inbox_id=inbox_id
+    )
 
 
 def csrf_token() -> str:
@@ -256,15 +262,22 @@ def check_csrf() -> None:
 TASK_COLUMNS = "id, title, notes <> '', done, priority, due_date, recurrence"
 PAGE_SQL = f"""
 SELECT {TASK_COLUMNS} FROM tasks
-WHERE owner_id = %s AND deleted_at IS NULL AND done IS {{false}}
+WHERE project_id = %s AND deleted_at IS NULL AND done IS {{false}}
 ORDER BY due_date IS NULL, due_date, id
 LIMIT %s
 """  # noqa: S608 (constant column list)
 # Word for word the conditions and order SQLAlchemy writes for Tasklane's page on each database,
 # because the plans depend on them: `done = %s` got another generic plan on PostgreSQL, and
-# SQLite uses the (owner_id, done) index for `done IS 0` but not for `done IS false`.
+# SQLite uses the (project_id, done) index for `done IS 0` but not for `done IS false`.
 PAGE_SQL_BY_DB = {"sqlite": PAGE_SQL.format(false="0"), "pg": PAGE_SQL.format(false="false")}
-ONE_SQL = f"SELECT {TASK_COLUMNS} FROM tasks WHERE id = %s AND owner_id = %s AND deleted_at IS NULL"  # noqa: S608
+# A write by id reaches the task through the user's membership of its project, in the same
+# statement, as app/access.reachable makes Tasklane's toggle do (role 2: editor or above).
+MEMBER_OF = "project_id IN (SELECT project_id FROM memberships WHERE user_id = %s AND role >= %s)"
+ONE_SQL = f"SELECT {TASK_COLUMNS} FROM tasks WHERE id = %s AND {MEMBER_OF} AND deleted_at IS NULL"  # noqa: S608
+TOGGLE_SQL = (
+    "UPDATE tasks SET done = %s, done_at = %s, version = version + 1, updated_at = %s "  # noqa: S608
+    f"WHERE id = %s AND {MEMBER_OF} AND deleted_at IS NULL AND done <> %s"
+)
 
 
 def _tasks(rows) -> list[SimpleNamespace]:
@@ -349,7 +362,7 @@ def list_page():
     with request_app().extensions["raw_db"].connect() as conn:
         user = current_user(conn)
         g.raw_user = user
-        tasks = _tasks(query(conn, PAGE_SQL_BY_DB[_kind(conn)], (user.id, PAGE + 1)))
+        tasks = _tasks(query(conn, PAGE_SQL_BY_DB[_kind(conn)], (user.inbox_id, PAGE + 1)))
         more = len(tasks) > PAGE
         tasks = tasks[:PAGE]
         attach_tags(conn, tasks)
@@ -385,11 +398,10 @@ def toggle(task_id: int):
         now = _now_param(conn)
         execute(
             conn,
-            "UPDATE tasks SET done = %s, done_at = %s, version = version + 1, updated_at = %s "
-            "WHERE id = %s AND owner_id = %s AND deleted_at IS NULL AND done <> %s",
-            (done, now if done else None, now, task_id, user.id, done),
+            TOGGLE_SQL,
+            (done, now if done else None, now, task_id, user.id, EDITOR, done),
         )
-        tasks = _tasks(query(conn, ONE_SQL, (task_id, user.id)))
+        tasks = _tasks(query(conn, ONE_SQL, (task_id, user.id, VIEWER)))
         if not tasks:
             abort(404)
         attach_tags(conn, tasks)

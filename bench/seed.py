@@ -10,6 +10,8 @@ Data (size "full"): user A (an admin) with 100,000 tasks and 50 tags, about 3 ta
 50 tags each (the scale sweep); filler users up to 10,000 users for the admin list. Every
 owner's tasks mix priorities, due dates (30% none), done states (30% done) and title lengths;
 1% of titles contain SEARCH_WORD. Size "tiny" is the same shape, small, for the smoke test.
+Every user has an Inbox (a project with the user's own id, and an owner membership), which
+holds all of their tasks, as the migration to projects leaves an existing instance.
 """
 
 from __future__ import annotations
@@ -61,9 +63,12 @@ USER_COLS = _words(
 SESSION_COLS = _words(
     "id user_id token_hash remember created_at last_seen_at expires_at ip user_agent"
 )
+PROJECT_COLS = _words("id name name_key colour inbox_of_id created_at")
+MEMBERSHIP_COLS = _words("project_id user_id role created_at")
+OWNER = 4  # app.models.Role.OWNER
 TAG_COLS = _words("id owner_id name name_key colour")
 TASK_COLS = _words(
-    "id owner_id title notes done done_at priority due_date recurrence position "
+    "id project_id created_by_id title notes done done_at priority due_date recurrence position "
     "created_at updated_at version deleted_at"
 )
 TASK_TAG_COLS = ["task_id", "tag_id"]
@@ -94,6 +99,8 @@ SIZES = {
 class Dataset:
     users: list[tuple] = field(default_factory=list)
     sessions: list[tuple] = field(default_factory=list)
+    projects: list[tuple] = field(default_factory=list)
+    memberships: list[tuple] = field(default_factory=list)
     tags: list[tuple] = field(default_factory=list)
     tasks: list[tuple] = field(default_factory=list)
     task_tags: list[tuple] = field(default_factory=list)
@@ -103,6 +110,8 @@ class Dataset:
         return [
             ("users", USER_COLS, self.users),
             ("login_sessions", SESSION_COLS, self.sessions),
+            ("projects", PROJECT_COLS, self.projects),
+            ("memberships", MEMBERSHIP_COLS, self.memberships),
             ("tags", TAG_COLS, self.tags),
             ("tasks", TASK_COLS, self.tasks),
             ("task_tags", TASK_TAG_COLS, self.task_tags),
@@ -134,6 +143,9 @@ class _Builder:
         self.data.users.append(
             (user_id, email, self.password_hash, name, admin, True, False, created, None)
         )
+        # Their Inbox shares their id, so a user's id is also where their tasks live.
+        self.data.projects.append((user_id, "Inbox", "inbox", "#6b7280", user_id, created))
+        self.data.memberships.append((user_id, user_id, OWNER, created))
 
     def session(self, user_id: int, token: str) -> None:
         sid = len(self.data.sessions) + 1
@@ -163,7 +175,8 @@ class _Builder:
         return made
 
     def tasks(self, owner_id: int, count: int, tag_ids: list[int], per_task: float) -> list[int]:
-        """Add `count` tasks; return the ids of open ones without due date or repeat rule."""
+        """Add `count` tasks to `owner_id`'s Inbox; return the ids of open ones without due
+        date or repeat rule."""
         rng, quiet = self.rng, []
         for _ in range(count):
             task_id = self.next_task_id
@@ -180,6 +193,7 @@ class _Builder:
             self.data.tasks.append(
                 (
                     task_id,
+                    owner_id,  # the Inbox (its id is its owner's)
                     owner_id,
                     _title(rng, rng.random() < 0.01),
                     notes,
@@ -329,8 +343,8 @@ def _insert_postgresql(url: str, data: Dataset) -> None:
                 with cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
                     for row in rows:
                         copy.write_row(row)
-            for table, _cols, _rows in data.tables():
-                if table != "task_tags":
+            for table, cols, _rows in data.tables():
+                if "id" in cols:
                     cur.execute(
                         f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
                         f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"

@@ -1,3 +1,4 @@
+import contextlib
 import logging
 from logging.config import fileConfig
 
@@ -98,8 +99,39 @@ def run_migrations_online():
     with connectable.connect() as connection:
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
-        with context.begin_transaction():
+        with _sqlite_foreign_keys_off(connection), context.begin_transaction():
             context.run_migrations()
+            _check_foreign_keys(connection)
+
+
+@contextlib.contextmanager
+def _sqlite_foreign_keys_off(connection):
+    """On SQLite, foreign keys off while migrations run, as Alembic's batch mode needs.
+
+    A batch migration copies a table, drops the old one and renames the copy; with foreign
+    keys on, SQLite's DROP TABLE first deletes the old table's rows, firing ON DELETE CASCADE
+    in the tables that refer to it: rebuilding `tasks` emptied `task_tags`. The pragma does
+    nothing inside a transaction, so it is set on the driver's connection before one begins
+    (app/database.py emits BEGIN itself), and set back before the connection returns to the pool.
+    """
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    driver = connection.connection.driver_connection
+    driver.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        driver.execute("PRAGMA foreign_keys=ON")
+
+
+def _check_foreign_keys(connection):
+    """With foreign keys off, nothing stopped a migration from leaving a dangling reference:
+    refuse to commit one."""
+    if connection.dialect.name == "sqlite":
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"migration left rows that break foreign keys: {broken[:10]}")
 
 
 if context.is_offline_mode():

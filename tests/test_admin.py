@@ -20,6 +20,7 @@ from tests.helpers import (
     create_user,
     csrf_token,
     get_user,
+    inbox_of,
     user_id,
 )
 
@@ -153,7 +154,10 @@ def test_sorting(app):
     add_users(app, 2, tasks_each=0)  # created before everyone above
     with app.app_context():
         busy = db.session.get(User, user_id(app, "member001@example.com"))
-        db.session.add_all([Task(owner_id=busy.id, title=f"t{i}") for i in range(4)])
+        _, inbox = inbox_of(busy.email)
+        db.session.add_all(
+            [Task(project_id=inbox, created_by_id=busy.id, title=f"t{i}") for i in range(4)]
+        )
         busy.last_login_at = utcnow() + timedelta(hours=1)
         db.session.commit()
 

@@ -19,6 +19,7 @@ from tests.helpers import (
     admin_post,
     change_password,
     create_user,
+    inbox_of,
     login,
     post_form,
     user_id,
@@ -225,18 +226,19 @@ def test_dashboard_draws_tasks_per_day_as_an_accessible_svg(app):
     root = admin_client(app)
     now = utcnow()
     with app.app_context():
-        owner = user_id(app, "root@example.com")
+        owner, inbox = inbox_of("root@example.com")
+        mine = {"project_id": inbox, "created_by_id": owner}
         db.session.add_all(
-            [Task(owner_id=owner, title="today", created_at=now) for _ in range(3)]
+            [Task(**mine, title="today", created_at=now) for _ in range(3)]
             + [
                 Task(
-                    owner_id=owner,
+                    **mine,
                     title="earlier",
                     created_at=now - timedelta(days=3),
                     done=True,
                     done_at=now - timedelta(days=1),
                 ),
-                Task(owner_id=owner, title="too old", created_at=now - timedelta(days=45)),
+                Task(**mine, title="too old", created_at=now - timedelta(days=45)),
             ]
         )
         db.session.commit()

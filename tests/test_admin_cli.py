@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEntry, LoginSession, Task
-from tests.helpers import PASSWORD, create_user, get_user, login
+from tests.helpers import PASSWORD, create_user, get_user, inbox_of, login
 from tests.shell import flask_cli
 
 TEMPORARY = "harbour-violet-engine-19"
@@ -56,7 +56,7 @@ def test_delete_asks_unless_yes_and_keeps_the_last_admin(app):
     create_user(app, email="root@example.com", admin=True)
     uid = create_user(app, email="ada@example.com")
     with app.app_context():
-        db.session.add(Task(owner_id=uid, title="Mine"))
+        db.session.add(Task(project_id=inbox_of()[1], created_by_id=uid, title="Mine"))
         db.session.commit()
     kept = run(app, "delete", "ada@example.com", stdin="n\n")
     assert kept.exit_code != 0 and "Nothing was deleted." in kept.output

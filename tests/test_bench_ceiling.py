@@ -92,7 +92,7 @@ def test_raw_refuses_what_tasklane_refuses(clients, seeded):
 
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
 def test_raw_list_query_writes_tasklanes_conditions_and_order(dialect):
-    """Plans depend on the exact SQL (SQLite uses the (owner_id, done) index for `done IS 0`,
+    """Plans depend on the exact SQL (SQLite uses the (project_id, done) index for `done IS 0`,
     not for `done IS false`; an ORDER BY that no index matches sorts the whole list), so raw
     writes what SQLAlchemy writes for Tasklane's first page."""
     from datetime import date
@@ -108,6 +108,6 @@ def test_raw_list_query_writes_tasklanes_conditions_and_order(dialect):
     where, order = compiled.split("WHERE ", 1)[1].split(" ORDER BY ", 1)
     order = order.split("LIMIT", 1)[0].replace(" ASC", "").strip()
     sql = " ".join(raw.PAGE_SQL_BY_DB["sqlite" if dialect == "sqlite" else "pg"].split())
-    for condition in where.split(" AND ")[1:]:  # the first is the owner, a bound parameter
+    for condition in where.split(" AND ")[1:]:  # the first is the project, a bound parameter
         assert condition.strip() in sql
     assert f"ORDER BY {order} LIMIT" in sql

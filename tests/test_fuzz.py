@@ -27,7 +27,7 @@ from wtforms.fields.core import UnboundField
 
 from app.extensions import db
 from app.forms import BaseForm, IdListField, whole_number
-from app.models import LoginSession, Tag, Task, User
+from app.models import LoginSession, Membership, Tag, Task, User
 from app.tasks.listing import SORTS
 from tests.helpers import PASSWORD, add_task, create_user, csrf_token, login
 from tests.security_figures import add
@@ -96,6 +96,16 @@ def _routes(app, admin: bool):
     return routes
 
 
+def _reach(model, user_id):
+    """What of `model` is the user's: the tasks in projects they are a member of, their own
+    tags and login sessions."""
+    if model is Task:
+        return Task.project_id.in_(
+            select(Membership.project_id).where(Membership.user_id == user_id)
+        )
+    return (LoginSession.user_id if model is LoginSession else model.owner_id) == user_id
+
+
 def _snapshot(app, email):
     with app.app_context():
         owner = db.session.scalar(select(User).where(User.email == email))
@@ -103,9 +113,8 @@ def _snapshot(app, email):
             (owner.email, owner.display_name, owner.password_hash, owner.is_active, owner.is_admin)
         ]
         for model in (Task, Tag, LoginSession):
-            column = LoginSession.user_id if model is LoginSession else model.owner_id
             for obj in db.session.scalars(
-                select(model).where(column == owner.id).order_by(model.id)
+                select(model).where(_reach(model, owner.id)).order_by(model.id)
             ):
                 rows.append(
                     tuple(
@@ -288,6 +297,10 @@ def _as_json_number(value: str):
         return value
 
 
+# The tasks a user can reach: those in the projects they are a member of.
+MEMBER_OF = "tasks.project_id IN (SELECT project_id FROM memberships WHERE user_id = :owner)"
+
+
 def _own_rows(app, email="ada@example.com"):
     """The user's tasks, tags and task-tag links, every column: a refused request's
     no-change check."""
@@ -297,10 +310,10 @@ def _own_rows(app, email="ada@example.com"):
         return [
             [tuple(row) for row in db.session.execute(text(sql), params)]
             for sql in (
-                "SELECT * FROM tasks WHERE owner_id = :owner ORDER BY id",
+                f"SELECT * FROM tasks WHERE {MEMBER_OF} ORDER BY id",
                 "SELECT * FROM tags WHERE owner_id = :owner ORDER BY id",
-                "SELECT tt.* FROM task_tags tt JOIN tasks t ON t.id = tt.task_id"
-                " WHERE t.owner_id = :owner ORDER BY 1, 2",
+                "SELECT tt.* FROM task_tags tt JOIN tasks ON tasks.id = tt.task_id"
+                f" WHERE {MEMBER_OF} ORDER BY 1, 2",
             )
         ]
 
@@ -308,7 +321,7 @@ def _own_rows(app, email="ada@example.com"):
 def _own_ids(app, model, email="ada@example.com") -> list[int]:
     with app.app_context():
         owner = db.session.scalar(select(User.id).where(User.email == email))
-        stmt = select(model.id).where(model.owner_id == owner)
+        stmt = select(model.id).where(_reach(model, owner))
         if model is Task:
             stmt = stmt.where(Task.deleted_at.is_(None))
         return list(db.session.scalars(stmt))

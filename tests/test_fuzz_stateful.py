@@ -46,6 +46,8 @@ REPEATS = ["every day", "every week", "every 3 days", "every other week", "every
 DATE_WORDS = ["today", "tomorrow", "friday", "next week", "next month", "in 3 days",
               "in 999 years"]  # fmt: skip
 FREQS = ["", "daily", "weekdays", "weekly", "monthly", "yearly"]
+# The tasks a user (:o) can reach: those in the projects they are a member of.
+MEMBER_OF = "tasks.project_id IN (SELECT project_id FROM memberships WHERE user_id = :o)"
 _users = itertools.count()
 
 
@@ -82,14 +84,16 @@ class TaskSequences(RuleBasedStateMachine):
             return [tuple(row) for row in db.session.execute(text(sql), params)]
 
     def _rows(self, owner: int):
-        """Every column of the owner's user row, tasks, tags and task-tag links."""
+        """Every column of the owner's user row, memberships, the tasks they can reach (in
+        the projects they are a member of), their tags and those tasks' tag links."""
         return (
             self._sql("SELECT * FROM users WHERE id = :o", o=owner),
-            self._sql("SELECT * FROM tasks WHERE owner_id = :o ORDER BY id", o=owner),
+            self._sql("SELECT * FROM memberships WHERE user_id = :o ORDER BY 1", o=owner),
+            self._sql(f"SELECT * FROM tasks WHERE {MEMBER_OF} ORDER BY id", o=owner),
             self._sql("SELECT * FROM tags WHERE owner_id = :o ORDER BY id", o=owner),
             self._sql(
-                "SELECT tt.task_id, tt.tag_id FROM task_tags tt JOIN tasks t ON t.id = tt.task_id"
-                " WHERE t.owner_id = :o ORDER BY 1, 2",
+                "SELECT tt.task_id, tt.tag_id FROM task_tags tt JOIN tasks ON tasks.id = tt.task_id"
+                f" WHERE {MEMBER_OF} ORDER BY 1, 2",
                 o=owner,
             ),
         )
@@ -98,7 +102,7 @@ class TaskSequences(RuleBasedStateMachine):
         where = "deleted_at IS NOT NULL" if deleted else "deleted_at IS NULL"
         if open_only:
             where += " AND NOT done"
-        sql = f"SELECT id FROM tasks WHERE owner_id = :o AND {where} ORDER BY id"
+        sql = f"SELECT id FROM tasks WHERE {MEMBER_OF} AND {where} ORDER BY id"
         return [row[0] for row in self._sql(sql, o=owner)]
 
     def _task(self, task_id: int):

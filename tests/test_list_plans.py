@@ -15,9 +15,10 @@ import pytest
 from sqlalchemy import event, insert, select, text
 
 from app.extensions import db
-from app.models import Tag, Task, task_tags, utcnow
+from app.models import Project, Tag, Task, task_tags, utcnow
+from app.projects.services import add_inboxes
 from app.tasks.listing import _sort_keys, encode_cursor
-from tests.helpers import HTMX, app_today, user_id
+from tests.helpers import HTMX, app_today, inbox_of
 
 MINE = 20_000
 OTHERS = 2
@@ -25,12 +26,13 @@ THEIRS = 2_000
 
 
 def _seed(app) -> int:
-    """20,000 tasks for Ada (30% undated, 30% done, 3 of 50 tags each), 2,000 for others."""
+    """20,000 tasks in Ada's Inbox (30% undated, 30% done, 3 of 50 tags each), 2,000 in each
+    other user's Inbox; returns the id of Ada's Inbox."""
     rnd = random.Random(8)
     today = app_today(app)
     now = utcnow()
     with app.app_context():
-        owner = user_id(app)
+        owner, inbox = inbox_of()
         db.session.execute(
             insert(Tag.__table__),
             [
@@ -49,9 +51,12 @@ def _seed(app) -> int:
             ).scalar_one()
             for i in range(OTHERS)
         ]
+        add_inboxes(owners[1:])
+        inboxes = dict(db.session.execute(select(Project.inbox_of_id, Project.id)).all())
         rows = [
             {
-                "owner_id": who,
+                "project_id": inboxes[who],
+                "created_by_id": who,
                 "title": f"Task {i}",
                 "notes": "",
                 "done": rnd.random() < 0.3,
@@ -69,7 +74,7 @@ def _seed(app) -> int:
         ]
         db.session.execute(insert(Task.__table__), rows)
         tag_ids = list(db.session.scalars(select(Tag.id).where(Tag.owner_id == owner)))
-        task_ids = db.session.scalars(select(Task.id).where(Task.owner_id == owner)).all()
+        task_ids = db.session.scalars(select(Task.id).where(Task.project_id == inbox)).all()
         db.session.execute(
             insert(task_tags),
             [{"task_id": t, "tag_id": g} for t in task_ids for g in rnd.sample(tag_ids, 3)],
@@ -77,16 +82,16 @@ def _seed(app) -> int:
         db.session.commit()
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("ANALYZE")
-        return owner
+        return inbox
 
 
-def _cursor_at(app, owner: int, offset: int, sort: str = "due") -> str:
-    """The "load more" cursor after the row at `offset` of the owner's open tasks."""
+def _cursor_at(app, project: int, offset: int, sort: str = "due") -> str:
+    """The "load more" cursor after the row at `offset` of the project's open tasks."""
     with app.app_context():
         keys = _sort_keys(sort)
         task = db.session.scalar(
             select(Task)
-            .where(Task.owner_id == owner, Task.deleted_at.is_(None), Task.done.is_(False))
+            .where(Task.project_id == project, Task.deleted_at.is_(None), Task.done.is_(False))
             .order_by(*[e.desc() if d else e.asc() for e, d in keys])
             .offset(offset)
             .limit(1)
@@ -127,10 +132,10 @@ def big_list(app, auth_client):
     return _seed(app)
 
 
-def _cases(app, owner):
+def _cases(app, project):
     # Of ~14,000 open tasks ~9,800 have a due date: one cursor in each group.
-    dated = _cursor_at(app, owner, 5_000)
-    undated = _cursor_at(app, owner, 12_000)
+    dated = _cursor_at(app, project, 5_000)
+    undated = _cursor_at(app, project, 12_000)
     return {
         "first page": ("/tasks", None),
         "deep page, dated": (f"/tasks?after={dated}", HTMX),
@@ -234,7 +239,7 @@ def test_one_task_requests_read_only_that_task_and_its_tags(app, auth_client, bi
     (a nested join of task_tags made SQLite read all 60,000 of them for every toggle)."""
     with app.app_context():
         task_id = db.session.scalar(
-            select(Task.id).where(Task.owner_id == big_list, Task.done.is_(False)).limit(1)
+            select(Task.id).where(Task.project_id == big_list, Task.done.is_(False)).limit(1)
         )
     token = auth_client.get("/tasks").get_data(as_text=True)
     token = re.search(r'name="csrf-token" content="([^"]+)"', token).group(1)

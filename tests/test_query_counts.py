@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.extensions import db
 from app.models import Tag, Task, User, task_tags, utcnow
-from tests.helpers import HTMX, add_task, count_queries, create_user, csrf_token, login, user_id
+from tests.helpers import HTMX, add_task, count_queries, create_user, csrf_token, inbox_of, login
 
 
 @pytest.fixture(autouse=True)
@@ -33,7 +33,7 @@ def _add_tasks(app, n: int, tags_each: int = 3) -> None:
     """`n` more open tasks for Ada, each with `tags_each` of her 10 tags (made once)."""
     now = utcnow()
     with app.app_context():
-        owner = user_id(app)
+        owner, inbox = inbox_of()
         tag_ids = list(db.session.scalars(select(Tag.id).where(Tag.owner_id == owner)))
         if not tag_ids:
             db.session.execute(
@@ -50,7 +50,8 @@ def _add_tasks(app, n: int, tags_each: int = 3) -> None:
             [
                 {
                     "id": first + i,
-                    "owner_id": owner,
+                    "project_id": inbox,
+                    "created_by_id": owner,
                     "title": f"Task {first + i}",
                     "notes": "n" if i % 2 else "",
                     "done": False,

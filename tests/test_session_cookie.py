@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 
 from app.extensions import db
 from app.models import Task
-from tests.helpers import csrf_token, login
+from tests.helpers import csrf_token, inbox_of, login
 from tests.security_figures import record
 
 BROWSER_LIMIT = 4096  # bytes a browser keeps of one cookie (name and value), and we send in all
@@ -122,8 +122,13 @@ def test_undo_of_a_large_bulk_delete_keeps_the_cookie_small(
     the database's limit it would not, and the toast is what goes, not the sign-in."""
     ids = random.Random(14).sample(range(largest_id // 10, largest_id), 500)
     with app.app_context():
+        _, inbox = inbox_of()
         db.session.execute(
-            insert(Task), [{"id": i, "owner_id": user, "title": f"Old {i}"} for i in ids]
+            insert(Task),
+            [
+                {"id": i, "project_id": inbox, "created_by_id": user, "title": f"Old {i}"}
+                for i in ids
+            ],
         )
         db.session.commit()
     token = csrf_token(auth_client, "/tasks")

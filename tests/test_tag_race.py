@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Tag, Task, User
-from tests.helpers import PASSWORD, create_user
+from tests.helpers import PASSWORD, create_user, inbox_of
 from tests.live import Client, gunicorn
 
 pytestmark = pytest.mark.security
@@ -75,8 +75,8 @@ def test_quick_adds_creating_the_same_new_tag_at_once(app, database_url):
 
 def _add_tasks(app, n) -> list[int]:
     with app.app_context():
-        owner = db.session.scalar(select(User.id))
-        tasks = [Task(owner_id=owner, title=f"task {i}") for i in range(n)]
+        owner, inbox = inbox_of()
+        tasks = [Task(project_id=inbox, created_by_id=owner, title=f"task {i}") for i in range(n)]
         db.session.add_all(tasks)
         db.session.commit()
         return [task.id for task in tasks]

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import LoginSession, Tag, Task, task_tags, utcnow
+from app.models import LoginSession, Membership, Project, Tag, Task, task_tags, utcnow
 from app.tasks.forms import BULK_ACTIONS
 from tests.helpers import (
     HTMX,
@@ -22,6 +22,7 @@ from tests.helpers import (
     create_user,
     csrf_token,
     get_task,
+    inbox_of,
     login,
     post,
     user_id,
@@ -388,15 +389,19 @@ ADA = "ada@example.com"
 
 
 def _everything_of(app, email) -> dict:
-    """Every row a user owns, as plain tuples: their tasks (all columns), those tasks' tag
-    links, their tags and their login sessions. Equal snapshots: nothing of theirs changed."""
+    """Every row a user can reach, as plain tuples: their projects and memberships, the
+    tasks in those projects (all columns), those tasks' tag links, their tags and their login
+    sessions. Equal snapshots: nothing of theirs changed."""
     with app.app_context():
         owner = user_id(app, email)
+        theirs = select(Membership.project_id).where(Membership.user_id == owner)
         tables = {
-            "tasks": select(Task.__table__).where(Task.owner_id == owner),
+            "projects": select(Project.__table__).where(Project.id.in_(theirs)),
+            "memberships": select(Membership.__table__).where(Membership.project_id.in_(theirs)),
+            "tasks": select(Task.__table__).where(Task.project_id.in_(theirs)),
             "task_tags": select(task_tags)
             .join(Task, Task.id == task_tags.c.task_id)
-            .where(Task.owner_id == owner),
+            .where(Task.project_id.in_(theirs)),
             "tags": select(Tag.__table__).where(Tag.owner_id == owner),
             "login_sessions": select(LoginSession.__table__).where(LoginSession.user_id == owner),
         }
@@ -596,10 +601,11 @@ def test_sort_orders_put_tasks_without_due_date_last(app, auth_client):
 def test_keyset_pages_cover_every_task_once(app, auth_client, sort):
     today = app_today(app)
     with app.app_context():
-        owner = user_id(app)
+        owner, inbox = inbox_of()
         db.session.add_all(
             Task(
-                owner_id=owner,
+                project_id=inbox,
+                created_by_id=owner,
                 title=f"T{i % 7} {i}",
                 priority=i % 4,
                 due_date=None if i % 5 == 0 else today + timedelta(days=i % 9),
@@ -618,8 +624,10 @@ def test_keyset_pages_cover_every_task_once(app, auth_client, sort):
 
 def test_default_page_size_is_50_with_load_more(app, auth_client):
     with app.app_context():
-        owner = user_id(app)
-        db.session.add_all(Task(owner_id=owner, title=f"Task {i}") for i in range(51))
+        owner, inbox = inbox_of()
+        db.session.add_all(
+            Task(project_id=inbox, created_by_id=owner, title=f"Task {i}") for i in range(51)
+        )
         db.session.commit()
     body = text(auth_client.get("/tasks"))
     assert len(re.findall(r'<div role="row" id="task-\d+"', body)) == 50
@@ -629,9 +637,12 @@ def test_default_page_size_is_50_with_load_more(app, auth_client):
 def test_list_query_count_does_not_grow_with_the_page(app, auth_client):
     def queries_for(n):
         with app.app_context():
-            owner = user_id(app)
+            owner, inbox = inbox_of()
             tag = Tag(owner_id=owner, name=f"t{n}", colour="#123456")
-            db.session.add_all(Task(owner_id=owner, title=f"T{i}", tags=[tag]) for i in range(n))
+            db.session.add_all(
+                Task(project_id=inbox, created_by_id=owner, title=f"T{i}", tags=[tag])
+                for i in range(n)
+            )
             db.session.commit()
         with count_queries(app) as statements:
             assert auth_client.get("/tasks?limit=200").status_code == 200

@@ -89,5 +89,5 @@ def test_apply_bulk_refuses_an_action_it_has_no_handler_for(app, user, action):
     with app.app_context():
         task = db.session.get(Task, task_id)
         with pytest.raises(ValueError, match=f"unknown bulk action '{action}'"):
-            apply_bulk([task], action, on=date(2030, 1, 1))
+            apply_bulk(user, [task], action, on=date(2030, 1, 1))
         assert db.session.get(Task, task_id).version == 1

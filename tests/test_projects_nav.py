@@ -47,7 +47,7 @@ def test_the_list_shows_each_live_project_with_its_open_tasks(app, auth_client):
     add_task(app, "eve@example.com", project_id=shared, title="theirs")
     add_task(app, title="in the inbox")
     assert _nav(auth_client) == {"Inbox": "1", "Eve's shared": "1", "Work": "2"}
-    assert list(_nav(auth_client))[0] == "Inbox"
+    assert list(_nav(auth_client)) == ["Inbox", "Eve's shared", "Work"]  # Inbox first
     # The same list beside a project's own page, which it marks as the current one.
     page = auth_client.get(f"/projects/{work}").get_data(as_text=True)
     assert f'href="/projects/{work}" aria-current="page"' in page

@@ -370,3 +370,18 @@ def test_a_moved_task_loses_an_assignee_who_is_not_a_member_there(app, auth_clie
     task = add_task(app, project_id=shared, title="Eve's job", assignee_id=eve)
     post(auth_client, "/tasks/bulk", {"action": "move", "project": str(work), "ids": [str(task)]})
     assert get_task(app, task).assignee_id is None
+
+
+def test_an_admin_renames_within_the_owners_names(app, client):
+    create_user(app, email="ada@example.com", name="Ada")
+    create_user(app, email=EVE, name="Eve")
+    shared = add_project(app, EVE, name="Shared")
+    add_project(app, EVE, name="Eve's other")
+    add_project(app, name="Ada's own")
+    add_member(app, shared, "ada@example.com", Role.ADMIN)
+    assert login(client).status_code == 302
+    taken = _form(client, f"/projects/{shared}", {"name": "EVE'S OTHER", "colour": "#123456"})
+    assert taken.status_code == 422
+    assert "Its owner already has a project with this name." in _text(taken)
+    renamed = _form(client, f"/projects/{shared}", {"name": "Ada's own", "colour": "#123456"})
+    assert renamed.status_code == 303 and _project_row(app, shared).name == "Ada's own"

@@ -88,9 +88,10 @@ def update(project_id: int):
     if not form.validate_on_submit():
         return _settings(project, role, form, 422)
     try:
-        services.update_project(project, current_user.id, form.name.data, _colour(form))
+        services.update_project(project, form.name.data, _colour(form))
     except services.NameTaken:
-        form.name.errors.append(services.NAME_TAKEN)
+        taken = services.NAME_TAKEN if role == Role.OWNER else services.OWNER_HAS_NAME
+        form.name.errors.append(taken)
         return _settings(project, role, form, 422)
     flash(f"Project “{project.name}” saved.", "success")
     return redirect(url_for("projects.settings", project_id=project.id), code=303)

@@ -53,6 +53,7 @@ class NameTaken(Exception):
 
 INBOX_IS_FIXED = "Your Inbox cannot be renamed, archived or deleted."
 NAME_TAKEN = "You already have a project with this name."
+OWNER_HAS_NAME = "Its owner already has a project with this name."
 
 
 def _open_tasks_join():
@@ -126,12 +127,15 @@ def create_project(user_id: int, name: str, colour: str) -> Project:
     return project
 
 
-def update_project(project: Project, user_id: int, name: str, colour: str) -> None:
-    """Rename and recolour; NameTaken if the user owns another project by that name. (The
-    name is checked against the acting user's projects: an admin renaming someone else's
-    project checks their own names, and the owner's list may then hold two equal names,
-    which only quick add's "which one?" answer has to deal with.)"""
-    if name_taken(user_id, name, except_id=project.id):
+def update_project(project: Project, name: str, colour: str) -> None:
+    """Rename and recolour; NameTaken if the project's owner has another project by that
+    name (whoever renames it: an admin renames within the owner's list)."""
+    owner = db.session.scalar(
+        select(Membership.user_id).where(
+            Membership.project_id == project.id, Membership.role == Role.OWNER
+        )
+    )
+    if name_taken(owner, name, except_id=project.id):
         raise NameTaken(name)
     project.name = name
     project.colour = colour
@@ -166,8 +170,8 @@ class QuickAddTarget(NamedTuple):
 
 def project_named(user_id: int, name: str) -> QuickAddTarget:
     """The live project called `name` (case-insensitive) that the user may add tasks to, for
-    quick add's `+name`. If two match, the one the user owns; if that still leaves two (or
-    none of them is theirs), quick add names no project and says why."""
+    quick add's `+name`. If two match, the one the user owns (names are unique among one
+    owner's projects); if none of them is theirs, quick add names no project and says why."""
     rows = db.session.execute(
         select(Project.id, Membership.role)
         .join(Membership, access.membership_join(Project.id, user_id))

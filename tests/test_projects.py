@@ -385,3 +385,24 @@ def test_an_admin_renames_within_the_owners_names(app, client):
     assert "Its owner already has a project with this name." in _text(taken)
     renamed = _form(client, f"/projects/{shared}", {"name": "Ada's own", "colour": "#123456"})
     assert renamed.status_code == 303 and _project_row(app, shared).name == "Ada's own"
+
+
+def test_bulk_actions_on_a_projects_page_answer_with_that_projects_list(app, auth_client):
+    work = add_project(app, name="Work")
+    ids = [add_task(app, project_id=work, title=f"W{n}") for n in range(2)]
+    add_task(app, title="Inbox task")
+    headers = {
+        "X-CSRFToken": csrf_token(auth_client, f"/projects/{work}"),
+        "HX-Current-URL": f"http://localhost/projects/{work}?status=all",
+        **HTMX,
+    }
+    data = {"action": "done", "ids": [str(ids[0])]}
+    body = _text(auth_client.post("/tasks/bulk", data=data, headers=headers))
+    assert "Updated 1 task." in body
+    assert "W0" in body and "W1" in body and "Inbox task" not in body  # status=all kept
+    # Deleting, then undoing, from the project's page: its list again.
+    deleted = _text(auth_client.post(f"/tasks/{ids[1]}/delete", headers=headers))
+    assert "W1" in deleted
+    restored = auth_client.post("/tasks/restore", data={"ids": str(ids[1])}, headers=headers)
+    assert "Restored 1 task." in _text(restored) and "Inbox task" not in _text(restored)
+    assert get_task(app, ids[1]).deleted_at is None

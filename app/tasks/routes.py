@@ -84,7 +84,8 @@ def inbox_scope() -> ListScope:
 
 
 def _list_endpoint(path: str) -> tuple[str, dict] | None:
-    """The list page (tasks.index or projects.show) that `path` is, with its arguments."""
+    """The list page (tasks.index or projects.show) that `path` is, with its arguments.
+    Any server name will do: routes match on paths alone (no host or subdomain matching)."""
     try:
         endpoint, args = current_app.url_map.bind("localhost").match(path, method="GET")
     except HTTPException:

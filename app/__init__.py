@@ -84,9 +84,9 @@ def configure_extensions(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
-    from app import account, admin, auth, errors, main, tags, tasks
+    from app import account, admin, auth, errors, main, projects, tags, tasks
 
-    for module in (errors, main, auth, account, tasks, tags, admin):
+    for module in (errors, main, auth, account, tasks, projects, tags, admin):
         app.register_blueprint(module.bp)
 
 
@@ -101,12 +101,13 @@ def configure_responses(app: Flask) -> None:
 
 def configure_templates(app: Flask) -> None:
     from app import static_files, template_filters
-    from app.models import Priority
+    from app.models import Priority, Role
     from app.urls import row_url, tag_url
 
     template_filters.init_app(app)
     static_files.init_app(app)
     app.jinja_env.globals["Priority"] = Priority
+    app.jinja_env.globals["Role"] = Role
     app.jinja_env.globals["row_url"] = row_url
     app.jinja_env.globals["tag_url"] = tag_url
 

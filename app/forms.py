@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, PasswordField, SelectMultipleField
-from wtforms.validators import DataRequired, EqualTo, ValidationError
+from wtforms import ColorField, IntegerField, PasswordField, SelectMultipleField
+from wtforms.validators import DataRequired, EqualTo, Regexp, ValidationError
 from wtforms.widgets import NumberInput
 
 from app.passwords import policy_error
@@ -134,3 +134,17 @@ class IdListField(SelectMultipleField):
             raise ValueError(f"At most {self.max_ids:,} at once.")
         ids = [parse_bounded_int(value, 1, MAX_ID, self.unknown) for value in valuelist]
         self.data = list(dict.fromkeys(ids))  # a repeated id counts once
+
+
+# ---- colours ----------------------------------------------------------------------------
+COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def colour_field(default: str = "#4f46e5") -> ColorField:
+    """A #rrggbb colour (tags and projects): what the colour picker sends, or typed."""
+    return ColorField(
+        "Colour",
+        validators=[DataRequired(), Regexp(COLOUR, message="Use a colour like #4f46e5.")],
+        filters=[strip],
+        default=default,
+    )

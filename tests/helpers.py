@@ -14,7 +14,7 @@ from sqlalchemy import event, func, insert, select
 from sqlalchemy.engine import make_url
 
 from app.extensions import db
-from app.models import Project, Tag, Task, User, utcnow
+from app.models import Membership, Project, Role, Tag, Task, User, utcnow
 from app.projects.services import add_inboxes
 from app.tasks.dates import today
 
@@ -179,6 +179,25 @@ def add_task(app, email="ada@example.com", *, tags=(), project_id=None, **fields
         db.session.add(task)
         db.session.commit()
         return task.id
+
+
+def add_project(app, email="ada@example.com", name="Work", *, colour="#336699", **fields) -> int:
+    """A project owned by `email` (their membership with the role OWNER), made directly."""
+    with app.app_context():
+        owner, _ = inbox_of(email)
+        project = Project(name=name, colour=colour, **fields)
+        project.memberships.append(Membership(user_id=owner, role=Role.OWNER))
+        db.session.add(project)
+        db.session.commit()
+        return project.id
+
+
+def add_member(app, project_id: int, email: str, role: Role) -> None:
+    """`email` made a member of the project with `role`, directly (no invitation)."""
+    with app.app_context():
+        member, _ = inbox_of(email)
+        db.session.add(Membership(project_id=project_id, user_id=member, role=role))
+        db.session.commit()
 
 
 def get_task(app, task_id) -> Task | None:

@@ -75,6 +75,7 @@ MAX_TAGS_PER_TASK = 20
 VERSION_MISSING = "This form is missing the task's version; reload the page and try again."
 MAX_BULK = 500  # tasks in one bulk action, and so in one undo
 UNKNOWN_TASK = "Unknown task."
+UNKNOWN_PROJECT = "Unknown project."
 
 
 def split_tags(raw: str) -> list[str]:
@@ -86,6 +87,14 @@ class QuickAddForm(BaseForm):
         "New task",
         validators=[DataRequired("Type a task first."), Length(max=400)],
         filters=[strip],
+    )
+    # The project whose page the field is on (none: the Inbox); `+name` overrides it.
+    project_id = BoundedIntegerField(
+        validators=[Optional()],
+        minimum=1,
+        maximum=MAX_ID,
+        invalid_value_message=UNKNOWN_PROJECT,
+        widget=HiddenInput(),
     )
 
 
@@ -99,6 +108,9 @@ class TaskForm(BaseForm):
     priority = SelectField("Priority", choices=PRIORITY_CHOICES, coerce=whole_number, default=0)
     due_date = DateField("Due date", validators=[Optional()])
     tags = StringField("Tags", validators=[Optional(), Length(max=1000)], filters=[strip])
+    # Choices: the projects the user may add to, and the task's own (set by the view). Not
+    # sent: the task stays where it is.
+    project_id = SelectField("Project", coerce=whole_number, validators=[Optional()])
     repeat = SelectField("Repeat", choices=FREQ_CHOICES, default="")
     interval = BoundedIntegerField(
         "Every", validators=[Optional()], minimum=1, maximum=MAX_INTERVAL, default=1
@@ -145,6 +157,7 @@ BULK_ACTIONS = _choices(
         ("tag_remove", "Remove tag"),
         ("priority", "Set priority"),
         ("due", "Set due date"),
+        ("move", "Move to project"),
     ]
 )
 
@@ -155,10 +168,17 @@ class BulkForm(BaseForm):
     tag = StringField("Tag", validators=[Optional(), Length(max=200)], filters=[strip])
     priority = SelectField("Priority", choices=PRIORITY_CHOICES, coerce=whole_number, default=0)
     due_date = DateField("Due date", validators=[Optional()])
+    project = BoundedIntegerField(
+        "Project", minimum=1, maximum=MAX_ID, invalid_value_message=UNKNOWN_PROJECT
+    )
 
     def validate_ids(self, field):
         if not field.data and not field.errors:
             raise ValidationError("Select at least one task.")
+
+    def validate_project(self, field):
+        if self.action.data == "move" and field.data is None:
+            raise ValidationError("Choose the project to move the tasks to.")
 
     def validate_tag(self, field):
         if self.action.data in ("tag_add", "tag_remove"):

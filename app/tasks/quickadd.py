@@ -9,6 +9,13 @@ Rules:
   "Monday.com" stay text. Trailing punctuation (.,;:!?) is ignored when reading a token.
 - `#name` is a tag (letters, digits, - _ / . and any Unicode letter; at most 50 characters);
   a `#` inside a word ("C#") or a bare `#` is text.
+- `+name` puts the task in the project of that name (case-insensitive; the view decides
+  which projects count: app/projects/services.project_named). Unquoted, the name is the
+  rest of the token and starts with a letter (`+Work`, `+home-reno`; so `+1` and `a+b` are
+  text); a name with spaces is quoted: `+"Two words"` (the quote may span tokens, and an
+  unclosed quote is text). Trailing punctuation is not part of an unquoted name. The last
+  `+name` given counts; the view leaves it in the title when no such project exists
+  (`QuickAdd.title_with_project`), since projects are made on purpose, never by typing.
 - `!1` `!2` `!3` = high, medium, low (like Todoist's p1); also `!high` `!hi` `!medium`
   `!med` `!low` `!lo`.
 - Dates: `today`, `tomorrow` (`tmr`, `tmrw`), a weekday (`friday`, `fri`; only the full
@@ -43,6 +50,7 @@ from app.tasks.recurrence import DAYS, MAX_INTERVAL, build_rule
 
 SYNTAX_HELP: list[tuple[str, str]] = [
     ("#work", "Tag the task “work” (created when missing)"),
+    ('+work  +"Two words"', "Put the task in that project (one you can add to)"),
     ("!1  !2  !3", "Priority high, medium, low (also !high, !medium, !low)"),
     ("today  tomorrow", "Due today or tomorrow"),
     ("friday  fri", "Due next Friday (any weekday, full or short)"),
@@ -56,6 +64,8 @@ SYNTAX_HELP: list[tuple[str, str]] = [
 
 _TRAILING = ".,;:!?"
 _TAG = re.compile(r"^#([^\W_]|[0-9_])[\w\-/.]{0,49}$", re.UNICODE)
+_PROJECT = re.compile(r"^\+([^\W\d_][^\s]{0,79})$", re.UNICODE)
+MAX_PROJECT_NAME = 80
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _PRIORITIES = {
     "1": Priority.HIGH, "high": Priority.HIGH, "hi": Priority.HIGH,
@@ -97,6 +107,9 @@ class QuickAdd:
     priority: int | None = None
     due: date | None = None
     repeat: str | None = None  # an RRULE, as the editor stores it
+    project: str | None = None  # the last `+name`, without the plus or quotes
+    # The title with that `+name` left in place: what is kept when there is no such project.
+    title_with_project: str = ""
 
 
 def _next_weekday(today: date, weekday: int) -> date:
@@ -119,7 +132,7 @@ def _count(word: str, maximum: int) -> int | None:
 class _Phrase(NamedTuple):
     """What the tokens at one position say, and how many tokens say it."""
 
-    kind: str  # "text", "tag", "priority", "due" or "repeat"
+    kind: str  # "text", "tag", "project", "priority", "due" or "repeat"
     value: object
     used: int = 1
 
@@ -135,7 +148,9 @@ def parse_quick_add(text: str, today: date) -> QuickAdd:
     tokens = text.split()
     title: list[str] = []
     tags: dict[str, str] = {}  # casefolded name -> the name as first typed
-    last: dict[str, object] = {}  # "priority", "due", "repeat": the last one wins
+    last: dict[str, object] = {}  # "priority", "due", "repeat", "project": the last one wins
+    project_at = 0  # where in `title` the last `+name` was typed, and its tokens
+    project_text = ""
     i = 0
     while i < len(tokens):
         phrase = _phrase_at(tokens, i, today)
@@ -145,15 +160,20 @@ def parse_quick_add(text: str, today: date) -> QuickAdd:
             tags.setdefault(phrase.value.casefold(), phrase.value)
         else:
             last[phrase.kind] = phrase.value
+            if phrase.kind == "project":
+                project_at, project_text = len(title), " ".join(tokens[i : i + phrase.used])
         i += phrase.used
     repeat = last.get("repeat")
     due = last.get("due", repeat.first if repeat else None)
+    kept = [*title[:project_at], project_text, *title[project_at:]] if project_text else title
     return QuickAdd(
         " ".join(title),
         list(tags.values()),
         last.get("priority"),
         due,
         repeat.rule if repeat else None,
+        last.get("project"),
+        " ".join(kept),
     )
 
 
@@ -164,6 +184,7 @@ def _phrase_at(tokens: list[str], i: int, today: date) -> _Phrase:
     return (
         _escaped(token)
         or _tag(token)
+        or _project_at(tokens, i)
         or _priority(token)
         or _repeat_at(tokens, i, today)
         or _due_at(tokens, i, today)
@@ -185,6 +206,21 @@ def _tag(token: str) -> _Phrase | None:
     if _TAG.match(bare) and not name_problem(name := bare[1:].rstrip(".")):
         return _Phrase("tag", name)
     return None
+
+
+def _project_at(tokens: list[str], i: int) -> _Phrase | None:
+    """`+name`, or `+"two words"` (up to the token that closes the quote)."""
+    token = tokens[i]
+    if token.startswith('+"'):
+        for j in range(i, len(tokens)):
+            text = " ".join(tokens[i : j + 1]).rstrip(_TRAILING)
+            if len(text) > 2 and text.endswith('"'):
+                name = " ".join(text[2:-1].split())
+                ok = 0 < len(name) <= MAX_PROJECT_NAME
+                return _Phrase("project", name, j - i + 1) if ok else None
+        return None
+    match = _PROJECT.match(token.rstrip(_TRAILING))
+    return _Phrase("project", match.group(1)) if match else None
 
 
 def _priority(token: str) -> _Phrase | None:

@@ -3,19 +3,22 @@ fragment it swaps, a plain form post gets a redirect back to the list (POST/redi
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlsplit
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import raiseload, selectinload
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException
 
 from app import access, session_cookie
 from app.extensions import db
 from app.htmx import is_htmx, render
 from app.markdown import render_notes
-from app.models import Role, Tag, Task
+from app.models import Project, Role, Tag, Task
+from app.projects.services import addable_projects, project_named, project_rows
 from app.tasks import bp, services
 from app.tasks.dates import today
 from app.tasks.forms import (
@@ -51,17 +54,62 @@ def _query_from(args) -> ListQuery:
         abort(400, description=str(error))
 
 
-def _current_list_query() -> ListQuery:
-    """The list the user is looking at: from htmx's HX-Current-URL, else the Referer."""
-    url = request.headers.get("HX-Current-URL") or request.referrer or ""
-    from urllib.parse import parse_qsl
+@dataclass(frozen=True)
+class ListScope:
+    """Which tasks a list page shows: the Inbox (/tasks) or one project (/projects/<id>).
+    Everything else about the page (filters, sorting, "Load more", bulk actions, keys,
+    quick add) is the same for both."""
 
-    args = MultiDict(parse_qsl(urlsplit(url).query))
+    project_id: int
+    role: Role
+    project: Project | None = None  # None: the signed-in user's Inbox
+
+    @property
+    def url(self) -> str:
+        if self.project is None:
+            return url_for("tasks.index")
+        return url_for("projects.show", project_id=self.project_id)
+
+    @property
+    def title(self) -> str:
+        return "Inbox" if self.project is None else self.project.name
+
+    @property
+    def can_edit(self) -> bool:
+        return self.role >= Role.EDITOR
+
+
+def inbox_scope() -> ListScope:
+    return ListScope(current_user.inbox_id, Role.OWNER)
+
+
+def _list_endpoint(path: str) -> tuple[str, dict] | None:
+    """The list page (tasks.index or projects.show) that `path` is, with its arguments.
+    Any server name will do: routes match on paths alone (no host or subdomain matching)."""
+    try:
+        endpoint, args = current_app.url_map.bind("localhost").match(path, method="GET")
+    except HTTPException:
+        return None
+    return (endpoint, args) if endpoint in ("tasks.index", "projects.show") else None
+
+
+def _current_view() -> tuple[ListScope, ListQuery]:
+    """The list the user is looking at: from htmx's HX-Current-URL, else the Referer."""
+    url = urlsplit(request.headers.get("HX-Current-URL") or request.referrer or "")
+    args = MultiDict(parse_qsl(url.query))
     args.pop("after", None)
     try:
-        return list_query(args)
+        query = list_query(args)
     except BadListQuery:
-        return ListQuery()
+        query = ListQuery()
+    found = _list_endpoint(url.path)
+    if found and found[0] == "projects.show":
+        try:
+            reached = access.get_or_404(Project, found[1]["project_id"])
+            return ListScope(reached.obj.id, reached.role, reached.obj), query
+        except HTTPException:  # no longer theirs to see: show them their Inbox
+            pass
+    return inbox_scope(), query
 
 
 def _back():
@@ -69,7 +117,7 @@ def _back():
     referrer = urlsplit(request.referrer or "")
     same_site = referrer.netloc in ("", request.host)
     path = referrer.path + ("?" + referrer.query if referrer.query else "")
-    on_list = referrer.path == url_for("tasks.index")
+    on_list = _list_endpoint(referrer.path) is not None
     target = safe_next(path) if same_site and on_list else None
     return redirect(target or url_for("tasks.index"), code=303)
 
@@ -94,18 +142,35 @@ def _all_tags() -> list[Tag]:
     )
 
 
-def _list_context(query: ListQuery, **extra) -> dict:
+def _list_context(query: ListQuery, scope: ListScope, **extra) -> dict:
     return {
         "query": query,
-        "page": fetch_page(current_user.inbox_id, query, today()),
+        "scope": scope,
+        "page": fetch_page(scope.project_id, query, today()),
         "today": today(),
         **extra,
     }
 
 
-def _results(query: ListQuery | None = None, status: int = 200, **extra):
+def _page_only(scope: ListScope, **forms) -> dict:
+    """What only the full list page shows: the forms, tag menus and the project list (one
+    grouped query, which the htmx fragments never pay for)."""
+    nav = project_rows(current_user.id, archived=False)
+    return {
+        "form": forms.pop("form", None) or QuickAddForm(formdata=None),
+        "bulk_form": forms.pop("bulk_form", None) or BulkForm(formdata=None),
+        "all_tags": _all_tags(),
+        "nav": nav,
+        "move_choices": [(row.id, row.name) for row in nav if row.role >= Role.EDITOR],
+        "syntax_help": SYNTAX_HELP,
+        **forms,
+    }
+
+
+def _results(view: tuple[ListScope, ListQuery] | None = None, status: int = 200, **extra):
     """The list region (#task-results) re-rendered for htmx after a change to many rows."""
-    context = _list_context(query or _current_list_query(), **extra)
+    scope, query = view or _current_view()
+    context = _list_context(query, scope, **extra)
     return render_template("tasks/_results.html", **context), status
 
 
@@ -119,16 +184,10 @@ def _series_ended(titles: list[str]) -> str:
     )
 
 
-def _refused_page(query: ListQuery, **forms):
+def _refused_page(view: tuple[ListScope, ListQuery], **forms):
     """The whole list page (422) for a plain form post the list's forms refused."""
-    context = _list_context(
-        query,
-        form=forms.pop("form", None) or QuickAddForm(formdata=None),
-        bulk_form=forms.pop("bulk_form", None) or BulkForm(formdata=None),
-        all_tags=_all_tags(),
-        syntax_help=SYNTAX_HELP,
-        **forms,
-    )
+    scope, query = view
+    context = _list_context(query, scope, **_page_only(scope, **forms))
     return render_template("tasks/index.html", **context), 422
 
 
@@ -145,29 +204,39 @@ def _editor(task: Task, form: TaskForm, status: int = 200, conflict: Task | None
     )
 
 
+def _with_project_choices(form: TaskForm, task: Task) -> TaskForm:
+    """The editor's project menu: the projects the user may add to, and the task's own (an
+    archived one stays where it is unless moved)."""
+    form.project_id.choices = addable_projects(current_user.id, also=task.project_id)
+    return form
+
+
 # ---- the list ---------------------------------------------------------------------------
 
 
 @bp.get("")
 def index():
+    return list_page(inbox_scope())
+
+
+def list_page(scope: ListScope):
+    """The task list of `scope`: the Inbox here, a project's page at /projects/<id>."""
     query = _query_from(request.args)
     if query.after is not None and is_htmx():
         # "Load more": just the next rows, appended to the list.
-        return render_template("tasks/_more.html", **_list_context(query))
+        return render_template("tasks/_more.html", **_list_context(query, scope))
     undo_ids = session.pop(UNDO_KEY, None)
-    # The fragment (#task-results) shows neither the tag menus nor the undo toast: what only
-    # the page shows is loaded only for the page.
+    # The fragment (#task-results) shows neither the menus nor the undo toast: what only the
+    # page shows is loaded only for the page.
     page_only = {}
     if not is_htmx():
-        page_only = {
-            "undo_tasks": services.tasks_for(current_user.id, undo_ids or [], deleted=True),
-            "form": QuickAddForm(formdata=None),
-            "bulk_form": BulkForm(formdata=None),
-            "all_tags": _all_tags(),
-            "undo_ids": undo_ids,
-            "syntax_help": SYNTAX_HELP,
-        }
-    return render("tasks/index.html", "tasks/_results.html", **_list_context(query, **page_only))
+        page_only = _page_only(
+            scope,
+            undo_tasks=services.tasks_for(current_user.id, undo_ids or [], deleted=True),
+            undo_ids=undo_ids,
+        )
+    context = _list_context(query, scope, **page_only)
+    return render("tasks/index.html", "tasks/_results.html", **context)
 
 
 @bp.get("/help")
@@ -178,30 +247,60 @@ def help_page():
 @bp.post("")
 def create():
     form = QuickAddForm()
+    scope = _quick_add_scope(form)
     if form.validate_on_submit():
         parsed = parse_quick_add(form.title.data, today())
-        if not parsed.title:
+        project_id, problem = scope.project_id, None
+        if parsed.project:
+            project_id, problem = project_named(current_user.id, parsed.project)
+            project_id = project_id or scope.project_id
+        # An unknown `+name` stays in the title: projects are made on purpose, not by typing.
+        title = parsed.title_with_project if problem else parsed.title
+        if not title:
             form.title.errors.append("Add a title as well as the tags and dates.")
-        elif len(parsed.title) > 200:
+        elif len(title) > 200:
             form.title.errors.append("The title is at most 200 characters.")
         else:
             task = services.create_task(
-                current_user.inbox_id,
+                project_id,
                 current_user.id,
-                parsed.title,
+                title,
                 tag_names=parsed.tags,
                 priority=parsed.priority,
                 due_date=parsed.due,
                 recurrence=parsed.repeat,
             )
-            if is_htmx():
-                return render_template("tasks/_created.html", task=task, today=today())
-            flash(f"Added “{task.title}”.", "success")
-            return _back()
+            return _created(task, scope, problem)
     if is_htmx():
-        body = render_template("tasks/_quick_add.html", form=form)
+        body = render_template("tasks/_quick_add.html", form=form, scope=scope)
         return body, 422, {"HX-Retarget": "#quick-add", "HX-Reswap": "outerHTML"}
-    return _refused_page(ListQuery(), form=form)
+    return _refused_page((scope, ListQuery()), form=form)
+
+
+def _quick_add_scope(form: QuickAddForm) -> ListScope:
+    """The list quick add was typed into (its hidden project field; the Inbox without one):
+    where a task goes when no `+name` says otherwise. 404/403 unless the user may add there."""
+    project_id = form.project_id.data
+    if not project_id or project_id == current_user.inbox_id:
+        return inbox_scope()
+    reached = access.get_or_404(Project, project_id, Role.EDITOR)
+    return ListScope(reached.obj.id, reached.role, reached.obj)
+
+
+def _created(task: Task, scope: ListScope, problem: str | None):
+    """The answer to quick add: the new row when it belongs on the list it was typed into,
+    and a message saying where it went otherwise, or why its `+name` was not read."""
+    here = task.project_id == scope.project_id
+    if problem:
+        flash(f"Added “{task.title}” to {scope.title}. {problem}", "warning")
+    elif not here:
+        name = db.session.scalar(select(Project.name).where(Project.id == task.project_id))
+        flash(f"Added “{task.title}” to {name}.", "success")
+    elif not is_htmx():
+        flash(f"Added “{task.title}”.", "success")
+    if is_htmx():
+        return render_template("tasks/_created.html", task=task, here=here, today=today())
+    return _back()
 
 
 # ---- one task ---------------------------------------------------------------------------
@@ -230,7 +329,7 @@ def row(task_id: int):
 @bp.get("/<int:task_id>/edit")
 def edit(task_id: int):
     task = _task(task_id, Role.EDITOR)
-    return _editor(task, _form_for(task))
+    return _editor(task, _with_project_choices(_form_for(task), task))
 
 
 def _form_for(task: Task) -> TaskForm:
@@ -242,6 +341,7 @@ def _form_for(task: Task) -> TaskForm:
         priority=task.priority,
         due_date=task.due_date,
         tags=", ".join(tag.name for tag in task.tags),
+        project_id=task.project_id,
         repeat=repeat,
         interval=interval,
         weekdays=weekdays,
@@ -252,7 +352,7 @@ def _form_for(task: Task) -> TaskForm:
 @bp.route("/<int:task_id>", methods=["POST", "PATCH", "PUT"])
 def update(task_id: int):
     task = _task(task_id, Role.EDITOR)
-    form = TaskForm()
+    form = _with_project_choices(TaskForm(), task)
     if not form.validate_on_submit():
         return _editor(task, form, 422)
     rule = form.rule
@@ -268,16 +368,29 @@ def update(task_id: int):
         recurrence=rule,
         tag_names=split_tags(form.tags.data),
     )
+    target = _move_target(task, form.project_id.data)
+    changes.project_id = target.id if target else None
     try:
         services.update_task(task, form.version.data, changes, current_user.id)
     except services.StaleVersion as stale:
         # Keep what the user typed; the next save is made knowingly over the current version.
         form.version.data = stale.current.version
         return _editor(stale.current, form, 409, conflict=stale.current)
-    if is_htmx():
+    if is_htmx() and target is None:
         return render_template("tasks/_row.html", task=task, today=today())
-    flash(f"Saved “{task.title}”.", "success")
+    moved = f" and moved it to {target.name}" if target else ""
+    flash(f"Saved “{task.title}”{moved}.", "success")
+    if is_htmx():  # moved: the row leaves this list, the message stays
+        return render_template("tasks/_created.html", task=task, here=False)
     return _back()
+
+
+def _move_target(task: Task, project_id: int | None) -> Project | None:
+    """The project the editor moves the task to (None: it stays). Moving needs EDITOR on
+    both projects: _task checked the task's own, this checks the other."""
+    if project_id is None or project_id == task.project_id:
+        return None
+    return access.get_or_404(Project, project_id, Role.EDITOR).obj
 
 
 @bp.post("/<int:task_id>/toggle")
@@ -341,10 +454,13 @@ def bulk():
         message = next(iter(form.errors.values()))[0]
         if is_htmx():
             return _results(status=422, bulk_error=message)
-        return _refused_page(_current_list_query(), bulk_form=form, bulk_error=message)
+        return _refused_page(_current_view(), bulk_form=form, bulk_error=message)
     tasks = services.tasks_for(current_user.id, form.ids.data)
     if not tasks:
         abort(404)
+    if form.action.data == "move":
+        # Moving needs EDITOR on both projects: tasks_for checked where the tasks are.
+        access.get_or_404(Project, form.project.data, Role.EDITOR)
     if form.action.data == "delete":
         services.soft_delete(tasks)
         if is_htmx():
@@ -358,6 +474,7 @@ def bulk():
         tag=form.tag.data,
         priority=form.priority.data,
         due_date=form.due_date.data,
+        project_id=form.project.data,
         on=today(),
     )
     count = result.changed

@@ -45,6 +45,18 @@ class TaskChanges:
     due_date: date | None
     recurrence: str | None
     tag_names: list[str]
+    # Another project to move the task to: one the caller checked the user may add to.
+    project_id: int | None = None
+
+
+def moved_to(project_id: int) -> dict:
+    """The column values that move tasks to `project_id`: an assignee who is not a member
+    there is unassigned (nobody is assigned a task they cannot see)."""
+    members = select(Membership.user_id).where(Membership.project_id == project_id)
+    return {
+        "project_id": project_id,
+        "assignee_id": case((Task.assignee_id.in_(members), Task.assignee_id), else_=None),
+    }
 
 
 def inbox_id(user_id: int) -> int:
@@ -95,6 +107,7 @@ def update_task(task: Task, seen_version: int, changes: TaskChanges, user_id: in
             recurrence=changes.recurrence,
             version=Task.version + 1,
             updated_at=utcnow(),
+            **(moved_to(changes.project_id) if changes.project_id else {}),
         )
         .execution_options(synchronize_session=False)
     )
@@ -331,6 +344,7 @@ class _Bulk:
     priority: int
     due_date: date | None
     on: date
+    project_id: int | None = None
 
 
 def apply_bulk(
@@ -341,6 +355,7 @@ def apply_bulk(
     tag: str = "",
     priority: int = 0,
     due_date: date | None = None,
+    project_id: int | None = None,
     on: date,
 ) -> BulkResult:
     """Apply one bulk action to `tasks` (which `user_id` may edit): how many changed, and the
@@ -348,12 +363,12 @@ def apply_bulk(
 
     Set-based: a fixed number of statements however many tasks (tests/test_query_counts.py).
     Statements on the table, so mapped `tasks` keep their old values (the caller lists
-    afresh)."""
+    afresh). "move" takes a `project_id` the caller checked the user may add to."""
     handler = _BULK_HANDLERS.get(action)
     if handler is None:
         raise ValueError(f"unknown bulk action {action!r}")
     ids = [task.id for task in tasks]
-    result = handler(_Bulk(user_id, ids, tag, priority, due_date, on))
+    result = handler(_Bulk(user_id, ids, tag, priority, due_date, on, project_id))
     db.session.commit()
     return result
 
@@ -386,6 +401,11 @@ def _bulk_due(bulk: _Bulk) -> BulkResult:
     return BulkResult(_bump(bulk.user_id, bulk.ids, changes, due_date=bulk.due_date), [])
 
 
+def _bulk_move(bulk: _Bulk) -> BulkResult:
+    elsewhere = Task.project_id != bulk.project_id
+    return BulkResult(_bump(bulk.user_id, bulk.ids, elsewhere, **moved_to(bulk.project_id)), [])
+
+
 # Every action of the bulk form but "delete", which the view sends to soft_delete: the undo
 # toast needs the deleted tasks themselves, not a count.
 _BULK_HANDLERS: dict[str, Callable[[_Bulk], BulkResult]] = {
@@ -395,6 +415,7 @@ _BULK_HANDLERS: dict[str, Callable[[_Bulk], BulkResult]] = {
     "tag_remove": _bulk_tag_remove,
     "priority": _bulk_priority,
     "due": _bulk_due,
+    "move": _bulk_move,
 }
 
 
@@ -451,3 +472,15 @@ def _has_tag_named(name_key: str):
         .where(task_tags.c.task_id == Task.id, Tag.name_key == name_key)
         .exists()
     )
+
+
+def move_all(from_project_id: int, to_project_id: int) -> int:
+    """Move every live task of one project to another (before the first is deleted); the
+    caller checked the user may add to the second. How many moved."""
+    stmt = (
+        update(Task)
+        .where(Task.project_id == from_project_id, Task.deleted_at.is_(None))
+        .values(version=Task.version + 1, updated_at=utcnow(), **moved_to(to_project_id))
+        .execution_options(synchronize_session=False)
+    )
+    return db.session.execute(stmt).rowcount

@@ -231,6 +231,67 @@ document.addEventListener("click", (event) => {
 document.addEventListener("htmx:afterSettle", updateBulkBar);
 document.addEventListener("DOMContentLoaded", updateBulkBar);
 
+// ---- Moving tasks to another project ("m") ---------------------------------------------
+// A picker you type a project's name into; it fills the bulk bar's "Move to project" and
+// submits it, so the move is the same request as without JavaScript.
+
+function openMovePicker() {
+  const dialog = document.getElementById("move-dialog");
+  if (!dialog) return false;
+  const checked = document.querySelectorAll(".bulk-select:checked").length;
+  const box = selectedRow()?.querySelector(".bulk-select");
+  if (!checked && !box) return false;
+  if (!checked) box.checked = true;
+  updateBulkBar();
+  const field = dialog.querySelector("#move-project");
+  field.value = "";
+  dialog.querySelector("[data-move-error]").textContent = "";
+  dialog.showModal();
+  field.focus();
+  return true;
+}
+
+// The project the typed text names: an exact name (any case), else the only one it starts,
+// else the only one it is part of.
+function projectTyped(text) {
+  const options = [...document.querySelectorAll("#move-project-options option")];
+  const typed = text.trim().toLowerCase();
+  if (!typed) return { error: "Type a project's name." };
+  for (const test of [(n) => n === typed, (n) => n.startsWith(typed), (n) => n.includes(typed)]) {
+    const found = options.filter((o) => test(o.value.toLowerCase()));
+    if (found.length === 1) return { id: found[0].dataset.projectId };
+    if (found.length > 1) return { error: "Several projects match: keep typing." };
+  }
+  return { error: "No project you can move tasks to has that name." };
+}
+
+document.addEventListener("submit", (event) => {
+  const picker = event.target.closest?.("[data-move-picker]");
+  if (!picker) return;
+  event.preventDefault();
+  const dialog = picker.closest("dialog");
+  if (event.submitter?.value === "cancel") {
+    dialog.close();
+    return;
+  }
+  const { id, error } = projectTyped(picker.querySelector("#move-project").value);
+  if (error) {
+    picker.querySelector("[data-move-error]").textContent = error;
+    return;
+  }
+  const bulk = document.getElementById("bulk-form");
+  bulk.querySelector("#bulk-action").value = "move";
+  bulk.querySelector("#bulk-project").value = id;
+  dialog.close();
+  bulk.requestSubmit();
+});
+
+// The project list is a menu at phone width: closed until opened (open without JavaScript).
+document.addEventListener("DOMContentLoaded", () => {
+  if (!window.matchMedia("(max-width: 760px)").matches) return;
+  for (const menu of document.querySelectorAll("[data-menu-at-phone-width]")) menu.open = false;
+});
+
 // ---- Help dialog and "g" navigation -----------------------------------------------------
 
 function openHelp() {
@@ -244,9 +305,10 @@ document.addEventListener("click", (event) => {
   if (opener && openHelp()) event.preventDefault();
 });
 
-const GO = { t: "/tasks", g: "/tags", a: "/account" };
+const GO = { t: "/tasks", i: "/tasks", p: "/projects", g: "/tags", a: "/account" };
 let pendingG = 0;
 
+keymap.set("m", openMovePicker);
 keymap.set("e", () => openEditor(selectedRow()));
 keymap.set("x", onSelected(".done-box"));
 keymap.set(" ", onSelected(".done-box"));

@@ -13,7 +13,8 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from tests.browser.helpers import ARTIFACTS
+from tests.browser.helpers import ARTIFACTS, sign_in
+from tests.helpers import create_user
 
 CHROMIUM_ARGS = [
     "--headless=new",
@@ -100,3 +101,14 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     setattr(item, f"rep_{report.when}", report)
+
+
+@pytest.fixture
+def nojs(browser, live_server, app):
+    """A page with JavaScript turned off, signed in as Ada."""
+    create_user(app)
+    context = browser.new_context(base_url=live_server, java_script_enabled=False)
+    page = context.new_page()
+    sign_in(page)
+    yield page
+    context.close()

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Tag, User
 from tests.browser.helpers import sign_in
-from tests.helpers import add_task, create_user
+from tests.helpers import add_project, add_task, create_user
 
 VISITORS = ["anonymous", "ada@example.com", "root@example.com"]
 PUBLIC = {"main.index", "main.healthz", "main.favicon", "auth.login", "auth.register"}
@@ -35,6 +35,8 @@ def _seed(app):
     create_user(app, email="root@example.com", name="Root", admin=True)
     ids = {}
     for email in ("ada@example.com", "root@example.com"):
+        project_id = add_project(app, email, name="Project " + HOSTILE[:40])
+        add_task(app, email, project_id=project_id, title="In a project " + HOSTILE[:40])
         task_id = add_task(
             app,
             email,
@@ -47,22 +49,27 @@ def _seed(app):
             tag_id = db.session.scalar(
                 select(Tag.id).where(Tag.owner_id == user.id).order_by(Tag.id)
             )
-            ids[email] = {"task_id": task_id, "tag_id": tag_id, "user_id": user.id}
+            ids[email] = {
+                "task_id": task_id,
+                "tag_id": tag_id,
+                "user_id": user.id,
+                "project_id": project_id,
+            }
     ids["admin-target"] = ids["ada@example.com"]["user_id"]
     return ids
 
 
 def every_page(app, page, visitor: str) -> list[str]:
     """Seed, sign `page` in as `visitor` (unless "anonymous"), and return the path of every
-    GET page that visitor may open: their own task and tag, and (for the admin) Ada's user
-    page."""
+    GET page that visitor may open: their own task, tag and project, and (for the admin)
+    Ada's user page."""
     ids = _seed(app)
     admin = visitor == "root@example.com"
     if visitor != "anonymous":
         sign_in(page, visitor)
         own = dict(ids[visitor], user_id=ids["admin-target"])
     else:
-        own = {"task_id": 0, "tag_id": 0, "user_id": 0}
+        own = {"task_id": 0, "tag_id": 0, "user_id": 0, "project_id": 0}
     urls = _urls(app, visitor, own, admin)
     assert len(urls) >= (4 if visitor == "anonymous" else 12 if not admin else 16)
     return urls

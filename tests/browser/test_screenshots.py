@@ -133,7 +133,7 @@ def test_the_task_list_light_and_dark_with_the_editor_and_the_help(week, page):
     page.keyboard.press("Escape")
     expect(page.locator(".task-row.editing")).to_have_count(0)
 
-    page.get_by_role("heading", name="Tasks").click()
+    page.get_by_role("heading", name="Inbox").click()
     page.keyboard.press("?")
     dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
     expect(dialog).to_be_visible()

@@ -25,7 +25,7 @@ def test_register_sign_out_and_sign_in_again(page, live_server):
     page.get_by_role("button", name="Create account").click()
 
     expect(page).to_have_url(re.compile(r"/tasks$"))
-    expect(page.get_by_role("heading", name="Tasks")).to_be_visible()
+    expect(page.get_by_role("heading", name="Inbox")).to_be_visible()
     expect(page.get_by_text("Welcome to Tasklane!")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "tasks-first-visit.png"))
 

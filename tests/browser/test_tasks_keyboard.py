@@ -86,7 +86,7 @@ def test_a_task_just_added_can_be_ticked_off_from_the_keyboard(ada, page):
         expect(page.locator(".task-row", has_text=title)).to_be_visible()
     settled(page)
     page.screenshot(path=str(ARTIFACTS / "tasks-just-added.png"))
-    page.get_by_role("heading", name="Tasks").click()
+    page.get_by_role("heading", name="Inbox").click()
     page.keyboard.press("j")
     new_row = page.locator(".task-row", has_text="Second new")
     task_id = row_id(new_row)

@@ -13,20 +13,10 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Tag
-from tests.browser.helpers import server_answer, sign_in
-from tests.helpers import add_task, create_user, get_task
+from tests.browser.helpers import server_answer
+from tests.helpers import add_task, get_task
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def nojs(browser, live_server, app):
-    create_user(app)
-    context = browser.new_context(base_url=live_server, java_script_enabled=False)
-    page = context.new_page()
-    sign_in(page)
-    yield page
-    context.close()
 
 
 def test_add_toggle_edit_delete_undo_without_js(app, nojs):

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from wtforms import SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+from app.forms import BaseForm, colour_field, strip, whole_number
+
+NAME_LENGTH = "A project name is at most 80 characters."
+
+
+def _collapse(value):
+    """Runs of spaces inside a name count as one, as quick add's `+"two  words"` reads them."""
+    return " ".join(value.split()) if isinstance(value, str) else value
+
+
+class ProjectForm(BaseForm):
+    name = StringField(
+        "Name",
+        validators=[DataRequired("A project needs a name."), Length(max=80, message=NAME_LENGTH)],
+        filters=[strip, _collapse],
+    )
+    colour = colour_field("#6b7280")
+
+
+class DeleteProjectForm(BaseForm):
+    """The delete page: optionally a project to move the tasks to first (choices: the
+    projects the user may add to, set by the view)."""
+
+    move_to = SelectField("Move its tasks first to", coerce=whole_number, validators=[Optional()])

@@ -1,0 +1,159 @@
+"""Projects: the list of them, one project's tasks (the task list, scoped), and its settings:
+rename, recolour, archive, delete. Every lookup goes through access.get_or_404, so people who
+are not members get 404 and members whose role is too low get 403."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from app import access
+from app.models import Project, Role
+from app.projects import bp, services
+from app.projects.forms import DeleteProjectForm, ProjectForm
+from app.tasks.routes import ListScope, list_page
+from app.tasks.services import move_all
+
+
+@bp.before_request
+@login_required
+def _signed_in_only():
+    pass
+
+
+def _project(project_id: int, need: Role = Role.VIEWER, *, changes: bool = False):
+    """The project and the user's role in it (404 / 403 by access.get_or_404); 409 when
+    `changes` would rename, archive or delete an Inbox."""
+    reached = access.get_or_404(Project, project_id, need)
+    if changes and reached.obj.is_inbox:
+        abort(409, description=services.INBOX_IS_FIXED)
+    return reached
+
+
+def _index(form: ProjectForm | None = None, status: int = 200):
+    rows = services.project_rows(current_user.id)
+    return render_template(
+        "projects/index.html",
+        live=[row for row in rows if row.archived_at is None],
+        archived=[row for row in rows if row.archived_at is not None],
+        form=form or ProjectForm(formdata=None),
+    ), status
+
+
+@bp.get("")
+def index():
+    return _index()
+
+
+@bp.post("")
+def create():
+    form = ProjectForm()
+    if form.validate_on_submit():
+        try:
+            project = services.create_project(current_user.id, form.name.data, _colour(form))
+        except services.NameTaken:
+            form.name.errors.append(services.NAME_TAKEN)
+        else:
+            flash(f"Project “{project.name}” created.", "success")
+            return redirect(url_for("projects.show", project_id=project.id), code=303)
+    return _index(form, 422)
+
+
+def _colour(form: ProjectForm) -> str:
+    return form.colour.data.lower()
+
+
+@bp.get("/<int:project_id>")
+def show(project_id: int):
+    project, role = _project(project_id)
+    if project.is_inbox:
+        return redirect(url_for("tasks.index"))
+    return list_page(ListScope(project.id, role, project))
+
+
+def _settings(project, role, form: ProjectForm | None = None, status: int = 200):
+    form = form or ProjectForm(formdata=None, name=project.name, colour=project.colour)
+    return render_template("projects/settings.html", project=project, role=role, form=form), status
+
+
+@bp.get("/<int:project_id>/settings")
+def settings(project_id: int):
+    return _settings(*_project(project_id, Role.ADMIN))
+
+
+@bp.route("/<int:project_id>", methods=["POST", "PATCH", "PUT"])
+def update(project_id: int):
+    project, role = _project(project_id, Role.ADMIN, changes=True)
+    form = ProjectForm()
+    if not form.validate_on_submit():
+        return _settings(project, role, form, 422)
+    try:
+        services.update_project(project, form.name.data, _colour(form))
+    except services.NameTaken:
+        taken = services.NAME_TAKEN if role == Role.OWNER else services.OWNER_HAS_NAME
+        form.name.errors.append(taken)
+        return _settings(project, role, form, 422)
+    flash(f"Project “{project.name}” saved.", "success")
+    return redirect(url_for("projects.settings", project_id=project.id), code=303)
+
+
+@bp.post("/<int:project_id>/archive")
+def archive(project_id: int):
+    project, _ = _project(project_id, Role.ADMIN, changes=True)
+    services.set_archived(project, True)
+    flash(
+        f"Project “{project.name}” archived: it and its tasks are out of the way until you"
+        " unarchive it.",
+        "success",
+    )
+    return redirect(url_for("projects.index"), code=303)
+
+
+@bp.post("/<int:project_id>/unarchive")
+def unarchive(project_id: int):
+    project, _ = _project(project_id, Role.ADMIN, changes=True)
+    services.set_archived(project, False)
+    flash(f"Project “{project.name}” is back, with all its tasks.", "success")
+    return redirect(url_for("projects.show", project_id=project.id), code=303)
+
+
+def _delete_form(project: Project, **kwargs) -> DeleteProjectForm:
+    """The delete form, its "move first" choices: the other projects the user may add to."""
+    form = DeleteProjectForm(**kwargs)
+    others = services.addable_projects(current_user.id)
+    form.move_to.choices = [(0, "Nowhere: delete them with the project")] + [
+        (pid, name) for pid, name in others if pid != project.id
+    ]
+    return form
+
+
+def _confirm(project, form, status: int = 200):
+    return render_template(
+        "projects/delete.html",
+        project=project,
+        form=form,
+        task_count=services.live_task_count(project.id),
+    ), status
+
+
+@bp.get("/<int:project_id>/delete")
+def confirm_delete(project_id: int):
+    project, _ = _project(project_id, Role.OWNER, changes=True)
+    return _confirm(project, _delete_form(project, formdata=None))
+
+
+@bp.post("/<int:project_id>/delete")
+def delete(project_id: int):
+    project, _ = _project(project_id, Role.OWNER, changes=True)
+    form = _delete_form(project)
+    if not form.validate_on_submit():
+        return _confirm(project, form, 422)
+    name, moved = project.name, 0
+    if form.move_to.data:
+        # The choices held only projects the user may add to; checked again, as every move is.
+        target = access.get_or_404(Project, form.move_to.data, Role.EDITOR).obj
+        moved = move_all(project.id, target.id)
+    services.delete_project(project)
+    kept = f" Its {moved} task{'s' if moved != 1 else ''} moved first." if moved else ""
+    flash(f"Project “{name}” deleted.{kept}", "success")
+    return redirect(url_for("projects.index"), code=303)

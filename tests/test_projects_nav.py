@@ -1,0 +1,113 @@
+"""The project list beside the task list: each live project the user is a member of, with its
+open-task count, from one grouped query that the htmx fragments never pay for; and what a
+project's page costs, however many projects and tasks there are."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from sqlalchemy import insert
+
+from app.extensions import db
+from app.models import Membership, Project, Role, Task, utcnow
+from tests.helpers import (
+    HTMX,
+    add_member,
+    add_project,
+    add_task,
+    count_queries,
+    create_user,
+    inbox_of,
+)
+
+
+def _nav(client, path="/tasks") -> dict[str, str]:
+    """The project list's entries: name -> open count."""
+    page = html.unescape(client.get(path).get_data(as_text=True))
+    nav = page.split('<nav class="project-nav"')[1].split("</nav>")[0]
+    pairs = re.findall(
+        r'class="project-nav-name">([^<]*)</span><span class="project-count"[^>]*>(\d+)', nav
+    )
+    return dict(pairs)
+
+
+def test_the_list_shows_each_live_project_with_its_open_tasks(app, auth_client):
+    create_user(app, email="eve@example.com", name="Eve")
+    work = add_project(app, name="Work")
+    shared = add_project(app, "eve@example.com", name="Eve's shared")
+    add_member(app, shared, "ada@example.com", Role.VIEWER)
+    add_project(app, "eve@example.com", name="Not mine")
+    old = add_project(app, name="Old", archived_at=utcnow())
+    add_task(app, project_id=work, title="open 1")
+    add_task(app, project_id=work, title="open 2")
+    add_task(app, project_id=work, title="done", done=True)
+    add_task(app, project_id=work, title="deleted", deleted_at=utcnow())
+    add_task(app, project_id=old, title="archived")
+    add_task(app, "eve@example.com", project_id=shared, title="theirs")
+    add_task(app, title="in the inbox")
+    assert _nav(auth_client) == {"Inbox": "1", "Eve's shared": "1", "Work": "2"}
+    assert list(_nav(auth_client)) == ["Inbox", "Eve's shared", "Work"]  # Inbox first
+    # The same list beside a project's own page, which it marks as the current one.
+    page = auth_client.get(f"/projects/{work}").get_data(as_text=True)
+    assert f'href="/projects/{work}" aria-current="page"' in page
+
+
+def _queries(app, client, url, **kwargs) -> int:
+    with count_queries(app) as statements:
+        response = client.get(url, **kwargs)
+    assert response.status_code == 200
+    return len(statements)
+
+
+def _many_projects(app, n: int, tasks_each: int) -> None:
+    """`n` more projects for Ada, each with `tasks_each` open tasks, inserted directly."""
+    now = utcnow()
+    with app.app_context():
+        ada, _ = inbox_of()
+        ids = db.session.scalars(
+            insert(Project).returning(Project.id),
+            [{"name": f"P{i}", "name_key": f"p{i}", "created_at": now} for i in range(n)],
+        ).all()
+        db.session.execute(
+            insert(Membership),
+            [{"project_id": pid, "user_id": ada, "role": Role.OWNER} for pid in ids],
+        )
+        db.session.execute(
+            insert(Task),
+            [
+                {"project_id": pid, "created_by_id": ada, "title": f"T{k}"}
+                for pid in ids
+                for k in range(tasks_each)
+            ],
+        )
+        db.session.commit()
+
+
+def test_pages_cost_the_same_with_few_or_many_projects_and_fragments_skip_the_list(
+    app, auth_client
+):
+    work = add_project(app, name="Work")
+    add_task(app, project_id=work, title="w", tags=["a"])
+    add_task(app, title="i", tags=["a"])
+    urls = ("/tasks", f"/projects/{work}")
+
+    def costs():
+        return {
+            (url, mode): _queries(app, auth_client, url, headers=HTMX if mode == "htmx" else {})
+            for url in urls
+            for mode in ("page", "htmx")
+        }
+
+    few = costs()
+    _many_projects(app, 30, tasks_each=5)
+    many = costs()
+    assert few == many, (few, many)
+    # The project list is one query of the full page, and only of the full page; a project's
+    # page adds its own lookup (membership joined in) to what the Inbox costs.
+    inbox_page, inbox_fragment = many[("/tasks", "page")], many[("/tasks", "htmx")]
+    assert inbox_page == inbox_fragment + 2  # the tag menu and the project list
+    assert many[(f"/projects/{work}", "page")] == inbox_page + 1
+    assert many[(f"/projects/{work}", "htmx")] == inbox_fragment + 1
+    assert inbox_page <= 5, many
+    assert len(_nav(auth_client)) == 32

@@ -225,3 +225,27 @@ def app_today(app) -> date:
 def libpq_url(url: str) -> str:
     """A SQLAlchemy PostgreSQL URL as psycopg.connect() takes it (no +driver)."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def add_project(app, email="ada@example.com", name="Team") -> int:
+    """A project owned by `email`, made directly (the projects pages make them for real)."""
+    from app.models import Membership, Role
+
+    with app.app_context():
+        owner, _ = inbox_of(email)
+        project = Project(name=name)
+        db.session.add(project)
+        db.session.flush()
+        db.session.add(Membership(project_id=project.id, user_id=owner, role=int(Role.OWNER)))
+        db.session.commit()
+        return project.id
+
+
+def add_member(app, project_id: int, email: str, role) -> None:
+    """`email` joins the project with `role`, made directly."""
+    from app.models import Membership
+
+    with app.app_context():
+        member, _ = inbox_of(email)
+        db.session.add(Membership(project_id=project_id, user_id=member, role=int(role)))
+        db.session.commit()

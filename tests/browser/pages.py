@@ -7,9 +7,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Tag, User
+from app.models import Invitation, Role, Tag, User
 from tests.browser.helpers import sign_in
-from tests.helpers import add_task, create_user
+from tests.helpers import add_member, add_project, add_task, create_user
 
 VISITORS = ["anonymous", "ada@example.com", "root@example.com"]
 PUBLIC = {"main.index", "main.healthz", "main.favicon", "auth.login", "auth.register"}
@@ -48,6 +48,16 @@ def _seed(app):
                 select(Tag.id).where(Tag.owner_id == user.id).order_by(Tag.id)
             )
             ids[email] = {"task_id": task_id, "tag_id": tag_id, "user_id": user.id}
+        ids[email]["project_id"] = add_project(app, email, "Team " + HOSTILE[:40])
+    # Ada shares her project with Root, and is invited to Root's: both member lists and
+    # Ada's invitations page show the other's (hostile) names.
+    add_member(app, ids["ada@example.com"]["project_id"], "root@example.com", Role.EDITOR)
+    with app.app_context():
+        invitation = Invitation(
+            project_id=ids["root@example.com"]["project_id"], email="ada@example.com", role=1
+        )
+        db.session.add(invitation)
+        db.session.commit()
     ids["admin-target"] = ids["ada@example.com"]["user_id"]
     return ids
 
@@ -62,7 +72,7 @@ def every_page(app, page, visitor: str) -> list[str]:
         sign_in(page, visitor)
         own = dict(ids[visitor], user_id=ids["admin-target"])
     else:
-        own = {"task_id": 0, "tag_id": 0, "user_id": 0}
+        own = {"task_id": 0, "tag_id": 0, "user_id": 0, "project_id": 0}
     urls = _urls(app, visitor, own, admin)
     assert len(urls) >= (4 if visitor == "anonymous" else 12 if not admin else 16)
     return urls

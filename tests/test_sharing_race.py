@@ -4,15 +4,13 @@ as one request alone would leave them."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Invitation, Membership, Role
 from tests.helpers import PASSWORD, add_member, add_project, create_user, user_id
-from tests.live import Client, gunicorn
+from tests.live import Client, all_at_once, gunicorn
 
 pytestmark = pytest.mark.security
 CLIENTS = 6
@@ -25,22 +23,13 @@ def _at_once(base, email, path, forms) -> list[int]:
     assert first.login(email, PASSWORD).status == 302
     token = first.csrf("/tasks")
     cookies = dict(first.cookies)
-    barrier = threading.Barrier(len(forms))
-    statuses: list = [None] * len(forms)
 
-    def run(n):
+    def post(form):
         client = Client(base)
         client.cookies = dict(cookies)
-        barrier.wait(timeout=60)
-        statuses[n] = client.request("POST", path, {**forms[n], "csrf_token": token}).status
+        return lambda: client.request("POST", path, {**form, "csrf_token": token}).status
 
-    threads = [threading.Thread(target=run, args=(n,), daemon=True) for n in range(len(forms))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert not any(t.is_alive() for t in threads), "a request hung"
-    return statuses
+    return all_at_once([post(form) for form in forms])
 
 
 def _rows(app, project_id):

@@ -14,7 +14,9 @@ from tests.helpers import (
     add_member,
     add_project,
     add_task,
+    add_users,
     count,
+    count_queries,
     create_user,
     inbox_of,
     login,
@@ -471,3 +473,31 @@ def test_someone_who_registers_with_the_invited_address_sees_it(app, team):
     assert registered.status_code == 302
     assert "1 invitation to a shared project is waiting for you" in text(client.get("/tasks"))
     assert "Team" in text(client.get("/invitations"))
+
+
+@pytest.mark.parametrize("new_owner", ["", "x", "0", str(2**31), "9" * 30])
+def test_a_hand_over_to_no_one_is_refused_as_input(app, team, new_owner):
+    ada = signed_in(app, "ada@example.com")
+    response = send(ada, team, f"/projects/{team}/transfer", {"new_owner": new_owner})
+    assert response.status_code == 422
+    assert role_of(app, team, "ada@example.com") == Role.OWNER
+
+
+def test_the_members_page_costs_the_same_however_many_members(app, team):
+    ada = signed_in(app, "ada@example.com")
+    costs = []
+    for extra in (0, 20):
+        if extra:
+            add_users(app, extra, tasks_each=0, prefix="extra")
+        with app.app_context():
+            for n in range(extra):
+                db.session.add(Invitation(project_id=team, email=f"invited{n}@example.com", role=1))
+            db.session.commit()
+        for n in range(extra):
+            add_member(app, team, f"extra{n:03d}@example.com", Role.EDITOR)
+        with count_queries(app) as statements:
+            page = ada.get(members_url(team))
+        assert page.status_code == 200
+        assert text(page).count("<tr id=") == 4 + 2 * extra  # members and invitations
+        costs.append(len(statements))
+    assert costs[0] == costs[1], costs

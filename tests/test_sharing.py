@@ -506,3 +506,14 @@ def test_the_members_page_costs_the_same_however_many_members(app, team):
         assert text(page).count("<tr id=") == 4 + 2 * extra  # members and invitations
         costs.append(len(statements))
     assert costs[0] == costs[1], costs
+
+
+def test_a_remembered_browser_coming_back_is_told_too(app, team):
+    eve = app.test_client()
+    assert login(eve, email="eve@example.com", remember=True).status_code == 302
+    remember = eve.get_cookie("tasklane_remember").value
+    invite(signed_in(app, "ada@example.com"), team, "eve@example.com")
+    assert "waiting for you" not in text(eve.get("/tasks"))  # signed in before the invitation
+    restarted = app.test_client()  # the session cookie is gone, the remember cookie stays
+    restarted.set_cookie("tasklane_remember", remember)
+    assert "1 invitation to a shared project is waiting for you" in text(restarted.get("/tasks"))

@@ -7,7 +7,7 @@ CSRFProtect checks before any view runs."""
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, session, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, user_loaded_from_cookie
 from wtforms.fields.choices import SelectChoice
 
 from app import access, login_sessions
@@ -21,6 +21,13 @@ from app.sharing.forms import InviteForm, RoleForm, TransferForm
 @login_required
 def _signed_in_only():
     pass
+
+
+@user_loaded_from_cookie.connect
+def _note_waiting_on_return(_app, user, **_extra) -> None:
+    """A browser restarted and its remember cookie signed the user back in: as good as a
+    sign-in for telling them about invitations (one query, on that request only)."""
+    services.note_waiting(user.email)
 
 
 def _invite_limit() -> str:

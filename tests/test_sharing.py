@@ -485,6 +485,8 @@ def test_a_hand_over_to_no_one_is_refused_as_input(app, team, new_owner):
     ada = signed_in(app, "ada@example.com")
     response = send(ada, team, f"/projects/{team}/transfer", {"new_owner": new_owner})
     assert response.status_code == 422
+    assert "Choose one of the project&#39;s admins." in text(response)
+    assert "Bob (bob@example.com)</option>" in text(response)  # the choice, shown again
     assert role_of(app, team, "ada@example.com") == Role.OWNER
 
 

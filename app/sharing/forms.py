@@ -13,12 +13,13 @@ GIVEN_ROLES = [
     SelectChoice(int(role), role.label) for role in (Role.VIEWER, Role.EDITOR, Role.ADMIN)
 ]
 NOT_A_ROLE = "Choose viewer, editor or admin."
+NOT_A_MEMBER = "Choose one of the project's admins."
 
 
 def _user_id(value) -> int:
     if isinstance(value, int):
         return value
-    return parse_bounded_int(value, 1, MAX_ID, "Choose a member.")
+    return parse_bounded_int(value, 1, MAX_ID, NOT_A_MEMBER)
 
 
 def role_field() -> SelectField:
@@ -51,5 +52,6 @@ class TransferForm(BaseForm):
         "New owner",
         coerce=_user_id,
         validate_choice=False,  # the service checks they are an admin member, race-safe
-        validators=[InputRequired("Choose a member.")],
+        validators=[InputRequired(NOT_A_MEMBER)],
+        invalid_value_message=NOT_A_MEMBER,
     )

@@ -46,7 +46,7 @@ def _page(reached: access.Reached, status: int = 200, **forms):
     project, role = reached
     members = services.members(project.id)
     admins = [m for m in members if m.role == Role.ADMIN]
-    transfer_form = TransferForm(formdata=None)
+    transfer_form = forms.pop("transfer_form", None) or TransferForm(formdata=None)
     transfer_form.new_owner.choices = [
         SelectChoice(m.user_id, f"{m.display_name} ({m.email})") for m in admins
     ]

@@ -84,9 +84,9 @@ def configure_extensions(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
-    from app import account, admin, auth, errors, main, projects, tags, tasks
+    from app import account, admin, auth, errors, main, projects, sharing, tags, tasks
 
-    for module in (errors, main, auth, account, tasks, projects, tags, admin):
+    for module in (errors, main, auth, account, tasks, projects, sharing, tags, admin):
         app.register_blueprint(module.bp)
 
 

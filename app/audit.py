@@ -25,6 +25,17 @@ ACTIONS = {
     "user_demoted": "Removed admin rights",
     "user_password_set": "Set a temporary password",
     "user_deleted": "Deleted user and their data",
+    # Sharing (app/sharing): the target is the member (or the invited address).
+    "member_invited": "Invited to a project",
+    "invitation_cancelled": "Cancelled an invitation",
+    "invitation_accepted": "Accepted an invitation",
+    "invitation_declined": "Declined an invitation",
+    "member_role_changed": "Changed a member's role",
+    "member_removed": "Removed a member",
+    "member_left": "Left a project",
+    "ownership_transferred": "Handed a project over",
+    "project_handed_over": "Received a deleted user's project",
+    "project_deleted_with_owner": "Deleted a project with its owner",
 }
 
 _CURRENT = object()  # "whoever is signed in", the default actor

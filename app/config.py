@@ -95,6 +95,8 @@ class Config:
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = True
     AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "5/minute;20/hour")
+    # Invitations per inviting user: enough to set up a team, too few to probe many addresses.
+    INVITE_RATE_LIMIT = os.environ.get("INVITE_RATE_LIMIT", "20/minute;100/day")
 
     # argon2id parameters (RFC 9106 "low memory" profile, argon2-cffi's default).
     ARGON2_TIME_COST = _env_int("ARGON2_TIME_COST", 3)
@@ -133,6 +135,7 @@ class TestConfig(Config):
     RATELIMIT_KEY_PREFIX = "tasklane-test"
     RATELIMIT_ENABLED = True
     AUTH_RATE_LIMIT = "5/minute;20/hour"
+    INVITE_RATE_LIMIT = "20/minute;100/day"
     # Cheap hashes keep the suite fast; the upgrade-on-login test raises them explicitly.
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
 from wtforms import ColorField, IntegerField, PasswordField, SelectMultipleField
 from wtforms.validators import DataRequired, EqualTo, Regexp, ValidationError
@@ -30,6 +31,18 @@ def strip(value):
 def normalise_email(raw: str) -> str:
     """The one spelling of an address we store and compare: trimmed and lower-cased."""
     return raw.strip().lower()
+
+
+class EmailAddress:
+    """Syntax check with email-validator (no DNS lookups: the server may have no resolver);
+    leaves the address normalised, as users.email and invitations.email store it."""
+
+    def __call__(self, form, field):
+        try:
+            result = validate_email(field.data or "", check_deliverability=False)
+        except EmailNotValidError as exc:
+            raise ValidationError(str(exc)) from None
+        field.data = normalise_email(result.normalized)
 
 
 class StrongPassword:

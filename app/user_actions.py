@@ -20,6 +20,7 @@ from app import audit, login_sessions
 from app.extensions import db
 from app.models import User
 from app.passwords import hash_password
+from app.sharing.services import hand_over_projects
 
 
 class ActionRefused(Exception):
@@ -164,8 +165,11 @@ def delete_own_account(user: User) -> None:
 
 def _delete(target: User) -> None:
     # The caller's audit entry is flushed first; deleting the user then sets its keys to NULL
-    # (the database cascades to tasks, tags and sessions) and its email snapshots keep
-    # saying who it was.
+    # (the database cascades to their Inbox with its tasks, their memberships, tags and
+    # sessions, and clears them as the adder or assignee of tasks elsewhere) and its email
+    # snapshots keep saying who it was. The shared projects they own pass to another member
+    # first (or go, when nobody else is in them).
     db.session.flush()
+    hand_over_projects(target)
     db.session.delete(target)
     db.session.commit()

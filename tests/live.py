@@ -239,3 +239,22 @@ class TcpProxy:
                 for s in (source, sink):
                     with contextlib.suppress(OSError):
                         s.shutdown(socket.SHUT_RDWR)
+
+
+def all_at_once(calls: list) -> list:
+    """Run each of `calls` (no arguments) in a thread of its own, released together by a
+    barrier; their results, in order. A call that hangs fails the test."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(n):
+        barrier.wait(timeout=60)
+        results[n] = calls[n]()
+
+    threads = [threading.Thread(target=run, args=(n,), daemon=True) for n in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not any(t.is_alive() for t in threads), "a request hung"
+    return results

@@ -4,7 +4,6 @@ under a real gunicorn, on both databases, every request is answered and there is
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
 from sqlalchemy import select
@@ -13,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.models import Tag, Task, User
 from tests.helpers import PASSWORD, create_user, inbox_of
-from tests.live import Client, gunicorn
+from tests.live import Client, all_at_once, gunicorn
 
 pytestmark = pytest.mark.security
 HX = {"HX-Request": "true"}
@@ -22,22 +21,13 @@ CLIENTS = 8
 
 def _at_once(base, cookies, token, request) -> list:
     """Run `request(client, n)` from CLIENTS threads released together by a barrier."""
-    barrier = threading.Barrier(CLIENTS)
-    results: list = [None] * CLIENTS
 
-    def run(n):
+    def call(n):
         client = Client(base)
         client.cookies = dict(cookies)
-        barrier.wait(timeout=60)
-        results[n] = request(client, n, token)
+        return lambda: request(client, n, token)
 
-    threads = [threading.Thread(target=run, args=(n,), daemon=True) for n in range(CLIENTS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert not any(t.is_alive() for t in threads), "a request hung"
-    return results
+    return all_at_once([call(n) for n in range(CLIENTS)])
 
 
 def _signed_in(base):

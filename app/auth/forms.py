@@ -1,28 +1,10 @@
 from __future__ import annotations
 
-from email_validator import EmailNotValidError, validate_email
 from wtforms import BooleanField, EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, Length
 
-from app.forms import (
-    BaseForm,
-    confirm_field,
-    new_password_field,
-    normalise_email,
-    strip,
-)
+from app.forms import BaseForm, EmailAddress, confirm_field, new_password_field, strip
 from app.passwords import MAX_LENGTH
-
-
-class EmailAddress:
-    """Syntax check with email-validator (no DNS lookups: the server may have no resolver)."""
-
-    def __call__(self, form, field):
-        try:
-            result = validate_email(field.data or "", check_deliverability=False)
-        except EmailNotValidError as exc:
-            raise ValidationError(str(exc)) from None
-        field.data = normalise_email(result.normalized)
 
 
 class RegisterForm(BaseForm):

@@ -13,6 +13,7 @@ from app.forms import normalise_email
 from app.models import User, utcnow
 from app.passwords import hash_password, needs_rehash, verify_password
 from app.projects.services import add_inboxes
+from app.sharing.services import note_waiting
 
 
 class EmailTaken(Exception):
@@ -57,6 +58,8 @@ def authenticate(email: str, password: str) -> User | None:
 def sign_in(user: User, *, remember: bool) -> None:
     # A new cookie session at every login: nothing from before (a planted session) survives.
     session.clear()
+    # Invitations to this address wait: the task list says so (app/sharing).
+    note_waiting(user.email)
     login_sessions.start(user, remember=remember)
     user.last_login_at = utcnow()
     db.session.commit()

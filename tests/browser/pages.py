@@ -7,9 +7,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Tag, User
+from app.models import Invitation, Role, Tag, User
 from tests.browser.helpers import sign_in
-from tests.helpers import add_project, add_task, create_user
+from tests.helpers import add_member, add_project, add_task, create_user
 
 VISITORS = ["anonymous", "ada@example.com", "root@example.com"]
 PUBLIC = {"main.index", "main.healthz", "main.favicon", "auth.login", "auth.register"}
@@ -55,6 +55,15 @@ def _seed(app):
                 "user_id": user.id,
                 "project_id": project_id,
             }
+    # Ada shares her project with Root, and is invited to Root's: both member lists and
+    # Ada's invitations page show the other's (hostile) names.
+    add_member(app, ids["ada@example.com"]["project_id"], "root@example.com", Role.EDITOR)
+    with app.app_context():
+        invitation = Invitation(
+            project_id=ids["root@example.com"]["project_id"], email="ada@example.com", role=1
+        )
+        db.session.add(invitation)
+        db.session.commit()
     ids["admin-target"] = ids["ada@example.com"]["user_id"]
     return ids
 

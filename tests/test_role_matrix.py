@@ -101,6 +101,8 @@ EXPECTED: dict[str, Rule] = {
     "admin.set_password": INSTANCE_ADMIN,
     "admin.delete": INSTANCE_ADMIN,
     "sharing.invitations": SIGNED_IN,
+    "projects.index": SIGNED_IN,
+    "projects.create": SIGNED_IN,
     "sharing.accept": ADDRESSEE,
     "sharing.decline": ADDRESSEE,
     # tasks in the project
@@ -112,6 +114,14 @@ EXPECTED: dict[str, Rule] = {
     "tasks.delete": need(Role.EDITOR),
     "tasks.bulk": need(Role.EDITOR),  # ids in the body
     "tasks.restore": need(Role.EDITOR),  # ids in the body
+    # the project itself
+    "projects.show": need(Role.VIEWER),
+    "projects.settings": need(Role.ADMIN),
+    "projects.update": need(Role.ADMIN),
+    "projects.archive": need(Role.ADMIN),
+    "projects.unarchive": need(Role.ADMIN),
+    "projects.confirm_delete": need(Role.OWNER),
+    "projects.delete": need(Role.OWNER),
     # the project's members
     "sharing.members": need(Role.VIEWER),
     "sharing.leave": need(Role.VIEWER),

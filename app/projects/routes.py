@@ -11,7 +11,11 @@ from app import access
 from app.models import Project, Role
 from app.projects import bp, services
 from app.projects.forms import DeleteProjectForm, ProjectForm
-from app.tasks.routes import ListScope, list_page
+
+# The module, not its names: app.tasks.routes imports app.projects.services, so whichever
+# package is imported first finds the other half-initialised (a script that imports
+# app.tasks alone, like bench/raw.py, comes through app.tasks first).
+from app.tasks import routes as task_routes
 from app.tasks.services import move_all
 
 
@@ -68,7 +72,7 @@ def show(project_id: int):
     project, role = _project(project_id)
     if project.is_inbox:
         return redirect(url_for("tasks.index"))
-    return list_page(ListScope(project.id, role, project))
+    return task_routes.list_page(task_routes.ListScope(project.id, role, project))
 
 
 def _settings(project, role, form: ProjectForm | None = None, status: int = 200):

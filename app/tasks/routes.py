@@ -308,10 +308,11 @@ def _created(task: Task, scope: ListScope, problem: str | None):
 
 @bp.get("/<int:task_id>")
 def detail(task_id: int):
-    task = _task(task_id)
+    task, role = access.get_or_404(Task, task_id, Role.VIEWER, _WITH_TAGS)
     return render_template(
         "tasks/detail.html",
         task=task,
+        can_edit=role >= Role.EDITOR,
         notes_html=render_notes(task.notes),
         repeat=describe(task.recurrence) if task.recurrence else None,
         today=today(),
@@ -320,9 +321,10 @@ def detail(task_id: int):
 
 @bp.get("/<int:task_id>/row")
 def row(task_id: int):
-    task = _task(task_id)
+    task, role = access.get_or_404(Task, task_id, Role.VIEWER, _WITH_TAGS)
     if not is_htmx():
         return redirect(url_for("tasks.index", _anchor=f"task-{task.id}"))
+    task.can_edit = role >= Role.EDITOR  # what the row shows of its controls (not a column)
     return render_template("tasks/_row.html", task=task, today=today())
 
 

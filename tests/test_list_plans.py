@@ -15,10 +15,11 @@ import pytest
 from sqlalchemy import event, insert, select, text
 
 from app.extensions import db
-from app.models import Project, Tag, Task, task_tags, utcnow
+from app.models import Project, Role, Tag, Task, task_tags, utcnow
 from app.projects.services import add_inboxes
+from app.tasks.listing import SORTS as _SORTS
 from app.tasks.listing import _sort_keys, encode_cursor
-from tests.helpers import HTMX, app_today, inbox_of
+from tests.helpers import HTMX, add_member, add_project, app_today, create_user, inbox_of
 
 MINE = 20_000
 OTHERS = 2
@@ -257,3 +258,121 @@ def test_one_task_requests_read_only_that_task_and_its_tags(app, auth_client, bi
             plan = _plan(app, statement, parameters)
             scans = [line for line in plan if FULL_SCAN.search(line.strip())]
             assert not scans, (name, statement, plan)
+
+
+# ---- the views across projects (app/tasks/views.py) ---------------------------------------
+
+VIEW_PROJECTS = 5  # Bea's projects Ada is in, beside her Inbox (one of them archived)
+VIEW_TASKS = 1_500  # in each project, and in one Ada is not in
+
+
+def _seed_views(app) -> None:
+    """Ada's Inbox and five of Bea's projects (editor, viewer, one archived) and one she is
+    not in, each with 1,500 tasks (30% done, 25% undated, due within 60 days either side of
+    today, a third of them assigned to Ada); statistics fresh from ANALYZE."""
+    rnd = random.Random(16)
+    today = app_today(app)
+    now = utcnow()
+    create_user(app, "bea@example.com", name="Bea")
+    ours = []
+    for i in range(VIEW_PROJECTS):
+        archived = {"archived_at": now} if i == 0 else {}
+        project = add_project(app, "bea@example.com", f"Shared {i}", **archived)
+        add_member(app, project, "ada@example.com", Role.VIEWER if i == 1 else Role.EDITOR)
+        ours.append(project)
+    theirs = add_project(app, "bea@example.com", "Not Ada's")
+    with app.app_context():
+        ada, inbox = inbox_of()
+        bea, _ = inbox_of("bea@example.com")
+        rows = [
+            {
+                "project_id": project,
+                "created_by_id": bea,
+                "assignee_id": ada if rnd.random() < 0.33 else None,
+                "title": f"{rnd.choice(['Alpha', 'beta', 'Gamma'])} {project} {i}",
+                "notes": "",
+                "done": rnd.random() < 0.3,
+                "priority": rnd.randint(0, 3),
+                "due_date": None
+                if rnd.random() < 0.25
+                else today + timedelta(days=rnd.randint(-60, 60)),
+                "position": 0,
+                "created_at": now,
+                "updated_at": now,
+                "version": 1,
+            }
+            for project in [inbox, *ours, theirs]
+            for i in range(VIEW_TASKS)
+        ]
+        db.session.execute(insert(Task.__table__), rows)
+        db.session.commit()
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ANALYZE")
+
+
+# Today and Upcoming in title or created order: no index both bounds the due date and orders
+# by title or id, so each project's matching tasks are read and sorted (README, "Performance").
+UNBOUNDED = {(v, s) for v in ("today", "upcoming") for s in ("title", "created", "-created")}
+
+
+def _view_plan_problems(app, statement, parameters, view, sort) -> list[str]:
+    """What in the plan of one view page is not "each arm reads its index in order"."""
+    with app.app_context(), db.engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            plan = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, parameters)
+            return _pg_view_problems(plan.scalar()[0]["Plan"], view, sort)
+        rows = list(conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters))
+    problems = []
+    for _id, _parent, _, line in rows:
+        on_tasks = re.match(r"(SCAN|SEARCH) (tasks|t)\b", line)
+        if on_tasks and not re.search(r"USING (COVERING )?INDEX ix_tasks_|PRIMARY KEY", line):
+            problems.append(line)
+    # An arm that sorts: a temp b-tree beside an arm's SEARCH (the merge's is at the top).
+    arms = {parent for _, parent, _, line in rows if line.startswith("SEARCH tasks") and parent}
+    for _, parent, _, line in rows:
+        sorts = line == "USE TEMP B-TREE FOR ORDER BY" and parent in arms
+        if sorts and (view, sort) not in UNBOUNDED:
+            problems.append("an arm sorts")
+    return problems
+
+
+def _pg_view_problems(node, view, sort, in_arm=False) -> list[str]:
+    problems = []
+    if node.get("Relation Name") == "tasks":
+        index = node.get("Index Name", "")
+        if not index.startswith(("ix_tasks_list_", "ix_tasks_assigned_", "pk_tasks")):
+            problems.append(f"{node['Node Type']} {index}")
+    if (
+        node["Node Type"] in ("Sort", "Incremental Sort")
+        and in_arm
+        and (view, sort) not in UNBOUNDED
+    ):
+        problems.append(f"{node['Node Type']} in an arm: {node.get('Sort Key')}")
+    for child in node.get("Plans", []):
+        # an arm: the inner side of the LATERAL join, or a subplan's Limit
+        arm = in_arm or (
+            node["Node Type"] == "Nested Loop" and child.get("Parent Relationship") == "Inner"
+        )
+        arm = arm or child.get("Parent Relationship") == "SubPlan"
+        problems += _pg_view_problems(child, view, sort, arm)
+    return problems
+
+
+@pytest.mark.parametrize("view", ["today", "upcoming", "assigned", "all"])
+def test_each_view_reads_its_indexes_and_never_sorts_all_tasks(app, auth_client, view):
+    """Every sort and status, first page and the page after it: each arm of the statement is
+    an index range read in order (PostgreSQL: EXPLAIN; SQLite: EXPLAIN QUERY PLAN)."""
+    _seed_views(app)
+    for sort in _SORTS:
+        for status in ("open", "all"):
+            url = f"/tasks/{view}?sort={sort}&status={status}"
+            statement, parameters = _list_statement(app, auth_client, url, HTMX)
+            problems = _view_plan_problems(app, statement, parameters, view, sort)
+            assert not problems, (url, problems, statement)
+            page = auth_client.get(url, headers=HTMX).get_data(as_text=True)
+            more = re.search(r'hx-get="([^"]+after=[^"]+)"', page)
+            assert more, f"{url} has a second page"
+            more_url = more.group(1).replace("&amp;", "&")
+            statement, parameters = _list_statement(app, auth_client, more_url, HTMX)
+            problems = _view_plan_problems(app, statement, parameters, view, sort)
+            assert not problems, (more_url, problems, statement)

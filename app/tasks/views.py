@@ -478,7 +478,7 @@ def _assigned(shape: _Shape, after, today, keys) -> Select:
     if len(selects) == 1:
         return selects[0].with_only_columns(*COLUMNS)
     names = [c.name for c in COLUMNS] + [f"k{i}" for i in range(len(keys))]
-    merged = union_all(*[_wrapped(s, *names) for s in selects]).subquery("t")
+    merged = union_all(*[_wrapped(s, *names) for s in selects]).subquery("arms")
     # typed, so dates and booleans come back as such (an untyped column is a string on SQLite)
     return (
         select(*[literal_column(c.name, c.type) for c in COLUMNS])

@@ -29,10 +29,10 @@ from app.tasks.forms import (
     list_query,
     split_tags,
 )
-from app.tasks.listing import BadListQuery, ListQuery, fetch_page
+from app.tasks.listing import BadListQuery, ListQuery
 from app.tasks.quickadd import SYNTAX_HELP, parse_quick_add
 from app.tasks.recurrence import describe, rule_to_choices, validate_rule
-from app.tasks.views import VIEWS, fetch_view
+from app.tasks.views import VIEWS, fetch_project, fetch_view
 from app.urls import safe_next
 
 # Disposable: should a long undo list not fit in the cookie, the toast is what goes.
@@ -168,7 +168,7 @@ def _list_context(query: ListQuery, scope: ListScope, **extra) -> dict:
         "scope": scope,
         "page": fetch_view(scope.view, current_user.id, query, today())
         if scope.view
-        else fetch_page(scope.project_id, query, today()),
+        else fetch_project(scope.project_id, query, today()),
         "today": today(),
         **extra,
     }

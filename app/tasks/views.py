@@ -66,6 +66,7 @@ from app.tasks.listing import (
     _term,
     attach_tags,
     encode_cursor,
+    fetch_page,
 )
 
 VIEWS = {
@@ -113,9 +114,31 @@ def fetch_view(view: str, user_id: int, query: ListQuery, today: date) -> TaskPa
     result = connection.execute(stmt, {"user_id": user_id, **params})
     width = len(LISTED_COLUMNS)
     rows = [ViewedTask(*row[:width], project_id=row[width]) for row in result.all()]
+    _attach_projects(connection, user_id, rows[: query.limit])
+    return _page(connection, rows, query)
+
+
+def fetch_project(project_id: int, query: ListQuery, today: date) -> TaskPage:
+    """One page of one project's list (the caller has checked the user may see it).
+
+    listing.fetch_page's one statement, but for two cases on SQLite, which it reads as arms
+    and pieces: a page after a cursor (SQLite does not seek on a row value led by an index
+    expression, so `(due_date IS NULL, due_date, id) > (...)` read the project from its first
+    row: a page cost in proportion to its depth) and the status "all" (one arm for open
+    tasks, one for done, instead of sorting all of the project's tasks)."""
+    sqlite = db.engine.dialect.name == "sqlite"
+    if not sqlite or (query.after is None and query.status != "all"):
+        return fetch_page(project_id, query, today)
+    stmt, params = view_statement("sqlite", "project", query, today)
+    connection = db.session.connection()
+    result = connection.execute(stmt, {"project_id": project_id, **params})
+    width = len(LISTED_COLUMNS)
+    return _page(connection, [ListedTask(*row[:width]) for row in result.all()], query)
+
+
+def _page(connection, rows: list[ListedTask], query: ListQuery) -> TaskPage:
     more = len(rows) > query.limit
     rows = rows[: query.limit]
-    _attach_projects(connection, user_id, rows)
     attach_tags(connection, rows)
     return TaskPage(rows, encode_cursor(rows[-1], query.sort) if more and rows else None)
 
@@ -402,7 +425,9 @@ def _member_projects():
 def _build(shape: _Shape, after, today) -> Select:
     keys = _sort_keys(shape.sort)
     if shape.view == "assigned":
-        return _assigned(shape, after, today, keys)
+        return _merged_arms(shape, after, today, keys, _assignee_scope())
+    if shape.view == "project":
+        return _merged_arms(shape, after, today, keys, [Task.project_id == bindparam("project_id")])
     scope = [Task.project_id == memberships.c.project_id]
     if shape.dialect == "postgresql":
         return _lateral(shape, after, today, keys, scope)
@@ -451,14 +476,19 @@ def _lateral(shape: _Shape, after, today, keys, scope) -> Select:
         .limit(shape.limit)
         .subquery("page")
     )
+    # A LATERAL lookup by id with LIMIT 1, not a join: PostgreSQL cannot flatten or hash it,
+    # so the page's rows are always primary-key probes (a plain join, and a LATERAL without
+    # the LIMIT, which it flattens, were planned as a hash join over a Seq Scan of all tasks
+    # at 10,000 rows: tests/test_list_plans.py).
+    row = select(*COLUMNS).where(Task.id == page.c.id).correlate(page).limit(1).lateral("row")
     return (
-        select(*COLUMNS)
-        .select_from(page.join(tasks, Task.id == page.c.id))
+        select(*[row.c[c.name] for c in COLUMNS])
+        .select_from(page.join(row, true()))
         .order_by(*_ordered([(page.c[f"k{i}"], d) for i, (_, d) in enumerate(keys)]))
     )
 
 
-def _assigned(shape: _Shape, after, today, keys) -> Select:
+def _assignee_scope() -> list:
     """Ranges on the assignee indexes; the access check is a primary-key probe per row read
     (a member of the task's project, the project live)."""
     member = (
@@ -470,7 +500,12 @@ def _assigned(shape: _Shape, after, today, keys) -> Select:
             projects.c.archived_at.is_(None),
         )
     )
-    scope = [Task.assignee_id == bindparam("user_id"), member]
+    return [Task.assignee_id == bindparam("user_id"), member]
+
+
+def _merged_arms(shape: _Shape, after, today, keys, scope) -> Select:
+    """The arms (and pieces) of one index range, each LIMITed, merged by one ORDER BY over at
+    most arms x pieces x limit rows: "Assigned to me", and one project's list on SQLite."""
     columns = (*COLUMNS, *_key_labels(shape.sort))
     selects = _piece_selects(shape, after, today, scope, columns)
     if not selects:

@@ -55,21 +55,7 @@ def _seed(app) -> int:
         add_inboxes(owners[1:])
         inboxes = dict(db.session.execute(select(Project.inbox_of_id, Project.id)).all())
         rows = [
-            {
-                "project_id": inboxes[who],
-                "created_by_id": who,
-                "title": f"Task {i}",
-                "notes": "",
-                "done": rnd.random() < 0.3,
-                "priority": rnd.randint(0, 3),
-                "due_date": None
-                if rnd.random() < 0.3
-                else today + timedelta(days=rnd.randint(-30, 300)),
-                "position": 0,
-                "created_at": now,
-                "updated_at": now,
-                "version": 1,
-            }
+            _task_row(rnd, inboxes[who], who, f"Task {i}", (-30, 300), 0.3, today, now)
             for who in owners
             for i in range(MINE if who == owner else THEIRS)
         ]
@@ -84,6 +70,27 @@ def _seed(app) -> int:
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("ANALYZE")
         return inbox
+
+
+def _task_row(rnd, project, creator, title, due_days, undated, today, now, **extra) -> dict:
+    """A tasks row: 30% done, any priority, `undated` of them with no due date, the others
+    due `due_days` (a range of days) from today."""
+    return {
+        "project_id": project,
+        "created_by_id": creator,
+        "title": title,
+        "notes": "",
+        "done": rnd.random() < 0.3,
+        "priority": rnd.randint(0, 3),
+        "due_date": None
+        if rnd.random() < undated
+        else today + timedelta(days=rnd.randint(*due_days)),
+        "position": 0,
+        "created_at": now,
+        "updated_at": now,
+        "version": 1,
+        **extra,
+    }
 
 
 def _cursor_at(app, project: int, offset: int, sort: str = "due") -> str:
@@ -293,22 +300,17 @@ def _seed_views(app) -> None:
         ada, inbox = inbox_of()
         bea, _ = inbox_of("bea@example.com")
         rows = [
-            {
-                "project_id": project,
-                "created_by_id": bea,
-                "assignee_id": ada if rnd.random() < 0.33 else None,
-                "title": f"{rnd.choice(['Alpha', 'beta', 'Gamma'])} {project} {i}",
-                "notes": "",
-                "done": rnd.random() < 0.3,
-                "priority": rnd.randint(0, 3),
-                "due_date": None
-                if rnd.random() < 0.25
-                else today + timedelta(days=rnd.randint(-60, 60)),
-                "position": 0,
-                "created_at": now,
-                "updated_at": now,
-                "version": 1,
-            }
+            _task_row(
+                rnd,
+                project,
+                bea,
+                f"{rnd.choice(['Alpha', 'beta', 'Gamma'])} {project} {i}",
+                (-60, 60),
+                0.25,
+                today,
+                now,
+                assignee_id=ada if rnd.random() < 0.33 else None,
+            )
             for project in [inbox, *ours, theirs]
             for i in range(VIEW_TASKS)
         ]

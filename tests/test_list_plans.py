@@ -350,6 +350,8 @@ def _pg_view_problems(node, view, sort, in_arm=False) -> list[str]:
     problems = []
     if node.get("Relation Name") == "tasks":
         index = node.get("Index Name", "")
+        if node["Node Type"] == "Bitmap Heap Scan":  # the index is its Bitmap Index Scan's
+            index = " ".join(child.get("Index Name", "") for child in node.get("Plans", []))
         if not index.startswith(("ix_tasks_list_", "ix_tasks_assigned_", "pk_tasks")):
             problems.append(f"{node['Node Type']} {index}")
     if (

@@ -232,3 +232,21 @@ def test_views_are_in_the_sidebar_and_login_is_required(app, client):
     assert 'href="/tasks/today" aria-current="page"' in page
     with app.app_context():
         assert db.session.scalar(select(Project.name).where(Project.inbox_of_id.is_not(None)))
+
+
+def test_without_javascript_a_bulk_action_on_a_view_comes_back_to_the_view(app, auth_client):
+    projects = _world(app, per_project=0)
+    shared = add_task(app, BEA, project_id=projects["shared"], title="Ours")
+    page = auth_client.get("/tasks/all?sort=title").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
+        r'name="csrf_token" value="([^"]+)"', page
+    )
+    answer = auth_client.post(
+        "/tasks/bulk",
+        data={"ids": [shared], "action": "done", "csrf_token": token.group(1)},
+        headers={"Referer": "http://localhost/tasks/all?sort=title"},
+    )
+    assert answer.status_code == 303
+    assert answer.headers["Location"].endswith("/tasks/all?sort=title")
+    with app.app_context():
+        assert db.session.get(Task, shared).done

@@ -88,6 +88,11 @@ EXPECTED: dict[str, Rule] = {
     "tags.update": PERSONAL,
     "tags.delete": PERSONAL,
     "tasks.index": SIGNED_IN,  # the signed-in person's Inbox
+    # The views across projects: each lists only the projects the person is a member of.
+    "tasks.today": SIGNED_IN,
+    "tasks.upcoming": SIGNED_IN,
+    "tasks.assigned": SIGNED_IN,
+    "tasks.all": SIGNED_IN,
     "tasks.create": SIGNED_IN,
     "tasks.help_page": SIGNED_IN,
     "admin.dashboard": INSTANCE_ADMIN,

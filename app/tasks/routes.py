@@ -29,9 +29,10 @@ from app.tasks.forms import (
     list_query,
     split_tags,
 )
-from app.tasks.listing import BadListQuery, ListQuery, fetch_page
+from app.tasks.listing import BadListQuery, ListQuery
 from app.tasks.quickadd import SYNTAX_HELP, parse_quick_add
 from app.tasks.recurrence import describe, rule_to_choices, validate_rule
+from app.tasks.views import VIEWS, fetch_project, fetch_view
 from app.urls import safe_next
 
 # Disposable: should a long undo list not fit in the cookie, the toast is what goes.
@@ -56,22 +57,28 @@ def _query_from(args) -> ListQuery:
 
 @dataclass(frozen=True)
 class ListScope:
-    """Which tasks a list page shows: the Inbox (/tasks) or one project (/projects/<id>).
-    Everything else about the page (filters, sorting, "Load more", bulk actions, keys,
-    quick add) is the same for both."""
+    """Which tasks a list page shows: the Inbox (/tasks), one project (/projects/<id>) or a
+    view across projects (/tasks/today, ...: `view`, with no project of its own). Everything
+    else about the page (filters, sorting, "Load more", bulk actions, keys, quick add) is the
+    same for all of them. Quick add on a view's page adds to the Inbox."""
 
-    project_id: int
+    project_id: int | None
     role: Role
-    project: Project | None = None  # None: the signed-in user's Inbox
+    project: Project | None = None  # None: the signed-in user's Inbox, or a view
+    view: str | None = None  # a key of app.tasks.views.VIEWS
 
     @property
     def url(self) -> str:
+        if self.view is not None:
+            return url_for(f"tasks.{self.view}")
         if self.project is None:
             return url_for("tasks.index")
         return url_for("projects.show", project_id=self.project_id)
 
     @property
     def title(self) -> str:
+        if self.view is not None:
+            return VIEWS[self.view]
         return "Inbox" if self.project is None else self.project.name
 
     @property
@@ -83,14 +90,24 @@ def inbox_scope() -> ListScope:
     return ListScope(current_user.inbox_id, Role.OWNER)
 
 
+def view_scope(view: str) -> ListScope:
+    """A view across the user's projects. Its own role is the Inbox's (quick add and the bulk
+    bar are offered); each row offers what the user's role in its project allows."""
+    return ListScope(None, Role.OWNER, view=view)
+
+
+# The list pages: the Inbox, a project's page and the views across projects.
+_LIST_ENDPOINTS = ("tasks.index", "projects.show", *(f"tasks.{view}" for view in VIEWS))
+
+
 def _list_endpoint(path: str) -> tuple[str, dict] | None:
-    """The list page (tasks.index or projects.show) that `path` is, with its arguments.
+    """The list page (_LIST_ENDPOINTS) that `path` is, with its arguments.
     Any server name will do: routes match on paths alone (no host or subdomain matching)."""
     try:
         endpoint, args = current_app.url_map.bind("localhost").match(path, method="GET")
     except HTTPException:
         return None
-    return (endpoint, args) if endpoint in ("tasks.index", "projects.show") else None
+    return (endpoint, args) if endpoint in _LIST_ENDPOINTS else None
 
 
 def _current_view() -> tuple[ListScope, ListQuery]:
@@ -109,6 +126,9 @@ def _current_view() -> tuple[ListScope, ListQuery]:
             return ListScope(reached.obj.id, reached.role, reached.obj), query
         except HTTPException:  # no longer theirs to see: show them their Inbox
             pass
+    view = found[0].removeprefix("tasks.") if found else None
+    if view in VIEWS:
+        return view_scope(view), query
     return inbox_scope(), query
 
 
@@ -146,7 +166,9 @@ def _list_context(query: ListQuery, scope: ListScope, **extra) -> dict:
     return {
         "query": query,
         "scope": scope,
-        "page": fetch_page(scope.project_id, query, today()),
+        "page": fetch_view(scope.view, current_user.id, query, today())
+        if scope.view
+        else fetch_project(scope.project_id, query, today()),
         "today": today(),
         **extra,
     }
@@ -155,7 +177,7 @@ def _list_context(query: ListQuery, scope: ListScope, **extra) -> dict:
 def _page_only(scope: ListScope, **forms) -> dict:
     """What only the full list page shows: the forms, tag menus and the project list (one
     grouped query, which the htmx fragments never pay for)."""
-    nav = project_rows(current_user.id, archived=False)
+    nav = project_rows(current_user.id, archived=False)  # also what the views' sidebar shows
     return {
         "form": forms.pop("form", None) or QuickAddForm(formdata=None),
         "bulk_form": forms.pop("bulk_form", None) or BulkForm(formdata=None),
@@ -220,7 +242,8 @@ def index():
 
 
 def list_page(scope: ListScope):
-    """The task list of `scope`: the Inbox here, a project's page at /projects/<id>."""
+    """The task list of `scope`: the Inbox here, the views across projects beside it, a
+    project's page at /projects/<id>."""
     query = _query_from(request.args)
     if query.after is not None and is_htmx():
         # "Load more": just the next rows, appended to the list.
@@ -237,6 +260,18 @@ def list_page(scope: ListScope):
         )
     context = _list_context(query, scope, **page_only)
     return render("tasks/index.html", "tasks/_results.html", **context)
+
+
+def _view_page(view: str):
+    def page():
+        return list_page(view_scope(view))
+
+    page.__name__ = view
+    return page
+
+
+for _view in VIEWS:  # /tasks/today, /tasks/upcoming, /tasks/assigned, /tasks/all
+    bp.add_url_rule(f"/{_view}", _view, _view_page(_view), methods=["GET"])
 
 
 @bp.get("/help")

@@ -8,7 +8,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import event, insert, select
 
 from app import activity
 from app.extensions import db
@@ -20,6 +20,8 @@ from tests.helpers import (
     add_member,
     add_project,
     add_task,
+    admin_client,
+    admin_post,
     count_queries,
     create_user,
     csrf_token,
@@ -361,3 +363,61 @@ def test_a_removed_member_and_a_deleted_account_keep_their_names(app, team):
             db.session.scalar(select(Activity.actor_id).where(Activity.actor_name == "Bob")) is None
         )
     assert "Bob completed “Viewed”" in page_text(dee.get(activity_url(team)))
+
+
+def _page_statement(app, client, url: str):
+    """The SQL and parameters of the events query a real request for `url` sends."""
+    with app.app_context():
+        engine = db.engine
+    seen = []
+
+    def capture(_conn, _cursor, statement, parameters, *_):
+        if re.search(r"FROM activity\b", statement) and "LIMIT" in statement:
+            seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    assert len(seen) == 1, seen
+    return seen[0]
+
+
+def test_the_page_reads_the_projects_newest_events_from_its_index(app, team):
+    """Other projects' events beside this one's, statistics fresh: a page (the first and a
+    deep one) is read from (project_id, id) backwards, never sorted."""
+    projects = [team] + [add_project(app, "ada@example.com", f"P{i}") for i in range(3)]
+    for project in projects:
+        _fill(app, project, 5_000)
+    with app.app_context(), db.engine.begin() as conn:
+        conn.exec_driver_sql("ANALYZE")
+        deep = db.session.scalar(
+            select(Activity.id)
+            .where(Activity.project_id == team)
+            .order_by(Activity.id.desc())
+            .offset(100)
+            .limit(1)
+        )
+    dee = signed_in(app, "dee@example.com")
+    for url in (activity_url(team), activity_url(team, before=deep)):
+        statement, parameters = _page_statement(app, dee, url)
+        with app.app_context(), db.engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+                plan = "\n".join(row[-1] for row in rows)
+                assert "INDEX ix_activity_project" in plan, plan
+                assert "TEMP B-TREE" not in plan, plan
+            else:
+                rows = conn.exec_driver_sql("EXPLAIN " + statement, parameters)
+                plan = "\n".join(row[0] for row in rows)
+                assert "ix_activity_project" in plan, plan
+                assert not re.search(r"\bSort\b|Seq Scan on activity", plan), plan
+
+
+def test_a_deleted_owners_hand_over_is_an_event(app, team):
+    root = admin_client(app)
+    ada = user_id(app, "ada@example.com")
+    response = admin_post(root, f"/admin/users/{ada}/delete", {"confirm_email": "ada@example.com"})
+    assert response.status_code in (302, 303)
+    assert events(app, team) == [("Root", "ownership", "", "to Bob: Ada's account was deleted")]

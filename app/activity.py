@@ -17,11 +17,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import String, and_, bindparam, func, insert, literal, select
+from sqlalchemy import String, and_, bindparam, func, insert, literal, null, select
 
+from app import access
 from app.extensions import db
 from app.login_sessions import current_actor
-from app.models import Activity, Project, Task, User, utcnow
+from app.models import Activity, Membership, Project, Task, User, utcnow
 
 # Every action the log knows, with the words the page shows after the actor's name.
 ACTIONS = {
@@ -79,12 +80,13 @@ _COLUMNS = [
     "action",
     "detail",
     "created_at",
+    "other_project_id",
 ]
 
 
-def _from_tasks(task_matches, project_id=Task.project_id, detail=None):
+def _from_tasks(task_matches, project_id=Task.project_id, other_project_id=None):
     """INSERT ... SELECT: one event per task matching `task_matches`, in `project_id` (the
-    task's own by default) with `detail` (the bound parameter "detail" by default)."""
+    task's own by default); `other_project_id` is a move's other end."""
     rows = select(
         project_id,
         bindparam("actor"),
@@ -92,8 +94,9 @@ def _from_tasks(task_matches, project_id=Task.project_id, detail=None):
         Task.id,
         Task.title,
         bindparam("action", type_=String),
-        bindparam("detail", type_=String) if detail is None else detail,
+        bindparam("detail", type_=String),
         _NOW,
+        null() if other_project_id is None else other_project_id,
     ).where(task_matches)
     return insert(Activity).from_select(_COLUMNS, rows)
 
@@ -144,17 +147,14 @@ def record(project_id: int, action: str, *, detail: str = "", actor_id=_SIGNED_I
 
 
 def record_move(matches, to_project_id: int, *, actor_id=_SIGNED_IN) -> None:
-    """Before tasks move to `to_project_id`: "moved out" in each one's project (saying where
-    to) and "moved in" in the other (saying where from), for the live tasks that meet the
-    condition `matches` and are not there already. Two statements however many tasks."""
-    source = Project.__table__.alias("source")
+    """Before tasks move to `to_project_id`: "moved out" in each one's project and "moved in"
+    in the other, each naming the other end, for the live tasks that meet the condition
+    `matches` and are not there already. Two statements however many tasks."""
     matches = and_(matches, Task.project_id != to_project_id, Task.deleted_at.is_(None))
-    to_name = select(Project.name).where(Project.id == to_project_id).scalar_subquery()
-    from_name = select(source.c.name).where(source.c.id == Task.project_id).scalar_subquery()
     params = _params("moved_out", actor_id, "")
     connection = db.session.connection()
-    connection.execute(_from_tasks(matches, detail=literal("to ") + to_name), params)
-    moved_in = _from_tasks(matches, literal(to_project_id), literal("from ") + from_name)
+    connection.execute(_from_tasks(matches, other_project_id=literal(to_project_id)), params)
+    moved_in = _from_tasks(matches, literal(to_project_id), other_project_id=Task.project_id)
     connection.execute(moved_in, params | {"action": "moved_in"})
 
 
@@ -171,10 +171,21 @@ class Event:
     detail: str
     created_at: datetime
     task_live: bool  # the task is still in this project, not deleted: the title links to it
+    other_project: str | None  # a move's other end, if the viewer is a member there
 
     @property
     def words(self) -> str:
         return ACTIONS.get(self.action, self.action)
+
+    @property
+    def details(self) -> str:
+        """What the page adds in brackets: the detail, or where a move went or came from."""
+        if self.action in _MOVES:
+            return f"{_MOVES[self.action]} {self.other_project or 'another project'}"
+        return self.detail
+
+
+_MOVES = {"moved_out": "to", "moved_in": "from"}
 
 
 @dataclass(frozen=True)
@@ -183,9 +194,10 @@ class Page:
     next_before: int | None  # the cursor of "Load more": None on the last page
 
 
-def page(project_id: int, before: int | None = None) -> Page:
+def page(project_id: int, viewer_id: int, before: int | None = None) -> Page:
     """One page of the project's events, newest first, from below id `before`: one query,
-    reading the (project_id, id) index backwards; only the newest SHOWN events are reached."""
+    reading the (project_id, id) index backwards; only the newest SHOWN events are reached.
+    A move's other project is named only if `viewer_id` is a member of it."""
     oldest_shown = (
         select(Activity.id)
         .where(Activity.project_id == project_id)
@@ -199,6 +211,8 @@ def page(project_id: int, before: int | None = None) -> Page:
         Task.project_id == Activity.project_id,
         Task.deleted_at.is_(None),
     )
+    other = Project.__table__.alias("other")
+    seen = access.membership_join(Activity.other_project_id, viewer_id)
     stmt = (
         select(
             Activity.id,
@@ -209,8 +223,11 @@ def page(project_id: int, before: int | None = None) -> Page:
             Activity.detail,
             Activity.created_at,
             Task.id.is_not(None).label("task_live"),
+            other.c.name,
         )
         .outerjoin(Task, live)
+        .outerjoin(Membership, seen)
+        .outerjoin(other, other.c.id == Membership.project_id)
         .where(
             Activity.project_id == project_id,
             Activity.id >= func.coalesce(oldest_shown, 0),

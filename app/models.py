@@ -358,8 +358,14 @@ class Activity(db.Model):
     __table_args__ = (
         # The page reads one project's newest events: (project_id, id) backwards.
         Index("ix_activity_project", "project_id", "id"),
-        # The users.id SET NULL when an account goes.
+        # The users.id SET NULL when an account goes, the projects.id one when a project does.
         Index("ix_activity_actor", "actor_id"),
+        Index(
+            "ix_activity_other_project",
+            "other_project_id",
+            postgresql_where=text("other_project_id IS NOT NULL"),
+            sqlite_where=text("other_project_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -371,6 +377,11 @@ class Activity(db.Model):
     action: Mapped[str] = mapped_column(String(20))
     detail: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A move's other end (where the task went, or came from): named on the page only to
+    # someone who is a member there too, so a move never shows a project's name to outsiders.
+    other_project_id: Mapped[int | None] = mapped_column(
+        ForeignKey("projects.id", ondelete="SET NULL")
+    )
 
 
 # The user's Inbox, for a mapped User (the request that signs in); later requests read it

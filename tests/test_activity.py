@@ -139,13 +139,19 @@ def test_a_move_is_an_event_in_both_projects(app, team):
     assert post(bob, "/tasks/bulk", bulk).status_code == 303
 
     assert events(app, team) == [
-        ("Bob", "moved_out", "Budget", "to Side"),
-        ("Bob", "moved_out", "Travel", "to Side"),
+        ("Bob", "moved_out", "Budget", ""),
+        ("Bob", "moved_out", "Travel", ""),
     ]
     assert events(app, side) == [
-        ("Bob", "moved_in", "Budget", "from Team"),
-        ("Bob", "moved_in", "Travel", "from Team"),
+        ("Bob", "moved_in", "Budget", ""),
+        ("Bob", "moved_in", "Travel", ""),
     ]
+    # The other end is named to those who are members there too, and to nobody else.
+    assert "Bob moved out “Travel” (to Side)" in page_text(bob.get(activity_url(team)))
+    assert "Bob moved in “Travel” (from Team)" in page_text(bob.get(activity_url(side)))
+    dee = page_text(signed_in(app, "dee@example.com").get(activity_url(team)))
+    assert "Bob moved out “Travel” (to another project)" in dee
+    assert "Side" not in dee
 
 
 def test_deleting_a_project_after_moving_its_tasks_records_them_in_the_other(app, team):
@@ -156,7 +162,9 @@ def test_deleting_a_project_after_moving_its_tasks_records_them_in_the_other(app
         ada, f"/projects/{side}/delete", {"move_to": str(team)}, token_from="/projects"
     )
     assert response.status_code == 303
-    assert events(app, team) == [("Ada", "moved_in", "Keep me", "from Side")]
+    assert events(app, team) == [("Ada", "moved_in", "Keep me", "")]
+    page = page_text(ada.get(activity_url(team)))
+    assert "Ada moved in “Keep me” (from another project)" in page  # Side is gone
 
 
 BULK = [

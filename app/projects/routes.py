@@ -80,7 +80,7 @@ def activity_log(project_id: int):
     before = request.args.get("before", type=int)
     if "before" in request.args and not (before and 0 < before <= MAX_ID):
         abort(400, description="“before” is an event number from the “Load more” link.")
-    page = activity.page(project.id, before)
+    page = activity.page(project.id, current_user.id, before)
     context = {"project": project, "page": page, "now": utcnow(), "shown": activity.SHOWN}
     if before is not None and is_htmx():
         return render_template("projects/_activity_more.html", **context)

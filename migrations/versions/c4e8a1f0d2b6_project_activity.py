@@ -32,17 +32,21 @@ def upgrade():
     sa.Column('action', sa.String(length=20), nullable=False),
     sa.Column('detail', sa.String(length=200), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('other_project_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_activity_actor_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_activity_project_id_projects'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['other_project_id'], ['projects.id'], name=op.f('fk_activity_other_project_id_projects'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_activity'))
     )
     with op.batch_alter_table('activity', schema=None) as batch_op:
         batch_op.create_index('ix_activity_project', ['project_id', 'id'], unique=False)
         batch_op.create_index('ix_activity_actor', ['actor_id'], unique=False)
+        batch_op.create_index('ix_activity_other_project', ['other_project_id'], unique=False, postgresql_where=sa.text('other_project_id IS NOT NULL'), sqlite_where=sa.text('other_project_id IS NOT NULL'))
 
 
 def downgrade():
     with op.batch_alter_table('activity', schema=None) as batch_op:
+        batch_op.drop_index('ix_activity_other_project', postgresql_where=sa.text('other_project_id IS NOT NULL'), sqlite_where=sa.text('other_project_id IS NOT NULL'))
         batch_op.drop_index('ix_activity_actor')
         batch_op.drop_index('ix_activity_project')
 

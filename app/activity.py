@@ -206,37 +206,42 @@ def page(project_id: int, viewer_id: int, before: int | None = None) -> Page:
         .limit(1)
         .scalar_subquery()
     )
+    # The page's rows first, from the index alone (a subquery, so that the joins below
+    # cannot tempt the planner into reading the whole id range and sorting it).
+    shown = Activity.id >= func.coalesce(oldest_shown, 0)
+    if before is not None:
+        shown = and_(shown, Activity.id < before)
+    rows = (
+        select(Activity)
+        .where(Activity.project_id == project_id, shown)
+        .order_by(Activity.project_id.desc(), Activity.id.desc())
+        .limit(PAGE_SIZE + 1)
+        .subquery()
+    )
     live = and_(
-        Task.id == Activity.task_id,
-        Task.project_id == Activity.project_id,
+        Task.id == rows.c.task_id,
+        Task.project_id == rows.c.project_id,
         Task.deleted_at.is_(None),
     )
     other = Project.__table__.alias("other")
-    seen = access.membership_join(Activity.other_project_id, viewer_id)
+    seen = access.membership_join(rows.c.other_project_id, viewer_id)
     stmt = (
         select(
-            Activity.id,
-            Activity.actor_name,
-            Activity.task_id,
-            Activity.task_title,
-            Activity.action,
-            Activity.detail,
-            Activity.created_at,
+            rows.c.id,
+            rows.c.actor_name,
+            rows.c.task_id,
+            rows.c.task_title,
+            rows.c.action,
+            rows.c.detail,
+            rows.c.created_at,
             Task.id.is_not(None).label("task_live"),
             other.c.name,
         )
         .outerjoin(Task, live)
         .outerjoin(Membership, seen)
         .outerjoin(other, other.c.id == Membership.project_id)
-        .where(
-            Activity.project_id == project_id,
-            Activity.id >= func.coalesce(oldest_shown, 0),
-        )
-        .order_by(Activity.id.desc())
-        .limit(PAGE_SIZE + 1)
+        .order_by(rows.c.id.desc())
     )
-    if before is not None:
-        stmt = stmt.where(Activity.id < before)
     events = [Event(*row) for row in db.session.execute(stmt)]
     more = len(events) > PAGE_SIZE
     events = events[:PAGE_SIZE]

@@ -358,6 +358,45 @@ class AuditEntry(db.Model):
     detail: Mapped[str] = mapped_column(String(255), default="")
 
 
+class Activity(db.Model):
+    """One event in a project's activity log (app/projects/activity.py): who did what to
+    which task, when. Written once, in the transaction of the change it records.
+
+    Names are snapshots next to nullable keys, as in the audit log: the actor's name stays
+    after they leave the project or delete their account (the key is then NULL), and the
+    task's title stays after the task is purged (task_id has no foreign key for that reason:
+    a purged task leaves its events behind)."""
+
+    __tablename__ = "activity"
+    __table_args__ = (
+        # The page reads one project's newest events: (project_id, id) backwards.
+        Index("ix_activity_project", "project_id", "id"),
+        # The users.id SET NULL when an account goes, the projects.id one when a project does.
+        Index("ix_activity_actor", "actor_id"),
+        Index(
+            "ix_activity_other_project",
+            "other_project_id",
+            postgresql_where=text("other_project_id IS NOT NULL"),
+            sqlite_where=text("other_project_id IS NOT NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    actor_name: Mapped[str] = mapped_column(String(80), default="")
+    task_id: Mapped[int | None]
+    task_title: Mapped[str] = mapped_column(String(200), default="")
+    action: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A move's other end (where the task went, or came from): named on the page only to
+    # someone who is a member there too, so a move never shows a project's name to outsiders.
+    other_project_id: Mapped[int | None] = mapped_column(
+        ForeignKey("projects.id", ondelete="SET NULL")
+    )
+
+
 # The user's Inbox, for a mapped User (the request that signs in); later requests read it
 # from login_sessions.SignedIn, which the loader's one query fills.
 User.inbox_id = deferred(select(Project.id).where(Project.inbox_of_id == User.id).scalar_subquery())

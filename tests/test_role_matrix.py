@@ -121,6 +121,7 @@ EXPECTED: dict[str, Rule] = {
     "tasks.restore": need(Role.EDITOR),  # ids in the body
     # the project itself
     "projects.show": need(Role.VIEWER),
+    "projects.activity_log": need(Role.VIEWER),
     "projects.settings": need(Role.ADMIN),
     "projects.update": need(Role.ADMIN),
     "projects.archive": need(Role.ADMIN),

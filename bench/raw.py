@@ -337,7 +337,7 @@ NAV_FIELDS = ("id", "name", "colour", "inbox_of_id", "archived_at", "role", "ope
 class InboxScope:
     """The Inbox, as the templates read app/tasks/routes.ListScope."""
 
-    role, project, title, can_edit = Role.OWNER, None, "Inbox", True
+    role, project, view, title, can_edit = Role.OWNER, None, None, "Inbox", True
 
     def __init__(self, project_id: int):
         self.project_id = project_id
@@ -465,6 +465,11 @@ LINKED = [
     ("/projects", "projects.index", ["GET"]),
     ("/projects/<int:project_id>", "projects.show", ["GET"]),
     ("/projects/<int:project_id>/settings", "projects.settings", ["GET"]),
+    ("/projects/<int:project_id>/activity", "projects.activity_log", ["GET"]),
+    ("/tasks/today", "tasks.today", ["GET"]),
+    ("/tasks/upcoming", "tasks.upcoming", ["GET"]),
+    ("/tasks/assigned", "tasks.assigned", ["GET"]),
+    ("/tasks/all", "tasks.all", ["GET"]),
     ("/invitations", "sharing.invitations", ["GET"]),
     ("/admin", "admin.dashboard", ["GET"]),
     ("/account", "account.page", ["GET"]),

@@ -309,3 +309,18 @@ def test_the_bulk_bar_offers_the_projects_members(app, auth_client, team):
     offered = re.findall(r">([^<]+)</option>", bar)
     assert offered == ["Ada", "Bob Builder", "Eve", "Nobody"]
     assert ">Cy<" not in bar
+
+
+def test_a_ticked_row_and_its_next_repeat_keep_showing_the_assignee(app, auth_client, team):
+    """The toggle answers with rows made by UPDATE ... RETURNING and an INSERT: the assignee's
+    name comes with them (a subquery in RETURNING, on both databases)."""
+    bob = user_id(app, BOB)
+    task = add_task(app, project_id=team, title="Weekly", assignee_id=bob, recurrence="FREQ=WEEKLY")
+    response = post(auth_client, f"/tasks/{task}/toggle", {"done": "1"}, htmx=True)
+    assert response.status_code == 200
+    body = html.unescape(response.get_data(as_text=True))
+    # The ticked row and the next one, each with the name as accessible text.
+    assert body.count('<span class="visually-hidden">Assigned to Bob Builder</span>') == 2
+    with app.app_context():
+        assignees = db.session.scalars(select(Task.assignee_id).where(Task.title == "Weekly"))
+        assert list(assignees) == [bob, bob]

@@ -164,7 +164,7 @@ def _page_only(scope: ListScope, **forms) -> dict:
         "nav": nav,
         "move_choices": [(row.id, row.name) for row in nav if row.role >= Role.EDITOR],
         # Who "Assign to" offers: the members of this list's project.
-        "assign_choices": assignees.members(scope.project_id),
+        "assign_choices": _members(scope.project_id),
         "syntax_help": SYNTAX_HELP,
         **forms,
     }
@@ -219,9 +219,18 @@ def _with_project_choices(form: TaskForm, task: Task) -> TaskForm:
     archived one stays where it is unless moved); and its assignee menu: the members of the
     task's project, or nobody."""
     form.project_id.choices = addable_projects(current_user.id, also=task.project_id)
-    people = assignees.members(task.project_id)
+    people = _members(task.project_id)
     form.assignee_id.choices = [(0, "Nobody"), *[(p.id, p.name) for p in people]]
     return form
+
+
+def _members(project_id: int) -> list[assignees.Member]:
+    """Who a task in the project may be assigned to (the menus' choices). The user's own
+    Inbox has only them, as every Inbox has only its owner: no query for the most used list."""
+    if project_id == current_user.inbox_id:
+        me = current_user
+        return [assignees.Member(me.id, me.display_name, me.email)]
+    return assignees.members(project_id)
 
 
 # ---- the list ---------------------------------------------------------------------------

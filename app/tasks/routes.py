@@ -163,8 +163,8 @@ def _page_only(scope: ListScope, **forms) -> dict:
         "all_tags": _all_tags(),
         "nav": nav,
         "move_choices": [(row.id, row.name) for row in nav if row.role >= Role.EDITOR],
-        # Who "Assign to" offers: the members of this list's project.
-        "assign_choices": _members(scope.project_id),
+        # Who "Assign to" offers: the members of this list's project, then nobody.
+        "assign_choices": [(p.id, p.name) for p in _members(scope.project_id)] + [(0, "Nobody")],
         "syntax_help": SYNTAX_HELP,
         **forms,
     }

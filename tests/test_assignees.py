@@ -186,7 +186,7 @@ def test_the_editor_offers_the_members_and_assigns_one(app, auth_client, team):
     assert response.status_code == 303
     assert get_task(app, task).assignee_id == bob
     detail = html.unescape(auth_client.get(f"/tasks/{task}").get_data(as_text=True))
-    assert "Assigned to Bob Builder" in detail
+    assert "<dt>Assignee</dt><dd>Bob Builder</dd>" in detail
     listed = html.unescape(auth_client.get(f"/projects/{team}").get_data(as_text=True))
     assert "Assigned to Bob Builder" in listed and ">BB</span>" in listed
     # And back to nobody.

@@ -11,6 +11,18 @@ def format_datetime(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
 
 
+def time_ago(value: datetime, now: datetime) -> str:
+    """How long before `now` `value` was, in words ("5 minutes ago"); the date past a week."""
+    seconds = int((now - value).total_seconds())
+    for unit, length in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= length:
+            if unit == "day" and seconds >= 7 * length:
+                return value.strftime("%Y-%m-%d")
+            count = seconds // length
+            return f"{count} {unit}{'s' if count != 1 else ''} ago"
+    return "just now"
+
+
 def browser_name(user_agent: str) -> str:
     """A short, human name for a User-Agent string ("Firefox on Linux")."""
     ua = user_agent or ""
@@ -53,3 +65,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(due_label, "due_label")
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(browser_name, "browser_name")
+    app.add_template_filter(time_ago, "ago")

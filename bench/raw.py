@@ -54,7 +54,14 @@ dates = _load("app/tasks/dates.py", "_raw_dates")
 quickadd = _load("app/tasks/quickadd.py", "_raw_quickadd")
 
 
-VIEWER, EDITOR = 1, 2  # as app.models.Role
+class Role(enum.IntEnum):  # as app.models.Role
+    VIEWER = 1
+    EDITOR = 2
+    ADMIN = 3
+    OWNER = 4
+
+
+VIEWER, EDITOR = Role.VIEWER, Role.EDITOR
 
 
 class Priority(enum.IntEnum):  # as app.models.Priority
@@ -78,6 +85,7 @@ BULK_ACTIONS = [
         ("tag_remove", "Remove tag"),
         ("priority", "Set priority"),
         ("due", "Set due date"),
+        ("move", "Move to project"),
     ]
 ]
 
@@ -312,6 +320,30 @@ def attach_tags(conn, tasks) -> None:
         by_id[task_id].tags.append(SimpleNamespace(name=name, colour=colour))
 
 
+# The project list beside the list: each live project of the user's with its open tasks, in
+# one grouped query, as app/projects/services.project_rows writes it.
+NAV_SQL = """
+SELECT p.id, p.name, p.colour, p.inbox_of_id, p.archived_at, m.role, count(t.id)
+FROM memberships m JOIN projects p ON p.id = m.project_id
+LEFT JOIN tasks t ON t.project_id = p.id AND t.done IS {false} AND t.deleted_at IS NULL
+WHERE m.user_id = %s AND p.archived_at IS NULL
+GROUP BY p.id, m.role
+ORDER BY p.inbox_of_id IS NULL, p.name_key, p.id
+"""
+NAV_SQL_BY_DB = {"sqlite": NAV_SQL.format(false="0"), "pg": NAV_SQL.format(false="false")}
+NAV_FIELDS = ("id", "name", "colour", "inbox_of_id", "archived_at", "role", "open_count")
+
+
+class InboxScope:
+    """The Inbox, as the templates read app/tasks/routes.ListScope."""
+
+    role, project, title, can_edit = Role.OWNER, None, "Inbox", True
+
+    def __init__(self, project_id: int):
+        self.project_id = project_id
+        self.url = row_url("tasks.index")
+
+
 class DefaultQuery:
     """The default list view (open tasks by due date), as the templates read a ListQuery."""
 
@@ -374,9 +406,16 @@ def list_page():
                 (user.id,),
             )
         ]
+        nav = [
+            SimpleNamespace(**dict(zip(NAV_FIELDS, row, strict=True)))
+            for row in query(conn, NAV_SQL_BY_DB[_kind(conn)], (user.id,))
+        ]
     page = SimpleNamespace(tasks=tasks, next_cursor=cursor(tasks[-1]) if more and tasks else None)
     return render_template(
         "tasks/index.html",
+        scope=InboxScope(user.inbox_id),
+        nav=nav,
+        move_choices=[(row.id, row.name) for row in nav if row.role >= Role.EDITOR],
         query=DefaultQuery(),
         page=page,
         today=dates.today(),
@@ -423,6 +462,10 @@ LINKED = [
     ("/tasks/<int:task_id>/delete", "tasks.delete", ["POST"]),
     ("/tasks/bulk", "tasks.bulk", ["POST"]),
     ("/tags", "tags.index", ["GET"]),
+    ("/projects", "projects.index", ["GET"]),
+    ("/projects/<int:project_id>", "projects.show", ["GET"]),
+    ("/projects/<int:project_id>/settings", "projects.settings", ["GET"]),
+    ("/invitations", "sharing.invitations", ["GET"]),
     ("/admin", "admin.dashboard", ["GET"]),
     ("/account", "account.page", ["GET"]),
     ("/login", "auth.login", ["GET"]),
@@ -495,6 +538,7 @@ def create_app(database_url: str | None = None, secret_key: str | None = None) -
         csrf_token=csrf_token,
         current_user=SimpleNamespace(is_authenticated=False),
         Priority=Priority,
+        Role=Role,
     )
     app.add_template_filter(dates.due_state, "due_state")
     app.add_template_filter(dates.due_label, "due_label")

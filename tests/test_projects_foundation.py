@@ -359,6 +359,8 @@ def test_a_viewer_sees_a_shared_task_and_every_change_answers_403(app, team):
         method, pattern, _ = sent
         if method == "GET" and not pattern.endswith("/edit"):
             assert response.status_code == 200 and "Shared plan" in body, sent
+            # No control a viewer cannot use: no way into the editor.
+            assert "/edit" not in body, sent
         else:
             assert response.status_code == 403, (sent, body[:300])
             assert REFUSAL in body, sent

@@ -5,14 +5,27 @@ loaded while templates render."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import event, insert, select, text, update
 from sqlalchemy.orm import Session, selectinload
 
 from app.extensions import db
-from app.models import Tag, Task, User, task_tags, utcnow
-from tests.helpers import HTMX, add_task, count_queries, create_user, csrf_token, inbox_of, login
+from app.models import Role, Tag, Task, User, task_tags, utcnow
+from tests.helpers import (
+    HTMX,
+    add_member,
+    add_project,
+    add_task,
+    app_today,
+    count_queries,
+    create_user,
+    csrf_token,
+    inbox_of,
+    login,
+    user_id,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -262,3 +275,45 @@ def test_signed_in_requests_read_the_user_only_in_the_loaders_query(app, auth_cl
         ]
         assert len(reading_users) == 1, (method, url, reading_users)
         assert re.search(r"\bJOIN login_sessions\b", reading_users[0]), reading_users
+
+
+def _add_project_tasks(app, projects: list[int], n: int, view: str) -> None:
+    """`n` open tasks spread over `projects`, assigned to Ada, tagged, in `view`'s dates."""
+    ada = user_id(app)
+    today = app_today(app) + timedelta(days=1 if view == "upcoming" else 0)
+    for i in range(n):
+        add_task(
+            app,
+            project_id=projects[i % len(projects)],
+            title=f"Spread {i}",
+            due_date=today,
+            assignee_id=ada,
+            tags=[f"t{i % 3}"],
+        )
+
+
+@pytest.mark.parametrize("view", ["today", "upcoming", "assigned", "all"])
+def test_view_pages_cost_the_same_for_3_and_60_tasks_in_several_projects(app, auth_client, view):
+    create_user(app, "bea@example.com", name="Bea")
+    with app.app_context():
+        projects = [inbox_of()[1]]
+    for name, role in (("Shared", Role.EDITOR), ("Watched", Role.VIEWER)):
+        project = add_project(app, "bea@example.com", name)
+        add_member(app, project, "ada@example.com", role)
+        projects.append(project)
+    counts = {}
+    for total in (3, 60):
+        _add_project_tasks(app, projects, 3 if total == 3 else 57, view)
+        url = f"/tasks/{view}?limit=2"
+        page = auth_client.get(url).get_data(as_text=True)
+        more = re.search(r'hx-get="([^"]+after=[^"]+)"', page)
+        counts[("full", total)] = _queries(app, auth_client, "GET", url)
+        counts[("htmx", total)] = _queries(app, auth_client, "GET", url, headers=HTMX)
+        counts[("more", total)] = _queries(
+            app, auth_client, "GET", more.group(1).replace("&amp;", "&"), headers=HTMX
+        )
+    for kind in ("full", "htmx", "more"):
+        assert counts[(kind, 3)] == counts[(kind, 60)], counts
+    # The user; the page's rows (membership in the same statement), their projects, their
+    # tags; the full page adds the tag menu and the project list.
+    assert counts[("full", 60)] <= 6 and counts[("htmx", 60)] <= 4, counts

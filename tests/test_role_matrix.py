@@ -88,6 +88,11 @@ EXPECTED: dict[str, Rule] = {
     "tags.update": PERSONAL,
     "tags.delete": PERSONAL,
     "tasks.index": SIGNED_IN,  # the signed-in person's Inbox
+    # The views across projects: each lists only the projects the person is a member of.
+    "tasks.today": SIGNED_IN,
+    "tasks.upcoming": SIGNED_IN,
+    "tasks.assigned": SIGNED_IN,
+    "tasks.all": SIGNED_IN,
     "tasks.create": SIGNED_IN,
     "tasks.help_page": SIGNED_IN,
     "admin.dashboard": INSTANCE_ADMIN,
@@ -116,6 +121,7 @@ EXPECTED: dict[str, Rule] = {
     "tasks.restore": need(Role.EDITOR),  # ids in the body
     # the project itself
     "projects.show": need(Role.VIEWER),
+    "projects.activity_log": need(Role.VIEWER),
     "projects.settings": need(Role.ADMIN),
     "projects.update": need(Role.ADMIN),
     "projects.archive": need(Role.ADMIN),

@@ -258,3 +258,21 @@ def test_the_session_is_trimmed_before_flask_writes_it(app):
         kept = [message for _, message in session[session_cookie.FLASHES]]
     assert kept == ["message 7", "message 8", "message 9"]
     assert "tasklane_session=" in response.headers["Set-Cookie"]
+
+
+def test_canary_sqlalchemy_asks_the_sqlite_compiler_for_table_hints(app):
+    """app/seams/sqlite_index_hint.py: SQLAlchemy's SQLite compiler must call
+    get_from_hint_text for a FROM table with a "sqlite" hint; the seam renders the hint there."""
+    from sqlalchemy import select
+    from sqlalchemy.dialects import sqlite
+    from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
+
+    from app.models import Task
+    from app.seams.sqlite_index_hint import _hint_text
+
+    assert SQLiteCompiler.get_from_hint_text is _hint_text, "seams.install() installs the hint"
+    stmt = select(Task.id).with_hint(Task, "INDEXED BY ix_tasks_list_due", "sqlite")
+    sql = str(stmt.compile(dialect=sqlite.dialect()))
+    assert "FROM tasks INDEXED BY ix_tasks_list_due" in sql, (
+        "SQLAlchemy no longer renders SQLite table hints through get_from_hint_text: " + sql
+    )

@@ -4,15 +4,21 @@ are not members get 404 and members whose role is too low get 403."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app import access
-from app.models import Project, Role
+from app import access, activity
+from app.htmx import is_htmx, render
+from app.models import Project, Role, utcnow
 from app.projects import bp, services
 from app.projects.forms import DeleteProjectForm, ProjectForm
-from app.tasks.routes import ListScope, list_page
+
+# The module, not its names: app.tasks.routes imports app.projects.services, so whichever
+# package is imported first finds the other half-initialised (a script that imports
+# app.tasks alone, like bench/raw.py, comes through app.tasks first).
+from app.tasks import routes as task_routes
 from app.tasks.services import move_all
+from app.url_converters import MAX_ID
 
 
 @bp.before_request
@@ -68,7 +74,21 @@ def show(project_id: int):
     project, role = _project(project_id)
     if project.is_inbox:
         return redirect(url_for("tasks.index"))
-    return list_page(ListScope(project.id, role, project))
+    return task_routes.list_page(task_routes.ListScope(project.id, role, project))
+
+
+@bp.get("/<int:project_id>/activity")
+def activity_log(project_id: int):
+    """Who did what to which task, newest first; `before` is "Load more"'s keyset cursor."""
+    project, _ = _project(project_id)
+    before = request.args.get("before", type=int)
+    if "before" in request.args and not (before and 0 < before <= MAX_ID):
+        abort(400, description="“before” is an event number from the “Load more” link.")
+    page = activity.page(project.id, current_user.id, before)
+    context = {"project": project, "page": page, "now": utcnow(), "shown": activity.SHOWN}
+    if before is not None and is_htmx():
+        return render_template("projects/_activity_more.html", **context)
+    return render("projects/activity.html", "projects/_activity.html", **context)
 
 
 def _settings(project, role, form: ProjectForm | None = None, status: int = 200):

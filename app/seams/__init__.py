@@ -23,6 +23,7 @@ With every seam: 5.79 M instructions a toggle, 57.5 M a list page.
 Reliability seams (not speed-ups):
 - request_bound_connection: psycopg waits a bounded time for each answer in a request.
 - session_cookie: the session cookie is trimmed before Flask writes it.
+- sqlite_index_hint: SQLite's INDEXED BY for the cross-project views' keyset pieces.
 
 Dropped (under 2%): a cache of `Flask.ensure_sync`'s answer per hook and view (+0.8% a
 toggle, +0.2% a list page without it), in a Tasklane(Flask) subclass; Flask's own runs.
@@ -41,6 +42,7 @@ from app.seams import (
     request_bound_connection,
     row_urls,
     session_cookie,
+    sqlite_index_hint,
     wsgi_headers,
 )
 
@@ -53,3 +55,4 @@ def install(app: Flask) -> None:
     csrf_per_render.install(app)
     row_urls.install(app)
     wsgi_headers.install(app)
+    sqlite_index_hint.install()

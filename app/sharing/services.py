@@ -25,7 +25,7 @@ from flask import abort, session
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app import audit, login_sessions
+from app import activity, audit, login_sessions
 from app.extensions import db
 from app.models import Invitation, Membership, Project, Role, Task, User
 
@@ -119,6 +119,7 @@ def change_role(project: Project, user_id: int, role: Role) -> User:
     if not changed:
         _explain_miss(project.id, user_id)
     audit.record("member_role_changed", target=target, detail=f"{_name(project)}: now {role.label}")
+    activity.record(project.id, "role_changed", detail=f"{target.display_name}: now {role.label}")
     db.session.commit()
     return target
 
@@ -147,6 +148,10 @@ def _leave_or_remove(project: Project, user_id: int, action: str, target: User) 
         _explain_miss(project.id, user_id)
     _unassign(project.id, user_id)
     audit.record(action, target=target, detail=_name(project))
+    if action == "member_left":
+        activity.record(project.id, "left")
+    else:
+        activity.record(project.id, "removed", detail=target.display_name)
     db.session.commit()
 
 
@@ -177,6 +182,7 @@ def transfer(project: Project, owner_id: int, new_owner_id: int) -> User:
     if not stepped_up:
         refuse("The project passes only to an admin member: make them an admin first.")
     audit.record("ownership_transferred", target=target, detail=_name(project))
+    activity.record(project.id, "ownership", detail=f"to {target.display_name}")
     db.session.commit()
     return target
 
@@ -307,6 +313,7 @@ def accept(user: User, invitation_id: int) -> Project:
     audit.record(
         "invitation_accepted", actor=user, target=user, detail=f"{_name(project)}: {role.label}"
     )
+    activity.record(project.id, "joined", detail=f"as {role.label}", actor_id=user.id)
     try:
         db.session.commit()
     except IntegrityError:  # a member already: the invitation has nothing left to give
@@ -368,4 +375,9 @@ def hand_over_projects(user: User) -> None:
         db.session.execute(delete(Membership).where(*_where(project.id, user.id)))
         successor.role = int(Role.OWNER)
         audit.record("project_handed_over", target=successor.user, detail=detail)
+        activity.record(
+            project.id,
+            "ownership",
+            detail=f"to {successor.user.display_name}: {user.display_name}'s account was deleted",
+        )
     db.session.flush()

@@ -63,6 +63,11 @@ def problem(project_id: int, user_id: int) -> str | None:
     return None if found else NOT_A_MEMBER
 
 
+def name_of(user_id: int) -> str:
+    """A member's display name, for the activity log ("assigned … Bob")."""
+    return db.session.scalar(select(User.display_name).where(User.id == user_id)) or ""
+
+
 class Named(NamedTuple):
     user_id: int | None
     problem: str | None  # what quick add's answer says when `@name` assigns nobody

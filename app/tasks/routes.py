@@ -29,9 +29,10 @@ from app.tasks.forms import (
     list_query,
     split_tags,
 )
-from app.tasks.listing import BadListQuery, ListQuery, fetch_page
+from app.tasks.listing import BadListQuery, ListQuery
 from app.tasks.quickadd import SYNTAX_HELP, parse_quick_add
 from app.tasks.recurrence import describe, rule_to_choices, validate_rule
+from app.tasks.views import VIEWS, fetch_project, fetch_view
 from app.url_converters import MAX_ID
 from app.urls import safe_next
 
@@ -57,22 +58,28 @@ def _query_from(args) -> ListQuery:
 
 @dataclass(frozen=True)
 class ListScope:
-    """Which tasks a list page shows: the Inbox (/tasks) or one project (/projects/<id>).
-    Everything else about the page (filters, sorting, "Load more", bulk actions, keys,
-    quick add) is the same for both."""
+    """Which tasks a list page shows: the Inbox (/tasks), one project (/projects/<id>) or a
+    view across projects (/tasks/today, ...: `view`, with no project of its own). Everything
+    else about the page (filters, sorting, "Load more", bulk actions, keys, quick add) is the
+    same for all of them. Quick add on a view's page adds to the Inbox."""
 
-    project_id: int
+    project_id: int | None
     role: Role
-    project: Project | None = None  # None: the signed-in user's Inbox
+    project: Project | None = None  # None: the signed-in user's Inbox, or a view
+    view: str | None = None  # a key of app.tasks.views.VIEWS
 
     @property
     def url(self) -> str:
+        if self.view is not None:
+            return url_for(f"tasks.{self.view}")
         if self.project is None:
             return url_for("tasks.index")
         return url_for("projects.show", project_id=self.project_id)
 
     @property
     def title(self) -> str:
+        if self.view is not None:
+            return VIEWS[self.view]
         return "Inbox" if self.project is None else self.project.name
 
     @property
@@ -84,14 +91,24 @@ def inbox_scope() -> ListScope:
     return ListScope(current_user.inbox_id, Role.OWNER)
 
 
+def view_scope(view: str) -> ListScope:
+    """A view across the user's projects. Its own role is the Inbox's (quick add and the bulk
+    bar are offered); each row offers what the user's role in its project allows."""
+    return ListScope(None, Role.OWNER, view=view)
+
+
+# The list pages: the Inbox, a project's page and the views across projects.
+_LIST_ENDPOINTS = ("tasks.index", "projects.show", *(f"tasks.{view}" for view in VIEWS))
+
+
 def _list_endpoint(path: str) -> tuple[str, dict] | None:
-    """The list page (tasks.index or projects.show) that `path` is, with its arguments.
+    """The list page (_LIST_ENDPOINTS) that `path` is, with its arguments.
     Any server name will do: routes match on paths alone (no host or subdomain matching)."""
     try:
         endpoint, args = current_app.url_map.bind("localhost").match(path, method="GET")
     except HTTPException:
         return None
-    return (endpoint, args) if endpoint in ("tasks.index", "projects.show") else None
+    return (endpoint, args) if endpoint in _LIST_ENDPOINTS else None
 
 
 def _current_view() -> tuple[ListScope, ListQuery]:
@@ -110,6 +127,9 @@ def _current_view() -> tuple[ListScope, ListQuery]:
             return ListScope(reached.obj.id, reached.role, reached.obj), query
         except HTTPException:  # no longer theirs to see: show them their Inbox
             pass
+    view = found[0].removeprefix("tasks.") if found else None
+    if view in VIEWS:
+        return view_scope(view), query
     return inbox_scope(), query
 
 
@@ -147,7 +167,9 @@ def _list_context(query: ListQuery, scope: ListScope, **extra) -> dict:
     return {
         "query": query,
         "scope": scope,
-        "page": fetch_page(scope.project_id, query, today()),
+        "page": fetch_view(scope.view, current_user.id, query, today())
+        if scope.view
+        else fetch_project(scope.project_id, query, today()),
         "today": today(),
         **extra,
     }
@@ -156,7 +178,7 @@ def _list_context(query: ListQuery, scope: ListScope, **extra) -> dict:
 def _page_only(scope: ListScope, **forms) -> dict:
     """What only the full list page shows: the forms, tag menus and the project list (one
     grouped query, which the htmx fragments never pay for)."""
-    nav = project_rows(current_user.id, archived=False)
+    nav = project_rows(current_user.id, archived=False)  # also what the views' sidebar shows
     return {
         "form": forms.pop("form", None) or QuickAddForm(formdata=None),
         "bulk_form": forms.pop("bulk_form", None) or BulkForm(formdata=None),
@@ -224,10 +246,13 @@ def _with_project_choices(form: TaskForm, task: Task) -> TaskForm:
     return form
 
 
-def _members(project_id: int) -> list[assignees.Member]:
+def _members(project_id: int | None) -> list[assignees.Member]:
     """Who a task in the project may be assigned to (the menus' choices). The user's own
-    Inbox has only them, as every Inbox has only its owner: no query for the most used list."""
-    if project_id == current_user.inbox_id:
+    Inbox has only them, as every Inbox has only its owner: no query for the most used list.
+    A view across projects (no project: None) offers the user themself, whom every task
+    there may be assigned to (they are a member of each); the bulk action assigns anyone
+    only where they are a member."""
+    if project_id is None or project_id == current_user.inbox_id:
         me = current_user
         return [assignees.Member(me.id, me.display_name, me.email)]
     return assignees.members(project_id)
@@ -242,7 +267,8 @@ def index():
 
 
 def list_page(scope: ListScope):
-    """The task list of `scope`: the Inbox here, a project's page at /projects/<id>."""
+    """The task list of `scope`: the Inbox here, the views across projects beside it, a
+    project's page at /projects/<id>."""
     query = _query_from(request.args)
     if query.after is not None and is_htmx():
         # "Load more": just the next rows, appended to the list.
@@ -259,6 +285,18 @@ def list_page(scope: ListScope):
         )
     context = _list_context(query, scope, **page_only)
     return render("tasks/index.html", "tasks/_results.html", **context)
+
+
+def _view_page(view: str):
+    def page():
+        return list_page(view_scope(view))
+
+    page.__name__ = view
+    return page
+
+
+for _view in VIEWS:  # /tasks/today, /tasks/upcoming, /tasks/assigned, /tasks/all
+    bp.add_url_rule(f"/{_view}", _view, _view_page(_view), methods=["GET"])
 
 
 @bp.get("/help")
@@ -337,10 +375,11 @@ def _created(task: Task, scope: ListScope, problem: str | None):
 
 @bp.get("/<int:task_id>")
 def detail(task_id: int):
-    task = _task(task_id)
+    task, role = access.get_or_404(Task, task_id, Role.VIEWER, _WITH_TAGS)
     return render_template(
         "tasks/detail.html",
         task=task,
+        can_edit=role >= Role.EDITOR,
         notes_html=render_notes(task.notes),
         repeat=describe(task.recurrence) if task.recurrence else None,
         today=today(),
@@ -349,9 +388,10 @@ def detail(task_id: int):
 
 @bp.get("/<int:task_id>/row")
 def row(task_id: int):
-    task = _task(task_id)
+    task, role = access.get_or_404(Task, task_id, Role.VIEWER, _WITH_TAGS)
     if not is_htmx():
         return redirect(url_for("tasks.index", _anchor=f"task-{task.id}"))
+    task.can_edit = role >= Role.EDITOR  # what the row shows of its controls (not a column)
     return render_template("tasks/_row.html", task=task, today=today())
 
 

@@ -18,9 +18,9 @@ from sqlalchemy import (
     update,
 )
 
-from app import access
+from app import access, activity
 from app.extensions import db
-from app.models import Membership, Project, Role, Tag, Task, task_tags, utcnow
+from app.models import Membership, Priority, Project, Role, Tag, Task, task_tags, utcnow
 from app.tagging import insert_ignoring_duplicates, keep_or_resolve_tags, resolve_tags
 from app.tasks import assignees
 from app.tasks.listing import LISTED_COLUMNS, ListedTask, attach_tags
@@ -95,6 +95,10 @@ def create_task(
     if assignee_id is not None:
         task.assignee_id = assignees.assignee_if_member(project_id, assignee_id)
     db.session.add(task)
+    db.session.flush()  # its id, for the activity log
+    activity.record_tasks("added", [task.id], actor_id=user_id)
+    if assignee_id is not None:
+        activity.record_tasks("assigned", [task.id], detail=assignees.name_of(assignee_id))
     db.session.commit()
     return task
 
@@ -105,6 +109,9 @@ def update_task(task: Task, seen_version: int, changes: TaskChanges, user_id: in
     The check and the write are one statement (UPDATE ... WHERE version = ?), so two saves of
     the same version cannot both win, on either database.
     """
+    edited = _edited_fields(task, changes)
+    if changes.project_id:
+        activity.record_move(Task.id == task.id, changes.project_id, actor_id=user_id)
     result = db.session.execute(
         update(Task)
         .where(Task.id == task.id, Task.version == seen_version)
@@ -130,6 +137,12 @@ def update_task(task: Task, seen_version: int, changes: TaskChanges, user_id: in
         raise StaleVersion(task)
     db.session.refresh(task)
     task.tags = keep_or_resolve_tags(task.tags, user_id, changes.tag_names)
+    if edited:
+        activity.record_tasks("edited", [task.id], detail=", ".join(edited), actor_id=user_id)
+    if changes.assign:
+        action = "assigned" if task.assignee_id else "unassigned"
+        detail = task.assignee_name or ""
+        activity.record_tasks(action, [task.id], detail=detail, actor_id=user_id)
     db.session.commit()
     return task
 
@@ -139,6 +152,34 @@ def _assigned(changes: TaskChanges, project_id: int) -> dict:
         return {"assignee_id": None}
     project_id = changes.project_id or project_id
     return {"assignee_id": assignees.assignee_if_member(project_id, changes.assignee_id)}
+
+
+def _edited_fields(task: Task, changes: TaskChanges) -> list[str]:
+    """What the activity log says an editor save changed (moves are events of their own)."""
+    edited = [
+        name
+        for name, before, after in (
+            ("title", task.title, changes.title),
+            ("notes", task.notes, changes.notes),
+            ("repeat", task.recurrence, changes.recurrence),
+        )
+        if before != after
+    ]
+    if task.priority != changes.priority:
+        edited.append(_priority_words(changes.priority))
+    if task.due_date != changes.due_date:
+        edited.append(_due_words(changes.due_date))
+    if {tag.name_key for tag in task.tags} != {name.casefold() for name in changes.tag_names}:
+        edited.append("tags")
+    return edited
+
+
+def _priority_words(priority: int) -> str:
+    return f"priority {Priority(priority).label}"
+
+
+def _due_words(due: date | None) -> str:
+    return f"due {due.isoformat()}" if due else "no due date"
 
 
 @dataclass
@@ -195,10 +236,14 @@ def _mark_done(
     }
     stmt = _SET_DONE_ONE if len(task_ids) == 1 else _SET_DONE_MANY
     changed = ListedTask.from_result(connection.execute(stmt, params))
+    action = "completed" if done else "reopened"
+    activity.record_tasks(action, [row.id for row in changed], actor_id=user_id)
     repeating = [row for row in changed if done and row.recurrence]
     if not repeating:
         return changed, [], []
     following, ended_ids = _continue_series([row.id for row in repeating], today)
+    next_ids = [row.id for row in following]
+    activity.record_tasks("added", next_ids, detail="next in its series", actor_id=user_id)
     for row in repeating:
         # The rule moves to the new occurrence (or ends), so re-ticking cannot spawn twice.
         row.recurrence = None
@@ -319,17 +364,21 @@ _ROLE_FOR_TASK = (
 
 
 def soft_delete(tasks: list[Task]) -> None:
+    """Delete the tasks (restorable for UNDO_WINDOW), as the signed-in user."""
     now = utcnow()
     for task in tasks:
         task.deleted_at = now
     if tasks:
         _purge_expired({task.project_id for task in tasks}, now)
+    activity.record_tasks("deleted", [task.id for task in tasks])
     db.session.commit()
 
 
 def restore(tasks: list[Task]) -> None:
+    """Bring deleted tasks back, as the signed-in user."""
     for task in tasks:
         task.deleted_at = None
+    activity.record_tasks("restored", [task.id for task in tasks])
     db.session.commit()
 
 
@@ -411,34 +460,47 @@ def _bulk_open(bulk: _Bulk) -> BulkResult:
     return _bulk_done(bulk, done=False)
 
 
+def _recorded(bulk: _Bulk, action: str, ids: list[int], detail: str = "") -> BulkResult:
+    """The bulk action's result, its events recorded (one statement for all the tasks)."""
+    activity.record_tasks(action, ids, detail=detail, actor_id=bulk.user_id)
+    return BulkResult(len(ids), [])
+
+
 def _bulk_tag_add(bulk: _Bulk) -> BulkResult:
-    return BulkResult(_tag_tasks(bulk.user_id, bulk.ids, bulk.tag), [])
+    return _recorded(bulk, "tagged", _tag_tasks(bulk.user_id, bulk.ids, bulk.tag), bulk.tag)
 
 
 def _bulk_tag_remove(bulk: _Bulk) -> BulkResult:
-    return BulkResult(_untag_tasks(bulk.user_id, bulk.ids, bulk.tag), [])
+    return _recorded(bulk, "untagged", _untag_tasks(bulk.user_id, bulk.ids, bulk.tag), bulk.tag)
 
 
 def _bulk_priority(bulk: _Bulk) -> BulkResult:
     changes = Task.priority != bulk.priority
-    return BulkResult(_bump(bulk.user_id, bulk.ids, changes, priority=bulk.priority), [])
+    ids = _bump(bulk.user_id, bulk.ids, changes, priority=bulk.priority)
+    return _recorded(bulk, "edited", ids, _priority_words(bulk.priority))
 
 
 def _bulk_due(bulk: _Bulk) -> BulkResult:
     changes = Task.due_date.is_distinct_from(bulk.due_date)
-    return BulkResult(_bump(bulk.user_id, bulk.ids, changes, due_date=bulk.due_date), [])
+    ids = _bump(bulk.user_id, bulk.ids, changes, due_date=bulk.due_date)
+    return _recorded(bulk, "edited", ids, _due_words(bulk.due_date))
 
 
 def _bulk_move(bulk: _Bulk) -> BulkResult:
+    editable = Task.id.in_(_editable_ids(bulk.user_id, bulk.ids))
+    activity.record_move(editable, bulk.project_id, actor_id=bulk.user_id)
     elsewhere = Task.project_id != bulk.project_id
-    return BulkResult(_bump(bulk.user_id, bulk.ids, elsewhere, **moved_to(bulk.project_id)), [])
+    moved = _bump(bulk.user_id, bulk.ids, elsewhere, **moved_to(bulk.project_id))
+    return BulkResult(len(moved), [])
 
 
 def _bulk_assign(bulk: _Bulk) -> BulkResult:
     person = bulk.assignee_id
     if person is None:
         assigned = Task.assignee_id.is_not(None)
-        return BulkResult(_bump(bulk.user_id, bulk.ids, assigned, assignee_id=None), [])
+        return _recorded(
+            bulk, "unassigned", _bump(bulk.user_id, bulk.ids, assigned, assignee_id=None)
+        )
     member = assignees.is_member(Task.project_id, person)
     other = Task.assignee_id.is_distinct_from(person)
     changed = _bump(bulk.user_id, bulk.ids, member, other, assignee_id=person)
@@ -447,7 +509,9 @@ def _bulk_assign(bulk: _Bulk) -> BulkResult:
             *access.reachable(Task, bulk.user_id, Role.EDITOR), Task.id.in_(bulk.ids), ~member
         )
     )
-    return BulkResult(changed, [], refused)
+    result = _recorded(bulk, "assigned", changed, assignees.name_of(person))
+    result.refused = refused
+    return result
 
 
 # Every action of the bulk form but "delete", which the view sends to soft_delete: the undo
@@ -468,20 +532,21 @@ def _editable_ids(user_id: int, ids: list[int]):
     return select(Task.id).where(*access.reachable(Task, user_id, Role.EDITOR), Task.id.in_(ids))
 
 
-def _bump(user_id: int, ids: Iterable[int], *conditions, **values) -> int:
+def _bump(user_id: int, ids: Iterable[int], *conditions, **values) -> list[int]:
     """Set `values` on the tasks among `ids` that the user may edit and that meet
-    `conditions`, moving their versions on (an open editor then sees the change); how many
-    changed."""
+    `conditions`, moving their versions on (an open editor then sees the change); the ids of
+    those that changed."""
     stmt = (
         update(Task)
         .where(*access.reachable(Task, user_id, Role.EDITOR), Task.id.in_(list(ids)), *conditions)
         .values(version=Task.version + 1, updated_at=utcnow(), **values)
+        .returning(Task.id)
         .execution_options(synchronize_session=False)
     )
-    return db.session.execute(stmt).rowcount
+    return list(db.session.scalars(stmt))
 
 
-def _tag_tasks(user_id: int, ids: list[int], name: str) -> int:
+def _tag_tasks(user_id: int, ids: list[int], name: str) -> list[int]:
     """Add the tag `name` (created when missing) to those of the tasks that lack it. The
     task_tags key decides which: a concurrent request adding the same tag waits, then skips
     the rows the first one added, so each task is tagged, and counted, once. A task that
@@ -498,7 +563,7 @@ def _tag_tasks(user_id: int, ids: list[int], name: str) -> int:
     return _bump(user_id, added)
 
 
-def _untag_tasks(user_id: int, ids: list[int], name: str) -> int:
+def _untag_tasks(user_id: int, ids: list[int], name: str) -> list[int]:
     """Remove the tags named `name` (whoever made them) from the tasks."""
     named = select(Tag.id).where(Tag.id == task_tags.c.tag_id, Tag.name_key == name.casefold())
     removed = db.session.scalars(
@@ -522,6 +587,7 @@ def _has_tag_named(name_key: str):
 def move_all(from_project_id: int, to_project_id: int) -> int:
     """Move every live task of one project to another (before the first is deleted); the
     caller checked the user may add to the second. How many moved."""
+    activity.record_move(Task.project_id == from_project_id, to_project_id)
     stmt = (
         update(Task)
         .where(Task.project_id == from_project_id, Task.deleted_at.is_(None))

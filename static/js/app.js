@@ -306,7 +306,18 @@ document.addEventListener("click", (event) => {
   if (opener && openHelp()) event.preventDefault();
 });
 
-const GO = { t: "/tasks", i: "/tasks", p: "/projects", g: "/tags", a: "/account" };
+// g t / g u / g m / g l: the views across projects (Today, Upcoming, Assigned to me, All);
+// g t was a second way to the Inbox (g i) until the views came, and is Today as in Todoist.
+const GO = {
+  i: "/tasks",
+  t: "/tasks/today",
+  u: "/tasks/upcoming",
+  m: "/tasks/assigned",
+  l: "/tasks/all",
+  p: "/projects",
+  g: "/tags",
+  a: "/account",
+};
 let pendingG = 0;
 
 keymap.set("m", () => openPicker("move-dialog"));

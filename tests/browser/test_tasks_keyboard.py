@@ -323,9 +323,12 @@ def test_g_then_a_letter_goes_to_a_page(ada, page):
     page.keyboard.press("a")
     expect(page).to_have_url(re.compile(r"/account$"))
     page.wait_for_load_state()
-    page.keyboard.press("g")
-    page.keyboard.press("t")
-    expect(page).to_have_url(re.compile(r"/tasks$"))
+    for key, path in (("t", "today"), ("u", "upcoming"), ("m", "assigned"), ("l", "all")):
+        page.wait_for_load_state()
+        page.keyboard.press("g")
+        page.keyboard.press(key)
+        expect(page).to_have_url(re.compile(rf"/tasks/{path}$"))
+        expect(page.locator("h1")).to_be_visible()
 
 
 def test_shift_click_selects_a_range(ada, page):

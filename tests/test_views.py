@@ -1,0 +1,252 @@
+"""The views across projects (Today, Upcoming, Assigned to me, All): which tasks each lists,
+in which order, page by page, and what a user can do from them.
+
+Ada is in four projects beside her Inbox: Shared (editor), Watched (viewer), Old (archived)
+and Left (she was removed; her assignments there stay behind). Every view's pages, for every
+sort and status, concatenate to the naive answer: one ORDER BY over the tasks she may see.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import delete, select
+
+from app.extensions import db
+from app.models import Membership, Project, Role, Task, utcnow
+from app.tasks.listing import SORTS, STATUSES, ListQuery, _sort_keys
+from app.tasks.views import VIEWS, fetch_view
+from tests.helpers import (
+    HTMX,
+    add_member,
+    add_project,
+    add_task,
+    app_today,
+    create_user,
+    inbox_of,
+    login,
+    post,
+    user_id,
+)
+
+BEA = "bea@example.com"
+
+
+def _world(app, per_project: int = 12, seed: int = 5):
+    """Ada's projects as the module docstring says, with `per_project` tasks in each (dates
+    around today, some undated, some done, some deleted, some assigned to Ada)."""
+    create_user(app, BEA, name="Bea")
+    shared = add_project(app, BEA, "Shared", colour="#aa0000")
+    watched = add_project(app, BEA, "Watched", colour="#00aa00")
+    old = add_project(app, BEA, "Old", archived_at=utcnow())
+    left = add_project(app, BEA, "Left")
+    for project, role in ((shared, Role.EDITOR), (watched, Role.VIEWER), (old, Role.EDITOR)):
+        add_member(app, project, "ada@example.com", role)
+    ada = user_id(app)
+    with app.app_context():
+        _, inbox = inbox_of()
+    rnd = random.Random(seed)
+    today = app_today(app)
+    ids = {"inbox": inbox, "shared": shared, "watched": watched, "old": old, "left": left}
+    for name, project in ids.items():
+        for i in range(per_project):
+            add_task(
+                app,
+                BEA if project != inbox else "ada@example.com",
+                project_id=project,
+                title=rnd.choice(["alpha", "Beta", "gamma", "Delta"]) + f" {name} {i}",
+                done=rnd.random() < 0.3,
+                priority=rnd.randint(0, 3),
+                due_date=None if rnd.random() < 0.25 else today + timedelta(rnd.randint(-9, 12)),
+                deleted_at=utcnow() if rnd.random() < 0.1 else None,
+                assignee_id=ada if project != inbox and rnd.random() < 0.5 else None,
+            )
+    return ids
+
+
+def _naive(app, view, sort, status, projects) -> list[int]:
+    """The view's tasks in the sort's order, by one plain ORDER BY over the live projects."""
+    today = app_today(app)
+    ada = user_id(app)
+    live = [projects[k] for k in ("inbox", "shared", "watched")]
+    stmt = select(Task.id).where(Task.project_id.in_(live), Task.deleted_at.is_(None))
+    if status != "all":
+        stmt = stmt.where(Task.done.is_(status == "done"))
+    if view == "today":
+        stmt = stmt.where(Task.due_date <= today)
+    elif view == "upcoming":
+        stmt = stmt.where(Task.due_date > today, Task.due_date <= today + timedelta(7))
+    elif view == "assigned":
+        stmt = stmt.where(Task.assignee_id == ada)
+    order = [e.desc() if d else e.asc() for e, d in _sort_keys(sort)]
+    with app.app_context():
+        return list(db.session.scalars(stmt.order_by(*order)))
+
+
+def _paged(app, view, sort, status, limit) -> list[int]:
+    ada = user_id(app)
+    today = app_today(app)
+    ids, after = [], None
+    with app.test_request_context():
+        while True:
+            query = ListQuery(sort=sort, status=status, limit=limit, after=after)
+            page = fetch_view(view, ada, query, today)
+            ids += [t.id for t in page.tasks]
+            if page.next_cursor is None:
+                return ids
+            from app.tasks.listing import decode_cursor
+
+            after = decode_cursor(page.next_cursor, sort)
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_each_view_pages_through_exactly_its_tasks_in_every_order(app, user, view):
+    projects = _world(app)
+    for sort in SORTS:
+        for status in STATUSES:
+            expected = _naive(app, view, sort, status, projects)
+            assert _paged(app, view, sort, status, limit=3) == expected, (sort, status)
+    assert _naive(app, view, "due", "all", projects), "the data gives the view some tasks"
+
+
+def test_views_leave_out_archived_left_and_deleted_projects_tasks(app, auth_client):
+    projects = _world(app)
+    with app.app_context():
+        hidden = set(
+            db.session.scalars(
+                select(Task.title).where(
+                    Task.project_id.in_([projects["old"], projects["left"]])
+                    | Task.deleted_at.is_not(None)
+                )
+            )
+        )
+        shown = set(
+            db.session.scalars(
+                select(Task.title).where(
+                    Task.project_id.in_([projects["shared"], projects["watched"]]),
+                    Task.deleted_at.is_(None),
+                    Task.done.is_(False),
+                )
+            )
+        )
+    page = auth_client.get("/tasks/all?limit=200").get_data(as_text=True)
+    titles = set(re.findall(r'class="task-title"[^>]*>([^<]+)<', page))
+    assert shown <= titles
+    assert not (hidden - shown) & titles
+    assert "Watched" in page and "Shared" in page  # each row names its project
+
+
+def test_assigned_view_drops_a_project_the_user_is_removed_from(app, auth_client):
+    projects = _world(app)
+    title = "Assigned, then removed"
+    add_task(app, BEA, project_id=projects["shared"], title=title, assignee_id=user_id(app))
+    assert title in auth_client.get("/tasks/assigned").get_data(as_text=True)
+    with app.app_context():
+        db.session.execute(
+            delete(Membership).where(
+                Membership.project_id == projects["shared"], Membership.user_id == user_id(app)
+            )
+        )
+        db.session.commit()
+    assert title not in auth_client.get("/tasks/assigned").get_data(as_text=True)
+
+
+def test_viewer_rows_show_no_controls_and_editor_rows_do(app, auth_client):
+    projects = _world(app, per_project=0)
+    watched = add_task(app, BEA, project_id=projects["watched"], title="Look only")
+    shared = add_task(app, BEA, project_id=projects["shared"], title="Change me")
+    page = auth_client.get("/tasks/all").get_data(as_text=True)
+    assert f'id="select-{shared}"' in page and f'id="done-{shared}"' in page
+    assert f"/tasks/{shared}/edit" in page
+    assert f'id="select-{watched}"' not in page and f'id="done-{watched}"' not in page
+    assert f"/tasks/{watched}/edit" not in page
+    assert "Look only" in page
+
+
+def test_bulk_on_a_view_acts_across_projects_and_refuses_view_only_tasks(app, auth_client):
+    projects = _world(app, per_project=0)
+    inbox = add_task(app, project_id=projects["inbox"], title="Mine")
+    shared = add_task(app, BEA, project_id=projects["shared"], title="Ours")
+    watched = add_task(app, BEA, project_id=projects["watched"], title="Theirs")
+    answer = post(
+        auth_client,
+        "/tasks/bulk",
+        {"ids": [inbox, shared], "action": "done"},
+        htmx=True,
+    )
+    assert answer.status_code == 200
+    with app.app_context():
+        assert all(db.session.get(Task, i).done for i in (inbox, shared))
+    refused = post(auth_client, "/tasks/bulk", {"ids": [shared, watched], "action": "open"})
+    assert refused.status_code == 403
+    with app.app_context():
+        assert db.session.get(Task, shared).done
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_view_pages_keep_filters_and_load_more(app, auth_client, view):
+    projects = _world(app, per_project=0)
+    today = app_today(app)
+    ada = user_id(app)
+    for i in range(4):
+        add_task(
+            app,
+            BEA,
+            project_id=projects["shared"],
+            title=f"needle {i}",
+            priority=3,
+            due_date=today + timedelta(days=1 if view == "upcoming" else 0),
+            assignee_id=ada,
+            tags=["work"],
+        )
+    add_task(app, BEA, project_id=projects["shared"], title="needle low", priority=0)
+    url = f"/tasks/{view}?q=needle&priority=high&tag=work&limit=2"
+    first = auth_client.get(url).get_data(as_text=True)
+    assert "needle 0" in first and "needle 1" in first and "needle low" not in first
+    more = re.search(r'hx-get="([^"]*after=[^"]+)"', first).group(1).replace("&amp;", "&")
+    assert more.startswith(f"/tasks/{view}?")
+    second = auth_client.get(more, headers=HTMX).get_data(as_text=True)
+    assert "needle 2" in second and "needle 3" in second and "<html" not in second
+
+
+def test_quick_add_on_a_view_page_goes_to_the_inbox(app, auth_client):
+    auth_client.get("/tasks/today")
+    answer = post(auth_client, "/tasks", {"title": "Typed on a view"}, htmx=True)
+    assert answer.status_code == 200
+    with app.app_context():
+        task = db.session.scalar(select(Task).where(Task.title == "Typed on a view"))
+        _, inbox = inbox_of()
+        assert task.project_id == inbox
+
+
+def test_views_are_in_the_sidebar_and_login_is_required(app, client):
+    create_user(app)
+    assert client.get("/tasks/today").status_code in (302, 303)
+    login(client)
+    page = client.get("/tasks/today").get_data(as_text=True)
+    for view in VIEWS:
+        assert f'href="/tasks/{view}"' in page
+    assert 'href="/tasks/today" aria-current="page"' in page
+    with app.app_context():
+        assert db.session.scalar(select(Project.name).where(Project.inbox_of_id.is_not(None)))
+
+
+def test_without_javascript_a_bulk_action_on_a_view_comes_back_to_the_view(app, auth_client):
+    projects = _world(app, per_project=0)
+    shared = add_task(app, BEA, project_id=projects["shared"], title="Ours")
+    page = auth_client.get("/tasks/all?sort=title").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
+        r'name="csrf_token" value="([^"]+)"', page
+    )
+    answer = auth_client.post(
+        "/tasks/bulk",
+        data={"ids": [shared], "action": "done", "csrf_token": token.group(1)},
+        headers={"Referer": "http://localhost/tasks/all?sort=title"},
+    )
+    assert answer.status_code == 303
+    assert answer.headers["Location"].endswith("/tasks/all?sort=title")
+    with app.app_context():
+        assert db.session.get(Task, shared).done

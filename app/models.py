@@ -25,7 +25,15 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship, synonym, validates
+from sqlalchemy.orm import (
+    Mapped,
+    column_property,
+    deferred,
+    mapped_column,
+    relationship,
+    synonym,
+    validates,
+)
 
 from app.extensions import db
 
@@ -262,6 +270,11 @@ class Task(db.Model):
     # Who added it: kept when they leave the project, NULL once their account is deleted.
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Who the row shows as assigned: read with the task, in the same statement (a lookup by
+    # the users' primary key), so a row never costs a query of its own for it.
+    assignee_name: Mapped[str | None] = column_property(
+        select(User.display_name).where(User.id == assignee_id).scalar_subquery()
+    )
 
     tags: Mapped[list[Tag]] = relationship(
         secondary=task_tags, back_populates="tasks", passive_deletes=True, order_by="Tag.name_key"

@@ -523,6 +523,8 @@ BULK_CHANGES = {
     "due": ({"due_date": "2031-05-06"}, {}),
     # Into a second project of Ada's, made when the test runs.
     "move": (lambda app: {"project": str(add_project(app, name="Elsewhere"))}, {}),
+    # To Ada herself: the one member of her Inbox.
+    "assign": (lambda app: {"assignee": str(user_id(app))}, {}),
 }
 
 

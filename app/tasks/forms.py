@@ -76,6 +76,7 @@ VERSION_MISSING = "This form is missing the task's version; reload the page and 
 MAX_BULK = 500  # tasks in one bulk action, and so in one undo
 UNKNOWN_TASK = "Unknown task."
 UNKNOWN_PROJECT = "Unknown project."
+CHOOSE_ASSIGNEE = "Choose who to assign the tasks to."
 
 
 def split_tags(raw: str) -> list[str]:
@@ -111,6 +112,12 @@ class TaskForm(BaseForm):
     # Choices: the projects the user may add to, and the task's own (set by the view). Not
     # sent: the task stays where it is.
     project_id = SelectField("Project", coerce=whole_number, validators=[Optional()])
+    # 0: nobody. Choices: the members of the task's project (set by the view), but the view
+    # checks the value itself (app/tasks/assignees.py), so a moved task's new project counts
+    # and the refusal says why. Not sent: the assignee stays.
+    assignee_id = SelectField(
+        "Assignee", coerce=whole_number, validators=[Optional()], validate_choice=False
+    )
     repeat = SelectField("Repeat", choices=FREQ_CHOICES, default="")
     interval = BoundedIntegerField(
         "Every", validators=[Optional()], minimum=1, maximum=MAX_INTERVAL, default=1
@@ -158,6 +165,7 @@ BULK_ACTIONS = _choices(
         ("priority", "Set priority"),
         ("due", "Set due date"),
         ("move", "Move to project"),
+        ("assign", "Assign to"),
     ]
 )
 
@@ -171,6 +179,11 @@ class BulkForm(BaseForm):
     project = BoundedIntegerField(
         "Project", minimum=1, maximum=MAX_ID, invalid_value_message=UNKNOWN_PROJECT
     )
+    # 0: nobody. Whoever else is chosen is assigned only the tasks in projects they are a
+    # member of (app/tasks/assignees.py); a number past any id is refused here.
+    assignee = BoundedIntegerField(
+        "Assign to", minimum=0, maximum=MAX_ID, invalid_value_message=CHOOSE_ASSIGNEE
+    )
 
     def validate_ids(self, field):
         if not field.data and not field.errors:
@@ -179,6 +192,10 @@ class BulkForm(BaseForm):
     def validate_project(self, field):
         if self.action.data == "move" and field.data is None:
             raise ValidationError("Choose the project to move the tasks to.")
+
+    def validate_assignee(self, field):
+        if self.action.data == "assign" and field.data is None:
+            raise ValidationError(CHOOSE_ASSIGNEE)
 
     def validate_tag(self, field):
         if self.action.data in ("tag_add", "tag_remove"):

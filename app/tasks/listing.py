@@ -338,7 +338,8 @@ class ListedTask:
 
     The row template's contract (templates/tasks/_row.html and the macros it calls): a task
     has `id`, `title`, `has_notes` (the list shows a marker, never the text), `done`,
-    `priority`, `due_date`, `recurrence` and `tags`, each tag a `name` and a `colour`. These
+    `priority`, `due_date`, `recurrence`, `assignee_name` (the assignee's display name, None
+    when nobody is assigned) and `tags`, each tag a `name` and a `colour`. These
     fields are that contract; Task and Tag provide the same names
     (tests/test_tasks_rows.py holds them to it).
     """
@@ -350,6 +351,7 @@ class ListedTask:
     priority: int
     due_date: date | None
     recurrence: str | None
+    assignee_name: str | None = None
     tags: list[ListedTag] = field(default_factory=list)
 
     @classmethod
@@ -363,6 +365,7 @@ class ListedTask:
             priority=task.priority,
             due_date=task.due_date,
             recurrence=task.recurrence,
+            assignee_name=task.assignee_name,
         )
 
     @classmethod
@@ -398,6 +401,7 @@ LISTED_COLUMNS = (
     Task.priority,
     Task.due_date,
     Task.recurrence,
+    Task.assignee_name.label("assignee_name"),
 )
 
 

@@ -16,6 +16,12 @@ Rules:
   unclosed quote is text). Trailing punctuation is not part of an unquoted name. The last
   `+name` given counts; the view leaves it in the title when no such project exists
   (`QuickAdd.title_with_project`), since projects are made on purpose, never by typing.
+- `@name` assigns the task to a member of its project (a display name or an email's local
+  part, case-insensitive: app/tasks/assignees.member_named), read exactly as `+name` is:
+  `@bob`, `@"Ada Lovelace"`; one grammar for both. An `@` inside a word
+  ("bob@example.com") or a bare `@` is text. The last `@name` counts (like `+name`, and
+  like dates and priorities); the view leaves it in the title when no member, or more than
+  one, answers to it (`QuickAdd.title_keeping`).
 - `!1` `!2` `!3` = high, medium, low (like Todoist's p1); also `!high` `!hi` `!medium`
   `!med` `!low` `!lo`.
 - Dates: `today`, `tomorrow` (`tmr`, `tmrw`), a weekday (`friday`, `fri`; only the full
@@ -37,7 +43,7 @@ Rules:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import NamedTuple
 
@@ -51,6 +57,7 @@ from app.tasks.recurrence import DAYS, MAX_INTERVAL, build_rule
 SYNTAX_HELP: list[tuple[str, str]] = [
     ("#work", "Tag the task “work” (created when missing)"),
     ('+work  +"Two words"', "Put the task in that project (one you can add to)"),
+    ('@bob  @"Ada Lovelace"', "Assign it to that member of its project (name or email)"),
     ("!1  !2  !3", "Priority high, medium, low (also !high, !medium, !low)"),
     ("today  tomorrow", "Due today or tomorrow"),
     ("friday  fri", "Due next Friday (any weekday, full or short)"),
@@ -64,8 +71,12 @@ SYNTAX_HELP: list[tuple[str, str]] = [
 
 _TRAILING = ".,;:!?"
 _TAG = re.compile(r"^#([^\W_]|[0-9_])[\w\-/.]{0,49}$", re.UNICODE)
-_PROJECT = re.compile(r"^\+([^\W\d_][^\s]{0,79})$", re.UNICODE)
-MAX_PROJECT_NAME = 80
+# `+name` and `@name`: a sigil, then a name starting with a letter.
+_NAMED = {
+    "+": ("project", re.compile(r"^\+([^\W\d_][^\s]{0,79})$", re.UNICODE)),
+    "@": ("assignee", re.compile(r"^@([^\W\d_][^\s]{0,79})$", re.UNICODE)),
+}
+MAX_PROJECT_NAME = 80  # and of a display name
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _PRIORITIES = {
     "1": Priority.HIGH, "high": Priority.HIGH, "hi": Priority.HIGH,
@@ -110,6 +121,19 @@ class QuickAdd:
     project: str | None = None  # the last `+name`, without the plus or quotes
     # The title with that `+name` left in place: what is kept when there is no such project.
     title_with_project: str = ""
+    assignee: str | None = None  # the last `@name`, without the at sign or quotes
+    # The title's words, and where the last `+name` / `@name` were typed, as typed.
+    words: tuple[str, ...] = ()
+    # (position in `words`, position in the text, kind, text as typed)
+    typed: tuple[tuple[int, int, str, str], ...] = ()
+
+    def title_keeping(self, *kinds: str) -> str:
+        """The title with the last `+name` and/or `@name` ("project", "assignee") left where
+        they were typed: what is kept when they name no project or member."""
+        words = list(self.words)
+        for at, _, _, text in sorted(t for t in self.typed if t[2] in kinds)[::-1]:
+            words.insert(at, text)
+        return " ".join(words)
 
 
 def _next_weekday(today: date, weekday: int) -> date:
@@ -132,7 +156,7 @@ def _count(word: str, maximum: int) -> int | None:
 class _Phrase(NamedTuple):
     """What the tokens at one position say, and how many tokens say it."""
 
-    kind: str  # "text", "tag", "project", "priority", "due" or "repeat"
+    kind: str  # "text", "tag", "project", "assignee", "priority", "due" or "repeat"
     value: object
     used: int = 1
 
@@ -149,8 +173,7 @@ def parse_quick_add(text: str, today: date) -> QuickAdd:
     title: list[str] = []
     tags: dict[str, str] = {}  # casefolded name -> the name as first typed
     last: dict[str, object] = {}  # "priority", "due", "repeat", "project": the last one wins
-    project_at = 0  # where in `title` the last `+name` was typed, and its tokens
-    project_text = ""
+    typed: dict[str, tuple] = {}  # "project", "assignee": where they were typed, and how
     i = 0
     while i < len(tokens):
         phrase = _phrase_at(tokens, i, today)
@@ -160,21 +183,24 @@ def parse_quick_add(text: str, today: date) -> QuickAdd:
             tags.setdefault(phrase.value.casefold(), phrase.value)
         else:
             last[phrase.kind] = phrase.value
-            if phrase.kind == "project":
-                project_at, project_text = len(title), " ".join(tokens[i : i + phrase.used])
+            if phrase.kind in ("project", "assignee"):
+                text_typed = " ".join(tokens[i : i + phrase.used])
+                typed[phrase.kind] = (len(title), i, phrase.kind, text_typed)
         i += phrase.used
     repeat = last.get("repeat")
     due = last.get("due", repeat.first if repeat else None)
-    kept = [*title[:project_at], project_text, *title[project_at:]] if project_text else title
-    return QuickAdd(
+    parsed = QuickAdd(
         " ".join(title),
         list(tags.values()),
         last.get("priority"),
         due,
         repeat.rule if repeat else None,
         last.get("project"),
-        " ".join(kept),
+        assignee=last.get("assignee"),
+        words=tuple(title),
+        typed=tuple(typed.values()),
     )
+    return replace(parsed, title_with_project=parsed.title_keeping("project"))
 
 
 def _phrase_at(tokens: list[str], i: int, today: date) -> _Phrase:
@@ -184,7 +210,7 @@ def _phrase_at(tokens: list[str], i: int, today: date) -> _Phrase:
     return (
         _escaped(token)
         or _tag(token)
-        or _project_at(tokens, i)
+        or _named_at(tokens, i)
         or _priority(token)
         or _repeat_at(tokens, i, today)
         or _due_at(tokens, i, today)
@@ -208,19 +234,23 @@ def _tag(token: str) -> _Phrase | None:
     return None
 
 
-def _project_at(tokens: list[str], i: int) -> _Phrase | None:
-    """`+name`, or `+"two words"` (up to the token that closes the quote)."""
+def _named_at(tokens: list[str], i: int) -> _Phrase | None:
+    """`+name` or `@name`, or `+"two words"` / `@"two words"` (up to the token that closes
+    the quote)."""
     token = tokens[i]
-    if token.startswith('+"'):
+    if token[:1] not in _NAMED:
+        return None
+    kind, pattern = _NAMED[token[0]]
+    if token[1:2] == '"':
         for j in range(i, len(tokens)):
             text = " ".join(tokens[i : j + 1]).rstrip(_TRAILING)
             if len(text) > 2 and text.endswith('"'):
                 name = " ".join(text[2:-1].split())
                 ok = 0 < len(name) <= MAX_PROJECT_NAME
-                return _Phrase("project", name, j - i + 1) if ok else None
+                return _Phrase(kind, name, j - i + 1) if ok else None
         return None
-    match = _PROJECT.match(token.rstrip(_TRAILING))
-    return _Phrase("project", match.group(1)) if match else None
+    match = pattern.match(token.rstrip(_TRAILING))
+    return _Phrase(kind, match.group(1)) if match else None
 
 
 def _priority(token: str) -> _Phrase | None:

@@ -19,7 +19,7 @@ from app.htmx import is_htmx, render
 from app.markdown import render_notes
 from app.models import Project, Role, Tag, Task
 from app.projects.services import addable_projects, project_named, project_rows
-from app.tasks import bp, services
+from app.tasks import assignees, bp, services
 from app.tasks.dates import today
 from app.tasks.forms import (
     BulkForm,
@@ -33,6 +33,7 @@ from app.tasks.listing import BadListQuery, ListQuery
 from app.tasks.quickadd import SYNTAX_HELP, parse_quick_add
 from app.tasks.recurrence import describe, rule_to_choices, validate_rule
 from app.tasks.views import VIEWS, fetch_project, fetch_view
+from app.url_converters import MAX_ID
 from app.urls import safe_next
 
 # Disposable: should a long undo list not fit in the cookie, the toast is what goes.
@@ -184,6 +185,8 @@ def _page_only(scope: ListScope, **forms) -> dict:
         "all_tags": _all_tags(),
         "nav": nav,
         "move_choices": [(row.id, row.name) for row in nav if row.role >= Role.EDITOR],
+        # Who "Assign to" offers: the members of this list's project, then nobody.
+        "assign_choices": [(p.id, p.name) for p in _members(scope.project_id)] + [(0, "Nobody")],
         "syntax_help": SYNTAX_HELP,
         **forms,
     }
@@ -204,6 +207,13 @@ def _series_ended(titles: list[str]) -> str:
         f"{len(titles)} repeating tasks repeat no more: their next dates would be after"
         " 31 Dec 9999."
     )
+
+
+def _not_assigned(refused: int) -> str:
+    """Why a bulk "Assign to" left tasks out (never the person's name: they may be no member
+    of anything the user shares)."""
+    tasks = "1 task" if refused == 1 else f"{refused} tasks"
+    return f"{tasks} could not be assigned: the person chosen is not a member of its project."
 
 
 def _refused_page(view: tuple[ListScope, ListQuery], **forms):
@@ -228,9 +238,24 @@ def _editor(task: Task, form: TaskForm, status: int = 200, conflict: Task | None
 
 def _with_project_choices(form: TaskForm, task: Task) -> TaskForm:
     """The editor's project menu: the projects the user may add to, and the task's own (an
-    archived one stays where it is unless moved)."""
+    archived one stays where it is unless moved); and its assignee menu: the members of the
+    task's project, or nobody."""
     form.project_id.choices = addable_projects(current_user.id, also=task.project_id)
+    people = _members(task.project_id)
+    form.assignee_id.choices = [(0, "Nobody"), *[(p.id, p.name) for p in people]]
     return form
+
+
+def _members(project_id: int | None) -> list[assignees.Member]:
+    """Who a task in the project may be assigned to (the menus' choices). The user's own
+    Inbox has only them, as every Inbox has only its owner: no query for the most used list.
+    A view across projects (no project: None) offers the user themself, whom every task
+    there may be assigned to (they are a member of each); the bulk action assigns anyone
+    only where they are a member."""
+    if project_id is None or project_id == current_user.inbox_id:
+        me = current_user
+        return [assignees.Member(me.id, me.display_name, me.email)]
+    return assignees.members(project_id)
 
 
 # ---- the list ---------------------------------------------------------------------------
@@ -289,8 +314,14 @@ def create():
         if parsed.project:
             project_id, problem = project_named(current_user.id, parsed.project)
             project_id = project_id or scope.project_id
-        # An unknown `+name` stays in the title: projects are made on purpose, not by typing.
-        title = parsed.title_with_project if problem else parsed.title
+        assignee_id, who = None, None
+        if parsed.assignee:  # a member of the project the task goes to
+            assignee_id, who = assignees.member_named(project_id, parsed.assignee)
+        # An unknown `+name` or `@name` stays in the title: projects are made on purpose, not
+        # by typing, and the answer says why nobody was assigned.
+        unread = {"project": problem, "assignee": who}
+        title = parsed.title_keeping(*[kind for kind, why in unread.items() if why])
+        problem = " ".join(why for why in unread.values() if why) or None
         if not title:
             form.title.errors.append("Add a title as well as the tags and dates.")
         elif len(title) > 200:
@@ -304,6 +335,7 @@ def create():
                 priority=parsed.priority,
                 due_date=parsed.due,
                 recurrence=parsed.repeat,
+                assignee_id=assignee_id,
             )
             return _created(task, scope, problem)
     if is_htmx():
@@ -379,6 +411,7 @@ def _form_for(task: Task) -> TaskForm:
         due_date=task.due_date,
         tags=", ".join(tag.name for tag in task.tags),
         project_id=task.project_id,
+        assignee_id=task.assignee_id or 0,
         repeat=repeat,
         interval=interval,
         weekdays=weekdays,
@@ -407,6 +440,9 @@ def update(task_id: int):
     )
     target = _move_target(task, form.project_id.data)
     changes.project_id = target.id if target else None
+    if problem := _assignment(task, form.assignee_id.data, target, changes):
+        form.assignee_id.errors = [problem]
+        return _editor(task, form, 422)
     try:
         services.update_task(task, form.version.data, changes, current_user.id)
     except services.StaleVersion as stale:
@@ -428,6 +464,23 @@ def _move_target(task: Task, project_id: int | None) -> Project | None:
     if project_id is None or project_id == task.project_id:
         return None
     return access.get_or_404(Project, project_id, Role.EDITOR).obj
+
+
+def _assignment(
+    task: Task, chosen: int | None, target: Project | None, changes: services.TaskChanges
+) -> str | None:
+    """Set the editor's assignee choice on `changes`, or say why it cannot be (the person is
+    not a member of the project the task ends up in). Unchanged, it is left alone: a moved
+    task keeps its assignee only if they are a member there (services.moved_to)."""
+    if chosen is None or chosen == (task.assignee_id or 0):
+        return None
+    if chosen != 0:
+        project_id = target.id if target else task.project_id
+        outside = not 0 < chosen <= MAX_ID
+        if problem := assignees.NOT_A_MEMBER if outside else assignees.problem(project_id, chosen):
+            return problem
+    changes.assign, changes.assignee_id = True, chosen or None
+    return None
 
 
 @bp.post("/<int:task_id>/toggle")
@@ -512,12 +565,19 @@ def bulk():
         priority=form.priority.data,
         due_date=form.due_date.data,
         project_id=form.project.data,
+        assignee_id=form.assignee.data or None,
         on=today(),
     )
     count = result.changed
     message = f"Updated {count} task{'s' if count != 1 else ''}."
     if result.series_ended:
         message += " " + _series_ended(result.series_ended)
+    if result.refused:
+        message += " " + _not_assigned(result.refused)
+        if not count:  # nothing could be: a refusal, as for a bad form
+            if is_htmx():
+                return _results(status=422, bulk_error=message)
+            return _refused_page(_current_view(), bulk_form=form, bulk_error=message)
     if is_htmx():
         return _results(bulk_message=message)
     flash(message, "success")

@@ -11,6 +11,7 @@ from sqlalchemy import (
     bindparam,
     case,
     delete,
+    func,
     insert,
     literal,
     select,
@@ -21,6 +22,7 @@ from app import access, activity
 from app.extensions import db
 from app.models import Membership, Priority, Project, Role, Tag, Task, task_tags, utcnow
 from app.tagging import insert_ignoring_duplicates, keep_or_resolve_tags, resolve_tags
+from app.tasks import assignees
 from app.tasks.listing import LISTED_COLUMNS, ListedTask, attach_tags
 from app.tasks.recurrence import next_due
 from app.url_converters import MAX_ID
@@ -47,15 +49,18 @@ class TaskChanges:
     tag_names: list[str]
     # Another project to move the task to: one the caller checked the user may add to.
     project_id: int | None = None
+    # Whether to set the assignee, and to whom (None: nobody). Stored only if they are a
+    # member of the project the task ends up in, checked in the UPDATE itself.
+    assign: bool = False
+    assignee_id: int | None = None
 
 
 def moved_to(project_id: int) -> dict:
     """The column values that move tasks to `project_id`: an assignee who is not a member
     there is unassigned (nobody is assigned a task they cannot see)."""
-    members = select(Membership.user_id).where(Membership.project_id == project_id)
     return {
         "project_id": project_id,
-        "assignee_id": case((Task.assignee_id.in_(members), Task.assignee_id), else_=None),
+        "assignee_id": assignees.assignee_if_member(project_id, Task.assignee_id),
     }
 
 
@@ -73,8 +78,10 @@ def create_task(
     priority: int | None = None,
     due_date: date | None = None,
     recurrence: str | None = None,
+    assignee_id: int | None = None,
 ) -> Task:
-    """Add a task to `project_id` for `user_id`, who must be allowed to (the caller checks)."""
+    """Add a task to `project_id` for `user_id`, who must be allowed to (the caller checks),
+    assigned to `assignee_id` if they are a member there (checked as the row is written)."""
     task = Task(
         project_id=project_id,
         created_by_id=user_id,
@@ -85,9 +92,13 @@ def create_task(
         recurrence=recurrence,
         tags=resolve_tags(user_id, tag_names),
     )
+    if assignee_id is not None:
+        task.assignee_id = assignees.assignee_if_member(project_id, assignee_id)
     db.session.add(task)
     db.session.flush()  # its id, for the activity log
     activity.record_tasks("added", [task.id], actor_id=user_id)
+    if assignee_id is not None:
+        activity.record_tasks("assigned", [task.id], detail=assignees.name_of(assignee_id))
     db.session.commit()
     return task
 
@@ -112,7 +123,11 @@ def update_task(task: Task, seen_version: int, changes: TaskChanges, user_id: in
             recurrence=changes.recurrence,
             version=Task.version + 1,
             updated_at=utcnow(),
-            **(moved_to(changes.project_id) if changes.project_id else {}),
+            # A new assignee, if chosen, replaces what the move would keep.
+            **{
+                **(moved_to(changes.project_id) if changes.project_id else {}),
+                **(_assigned(changes, task.project_id) if changes.assign else {}),
+            },
         )
         .execution_options(synchronize_session=False)
     )
@@ -124,8 +139,19 @@ def update_task(task: Task, seen_version: int, changes: TaskChanges, user_id: in
     task.tags = keep_or_resolve_tags(task.tags, user_id, changes.tag_names)
     if edited:
         activity.record_tasks("edited", [task.id], detail=", ".join(edited), actor_id=user_id)
+    if changes.assign:
+        action = "assigned" if task.assignee_id else "unassigned"
+        detail = task.assignee_name or ""
+        activity.record_tasks(action, [task.id], detail=detail, actor_id=user_id)
     db.session.commit()
     return task
+
+
+def _assigned(changes: TaskChanges, project_id: int) -> dict:
+    if changes.assignee_id is None:
+        return {"assignee_id": None}
+    project_id = changes.project_id or project_id
+    return {"assignee_id": assignees.assignee_if_member(project_id, changes.assignee_id)}
 
 
 def _edited_fields(task: Task, changes: TaskChanges) -> list[str]:
@@ -160,6 +186,9 @@ def _due_words(due: date | None) -> str:
 class BulkResult:
     changed: int
     series_ended: list[str]  # titles
+    # "assign": how many of the tasks could not be, their assignee not being a member of
+    # their project (tasks from several projects, on a view across projects).
+    refused: int = 0
 
 
 @dataclass
@@ -276,6 +305,7 @@ def _continue_series(task_ids: list[int], today: date) -> tuple[list[ListedTask]
             priority=source.priority,
             due_date=due,
             recurrence=source.recurrence,
+            assignee_name=source.assignee_name,
         )
         for (source, due), new_id in zip(continuing, new_ids, strict=True)
     ]
@@ -287,6 +317,7 @@ _SERIES = select(
     Task.project_id,
     Task.created_by_id,
     Task.assignee_id,
+    Task.assignee_name.label("assignee_name"),
     Task.title,
     Task.notes,
     Task.priority,
@@ -388,6 +419,7 @@ class _Bulk:
     due_date: date | None
     on: date
     project_id: int | None = None
+    assignee_id: int | None = None
 
 
 def apply_bulk(
@@ -399,6 +431,7 @@ def apply_bulk(
     priority: int = 0,
     due_date: date | None = None,
     project_id: int | None = None,
+    assignee_id: int | None = None,
     on: date,
 ) -> BulkResult:
     """Apply one bulk action to `tasks` (which `user_id` may edit): how many changed, and the
@@ -406,12 +439,13 @@ def apply_bulk(
 
     Set-based: a fixed number of statements however many tasks (tests/test_query_counts.py).
     Statements on the table, so mapped `tasks` keep their old values (the caller lists
-    afresh). "move" takes a `project_id` the caller checked the user may add to."""
+    afresh). "move" takes a `project_id` the caller checked the user may add to; "assign"
+    an `assignee_id` (None: nobody), assigned where they are a member."""
     handler = _BULK_HANDLERS.get(action)
     if handler is None:
         raise ValueError(f"unknown bulk action {action!r}")
     ids = [task.id for task in tasks]
-    result = handler(_Bulk(user_id, ids, tag, priority, due_date, on, project_id))
+    result = handler(_Bulk(user_id, ids, tag, priority, due_date, on, project_id, assignee_id))
     db.session.commit()
     return result
 
@@ -460,6 +494,26 @@ def _bulk_move(bulk: _Bulk) -> BulkResult:
     return BulkResult(len(moved), [])
 
 
+def _bulk_assign(bulk: _Bulk) -> BulkResult:
+    person = bulk.assignee_id
+    if person is None:
+        assigned = Task.assignee_id.is_not(None)
+        return _recorded(
+            bulk, "unassigned", _bump(bulk.user_id, bulk.ids, assigned, assignee_id=None)
+        )
+    member = assignees.is_member(Task.project_id, person)
+    other = Task.assignee_id.is_distinct_from(person)
+    changed = _bump(bulk.user_id, bulk.ids, member, other, assignee_id=person)
+    refused = db.session.scalar(
+        select(func.count(Task.id)).where(
+            *access.reachable(Task, bulk.user_id, Role.EDITOR), Task.id.in_(bulk.ids), ~member
+        )
+    )
+    result = _recorded(bulk, "assigned", changed, assignees.name_of(person))
+    result.refused = refused
+    return result
+
+
 # Every action of the bulk form but "delete", which the view sends to soft_delete: the undo
 # toast needs the deleted tasks themselves, not a count.
 _BULK_HANDLERS: dict[str, Callable[[_Bulk], BulkResult]] = {
@@ -470,6 +524,7 @@ _BULK_HANDLERS: dict[str, Callable[[_Bulk], BulkResult]] = {
     "priority": _bulk_priority,
     "due": _bulk_due,
     "move": _bulk_move,
+    "assign": _bulk_assign,
 }
 
 

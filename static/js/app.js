@@ -231,42 +231,43 @@ document.addEventListener("click", (event) => {
 document.addEventListener("htmx:afterSettle", updateBulkBar);
 document.addEventListener("DOMContentLoaded", updateBulkBar);
 
-// ---- Moving tasks to another project ("m") ---------------------------------------------
-// A picker you type a project's name into; it fills the bulk bar's "Move to project" and
-// submits it, so the move is the same request as without JavaScript.
+// ---- Pickers: "m" moves the selected tasks to a project, "a" assigns them to a member -----
+// A dialog you type a name into (templates/_macros/picker.html); it fills the bulk bar's
+// action and choice (data-action, data-target) and submits it, so the change is the same
+// request as without JavaScript.
 
-function openMovePicker() {
-  const dialog = document.getElementById("move-dialog");
+function openPicker(dialogId) {
+  const dialog = document.getElementById(dialogId);
   if (!dialog) return false;
   const checked = document.querySelectorAll(".bulk-select:checked").length;
   const box = selectedRow()?.querySelector(".bulk-select");
   if (!checked && !box) return false;
   if (!checked) box.checked = true;
   updateBulkBar();
-  const field = dialog.querySelector("#move-project");
+  const field = dialog.querySelector("[data-picker-field]");
   field.value = "";
-  dialog.querySelector("[data-move-error]").textContent = "";
+  dialog.querySelector("[data-picker-error]").textContent = "";
   dialog.showModal();
   field.focus();
   return true;
 }
 
-// The project the typed text names: an exact name (any case), else the only one it starts,
+// The choice the typed text names: an exact name (any case), else the only one it starts,
 // else the only one it is part of.
-function projectTyped(text) {
-  const options = [...document.querySelectorAll("#move-project-options option")];
+function choiceTyped(picker, text) {
+  const options = [...picker.querySelectorAll("datalist option")];
   const typed = text.trim().toLowerCase();
-  if (!typed) return { error: "Type a project's name." };
+  if (!typed) return { error: picker.dataset.empty };
   for (const test of [(n) => n === typed, (n) => n.startsWith(typed), (n) => n.includes(typed)]) {
     const found = options.filter((o) => test(o.value.toLowerCase()));
-    if (found.length === 1) return { id: found[0].dataset.projectId };
-    if (found.length > 1) return { error: "Several projects match: keep typing." };
+    if (found.length === 1) return { id: found[0].dataset.choice };
+    if (found.length > 1) return { error: picker.dataset.several };
   }
-  return { error: "No project you can move tasks to has that name." };
+  return { error: picker.dataset.unknown };
 }
 
 document.addEventListener("submit", (event) => {
-  const picker = event.target.closest?.("[data-move-picker]");
+  const picker = event.target.closest?.("[data-picker]");
   if (!picker) return;
   event.preventDefault();
   const dialog = picker.closest("dialog");
@@ -274,14 +275,14 @@ document.addEventListener("submit", (event) => {
     dialog.close();
     return;
   }
-  const { id, error } = projectTyped(picker.querySelector("#move-project").value);
+  const { id, error } = choiceTyped(picker, picker.querySelector("[data-picker-field]").value);
   if (error) {
-    picker.querySelector("[data-move-error]").textContent = error;
+    picker.querySelector("[data-picker-error]").textContent = error;
     return;
   }
   const bulk = document.getElementById("bulk-form");
-  bulk.querySelector("#bulk-action").value = "move";
-  bulk.querySelector("#bulk-project").value = id;
+  bulk.querySelector("#bulk-action").value = picker.dataset.action;
+  bulk.querySelector(picker.dataset.target).value = id;
   dialog.close();
   bulk.requestSubmit();
 });
@@ -319,7 +320,8 @@ const GO = {
 };
 let pendingG = 0;
 
-keymap.set("m", openMovePicker);
+keymap.set("m", () => openPicker("move-dialog"));
+keymap.set("a", () => openPicker("assign-dialog"));
 keymap.set("e", () => openEditor(selectedRow()));
 keymap.set("x", onSelected(".done-box"));
 keymap.set(" ", onSelected(".done-box"));

@@ -1,6 +1,6 @@
-"""Projects in real Chromium: `m` moves the selected tasks through a picker you type into,
-`g p` and `g i` go to the project list and the Inbox, quick add's `+name` from the keyboard,
-and the project list is a menu at phone width."""
+"""Projects in real Chromium: `m` moves the selected tasks through a picker you type into
+(`a` assigns them to a member the same way), `g p` and `g i` go to the project list and the
+Inbox, quick add's `+name` from the keyboard, and the project list is a menu at phone width."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from app.models import Role
 from tests.browser.helpers import server_answer, sign_in
-from tests.helpers import add_project, add_task, create_user, get_task
+from tests.helpers import add_member, add_project, add_task, create_user, get_task
 
 pytestmark = pytest.mark.browser
 
@@ -105,3 +106,29 @@ def test_the_project_list_is_a_menu_at_phone_width(ada, page):
     expect(link).not_to_be_visible()
     menu.locator("summary").click()
     expect(link).to_be_visible()
+
+
+def test_a_assigns_the_selected_tasks_to_the_member_typed(ada, page):
+    team = add_project(ada, name="Team")
+    create_user(ada, email="bob@example.com", name="Bob Builder")
+    add_member(ada, team, "bob@example.com", Role.EDITOR)
+    task = add_task(ada, project_id=team, title="Fence")
+    sign_in(page)
+    page.goto(f"/projects/{team}")
+    page.keyboard.press("j")
+    page.keyboard.press("a")
+    picker = page.get_by_label("Person", exact=True)
+    expect(picker).to_be_focused()
+    picker.fill("zed")
+    picker.press("Enter")
+    error = page.locator("[data-assign-error]")
+    expect(error).to_have_text("Nobody in this project has that name.")
+    picker.fill("bui")
+    with server_answer(page, "POST", r"/tasks/bulk"):
+        picker.press("Enter")
+    settled(page)
+    row = page.locator(".task-row", has_text="Fence")
+    expect(row.locator(".assignee")).to_have_attribute("title", "Assigned to Bob Builder")
+    assert get_task(ada, task).assignee_id is not None
+    page.keyboard.press("?")
+    expect(page.locator("#help-dialog")).to_contain_text("Assign the selected tasks")

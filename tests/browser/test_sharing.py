@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from app.models import Role
 from tests.browser.helpers import server_answer, sign_in
-from tests.helpers import add_project, create_user
+from tests.helpers import add_member, add_project, create_user
 
 pytestmark = pytest.mark.browser
 
@@ -85,3 +85,21 @@ def sign_in_again(page):
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(re.compile(r"/login$"))
     sign_in(page, "bob@example.com")
+
+
+def test_a_member_adds_a_task_assigned_to_the_other(app, two_people):
+    """Bob, an editor of Ada's "Garden", types `+garden @ada` into his Inbox's quick add; Ada
+    sees the task on the project's list, assigned to her."""
+    ada, bob = two_people
+    project_id = add_project(app, "ada@example.com", "Garden")
+    add_member(app, project_id, "bob@example.com", Role.EDITOR)
+    bob.goto("/tasks")
+    field = bob.get_by_label("New task")
+    field.fill("Water the roses +garden @ada")
+    with server_answer(bob, "POST", r"/tasks$"):
+        field.press("Enter")
+    expect(bob.locator("#flashes")).to_contain_text("Added “Water the roses” to Garden.")
+    ada.goto(f"/projects/{project_id}")
+    row = ada.locator(".task-row", has_text="Water the roses")
+    expect(row.locator(".assignee")).to_have_attribute("title", "Assigned to Ada")
+    expect(row.locator(".assignee-initials")).to_have_text("A")

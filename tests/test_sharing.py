@@ -425,6 +425,8 @@ def test_the_invitee_sees_the_invitation_at_sign_in_and_accepts_it(app, team):
     assert flashes(eve) == ["You joined “Team”."]
     assert role_of(app, team, "eve@example.com") == Role.EDITOR
     assert count(app, Invitation) == 0
+    # Answered: the task list's notice is gone at once (not only after /invitations).
+    assert "waiting for you" not in text(eve.get("/tasks"))
     # A second tab accepting the same invitation: told it is gone, nothing breaks.
     again = post_form(eve, f"/invitations/{invitation}/accept", {}, token_from="/invitations")
     assert again.status_code == 404
@@ -445,6 +447,7 @@ def test_the_invitee_declines(app, team):
     assert flashes(eve) == ["You declined the invitation to “Team”."]
     assert count(app, Invitation) == 0
     assert role_of(app, team, "eve@example.com") is None
+    assert "waiting for you" not in text(eve.get("/tasks"))
     assert "No invitations are waiting for you." in text(eve.get("/invitations"))
 
 

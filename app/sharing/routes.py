@@ -150,9 +150,19 @@ def invitations():
     return render_template("sharing/invitations.html", invitations=waiting)
 
 
+def _one_answered() -> None:
+    """The task list's notice counts one invitation fewer (it is read from the session)."""
+    left = session.get(services.PENDING_KEY, 0) - 1
+    if left > 0:
+        session[services.PENDING_KEY] = left
+    else:
+        session.pop(services.PENDING_KEY, None)
+
+
 @bp.post("/invitations/<int:invitation_id>/accept")
 def accept(invitation_id: int):
     project = services.accept(login_sessions.signed_in_user(), invitation_id)
+    _one_answered()
     flash(f"You joined “{project.name}”.", "success")
     return _members_page(project.id)
 
@@ -160,5 +170,6 @@ def accept(invitation_id: int):
 @bp.post("/invitations/<int:invitation_id>/decline")
 def decline(invitation_id: int):
     name = services.decline(login_sessions.signed_in_user(), invitation_id)
+    _one_answered()
     flash(f"You declined the invitation to “{name}”.", "info")
     return redirect(url_for("sharing.invitations"), code=303)

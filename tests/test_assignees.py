@@ -282,6 +282,19 @@ def test_bulk_assign_assigns_only_where_the_person_is_a_member(app, auth_client,
         " its project." in body
     )
     assert [get_task(app, t).assignee_id for t in [*here, there]] == [bob, bob, None]
+    # Two refused: said in the plural.
+    second = add_task(app, project_id=other, title="There too")
+    refused = {**form, "ids": [str(there), str(second), str(here[0])], "assignee": "0"}
+    post(auth_client, "/tasks/bulk", refused, htmx=True)  # here[0] unassigned
+    body = html.unescape(
+        post(auth_client, "/tasks/bulk", {**refused, "assignee": str(bob)}, htmx=True).get_data(
+            as_text=True
+        )
+    )
+    assert (
+        "Updated 1 task. 2 tasks could not be assigned: the person chosen is not a member of"
+        " their projects." in body
+    )
     # Nobody: unassigns.
     post(auth_client, "/tasks/bulk", {**form, "assignee": "0"}, htmx=True)
     assert [get_task(app, t).assignee_id for t in here] == [None, None]
@@ -324,3 +337,17 @@ def test_a_ticked_row_and_its_next_repeat_keep_showing_the_assignee(app, auth_cl
     with app.app_context():
         assignees = db.session.scalars(select(Task.assignee_id).where(Task.title == "Weekly"))
         assert list(assignees) == [bob, bob]
+
+
+def test_assignments_show_in_views_and_the_activity_log(app, auth_client, team):
+    """A row on a view across projects shows its assignee as a project's list does; the
+    project's activity says who assigned what to whom."""
+    task = add_task(app, project_id=team, title="Job")
+    ada = user_id(app, ADA)
+    post(auth_client, f"/tasks/{task}", _edit_form(auth_client, task, assignee_id=str(ada)))
+    mine = html.unescape(auth_client.get("/tasks/assigned").get_data(as_text=True))
+    assert '<span class="visually-hidden">Assigned to Ada</span>' in mine
+    form = {"action": "assign", "assignee": str(user_id(app, BOB)), "ids": [str(task)]}
+    assert post(auth_client, "/tasks/bulk", form, htmx=True).status_code == 200
+    log = html.unescape(auth_client.get(f"/projects/{team}/activity").get_data(as_text=True))
+    assert "(Ada)" in log and "(Bob Builder)" in log

@@ -212,8 +212,12 @@ def _series_ended(titles: list[str]) -> str:
 def _not_assigned(refused: int) -> str:
     """Why a bulk "Assign to" left tasks out (never the person's name: they may be no member
     of anything the user shares)."""
-    tasks = "1 task" if refused == 1 else f"{refused} tasks"
-    return f"{tasks} could not be assigned: the person chosen is not a member of its project."
+    if refused == 1:
+        return "1 task could not be assigned: the person chosen is not a member of its project."
+    return (
+        f"{refused} tasks could not be assigned: the person chosen is not a member of their"
+        " projects."
+    )
 
 
 def _refused_page(view: tuple[ListScope, ListQuery], **forms):

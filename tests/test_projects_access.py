@@ -28,6 +28,7 @@ MEMBER_ROLE = {"admin": Role.ADMIN, "editor": Role.EDITOR, "viewer": Role.VIEWER
 # whose role is too low get 403; everyone else who is not a member gets 404.
 ALLOWED = {
     "projects.show": Role.VIEWER,
+    "projects.activity_log": Role.VIEWER,
     "projects.settings": Role.ADMIN,
     "projects.update": Role.ADMIN,
     "projects.archive": Role.ADMIN,

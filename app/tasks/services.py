@@ -20,7 +20,7 @@ from sqlalchemy import (
 
 from app import access, activity
 from app.extensions import db
-from app.models import Membership, Priority, Project, Role, Tag, Task, task_tags, utcnow
+from app.models import Membership, Priority, Role, Tag, Task, task_tags, utcnow
 from app.tagging import insert_ignoring_duplicates, keep_or_resolve_tags, resolve_tags
 from app.tasks import assignees
 from app.tasks.listing import LISTED_COLUMNS, ListedTask, attach_tags
@@ -62,11 +62,6 @@ def moved_to(project_id: int) -> dict:
         "project_id": project_id,
         "assignee_id": assignees.assignee_if_member(project_id, Task.assignee_id),
     }
-
-
-def inbox_id(user_id: int) -> int:
-    """The id of the user's Inbox: where a task goes when no project is named."""
-    return db.session.scalar(select(Project.id).where(Project.inbox_of_id == user_id))
 
 
 def create_task(

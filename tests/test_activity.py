@@ -327,7 +327,7 @@ def test_load_more_pages_back_to_the_newest_shown_events_and_no_further(app, tea
     assert _titles(plain)[0] == total - 1 - activity.PAGE_SIZE
 
 
-@pytest.mark.parametrize("before", ["0", "-3", "abc", "", str(2**63)])
+@pytest.mark.parametrize("before", ["0", "-3", "abc", "", str(2**63), "٣", " 7 ", "1_0"])
 def test_a_bad_cursor_is_refused_with_a_message(app, team, before):
     response = signed_in(app, "dee@example.com").get(activity_url(team, before=before))
     assert response.status_code == 400

@@ -8,6 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app import access, activity
+from app.forms import parse_bounded_int
 from app.htmx import is_htmx, render
 from app.models import Project, Role, utcnow
 from app.projects import bp, services
@@ -77,13 +78,19 @@ def show(project_id: int):
     return task_routes.list_page(task_routes.ListScope(project.id, role, project))
 
 
+BAD_CURSOR = "“before” is an event number from the “Load more” link."
+
+
 @bp.get("/<int:project_id>/activity")
 def activity_log(project_id: int):
     """Who did what to which task, newest first; `before` is "Load more"'s keyset cursor."""
     project, _ = _project(project_id)
-    before = request.args.get("before", type=int)
-    if "before" in request.args and not (before and 0 < before <= MAX_ID):
-        abort(400, description="“before” is an event number from the “Load more” link.")
+    before = None
+    if "before" in request.args:
+        try:  # the project's one way of reading a number from a request
+            before = parse_bounded_int(request.args["before"], 1, MAX_ID, BAD_CURSOR)
+        except ValueError as error:
+            abort(400, description=str(error))
     page = activity.page(project.id, current_user.id, before)
     context = {"project": project, "page": page, "now": utcnow(), "shown": activity.SHOWN}
     if before is not None and is_htmx():

@@ -17,7 +17,7 @@ from urllib.parse import quote, quote_plus
 from sqlalchemy import event
 
 from bench import raw
-from bench.seed import TOKENS, credentials, libpq_url
+from bench.seed import PROJECTS_OF_P20, SHARED_MEMBERS, TOKENS, credentials, libpq_url
 from bench.settings import SECRET_KEY, USER_AGENT, Settings
 
 DEEP_ROWS = 1000  # the deep page starts this many rows into user A's list
@@ -222,6 +222,36 @@ def build(settings: Settings, contexts: list[DbContext]) -> list[Case]:
             Case(f"{d}:admin_users", d, tl, "tasklane", "/admin/users", about="/admin/users"),
             Case(f"{d}:sweep_1k", d, tl, "tasklane", "/tasks", user="a1k", about="1,000 tasks"),
             Case(f"{d}:sweep_10k", d, tl, "tasklane", "/tasks", user="a10k", about="10,000 tasks"),
+            Case(
+                f"{d}:shared",
+                d,
+                tl,
+                "tasklane",
+                f"/projects/{meta['shared_project']}",
+                user="member",
+                about=f"a project of {SHARED_MEMBERS} members, as an editor",
+            ),
+            Case(
+                f"{d}:today_20",
+                d,
+                tl,
+                "tasklane",
+                "/tasks/today",
+                user="p20",
+                about=f"Today for a user in {PROJECTS_OF_P20} projects",
+            ),
+            # The same two pages with one member and in one project: their query counts must
+            # match the ones above.
+            Case(
+                f"{d}:project_1",
+                d,
+                tl,
+                "tasklane",
+                f"/projects/{meta['solo_project']}",
+                user="member",
+                about="a project of 1 member",
+            ),
+            Case(f"{d}:today_1", d, tl, "tasklane", "/tasks/today", about="Today in 1 project"),
             Case(f"{d}:limit_10", d, tl, "tasklane", "/tasks?limit=10", about="page size 10"),
             Case(f"{d}:limit_200", d, tl, "tasklane", "/tasks?limit=200", about="page size 200"),
             Case(f"{d}:raw_page", d, rw, "raw", "/tasks", about="raw ceiling: list page"),

@@ -12,6 +12,11 @@ owner's tasks mix priorities, due dates (30% none), done states (30% done) and t
 1% of titles contain SEARCH_WORD. Size "tiny" is the same shape, small, for the smoke test.
 Every user has an Inbox (a project with the user's own id, and an owner membership), which
 holds all of their tasks, as the migration to projects leaves an existing instance.
+
+Projects (issue 16): "Team", shared by 10 people (owner, 2 admins, 5 editors with the bench's
+user "member" among them, 2 viewers) with 100,000 tasks made by its writers, a third of them
+assigned; "Solo", the same user's project of 5,000 tasks that nobody else is in; and 20
+projects of 5,000 tasks that user "p20" is in (owner of 5, admin, editor or viewer of the rest).
 """
 
 from __future__ import annotations
@@ -54,6 +59,8 @@ TOKENS = {  # login-session tokens the bench signs in with (a bench database onl
     "a": "bench-session-token-user-a-0000000000000000",
     "a1k": "bench-session-token-user-a1k-000000000000000",
     "a10k": "bench-session-token-user-a10k-00000000000000",
+    "member": "bench-session-token-user-member-0000000000",
+    "p20": "bench-session-token-user-p20-000000000000000",
 }
 
 USER_COLS = _words(
@@ -65,11 +72,11 @@ SESSION_COLS = _words(
 )
 PROJECT_COLS = _words("id name name_key colour inbox_of_id created_at")
 MEMBERSHIP_COLS = _words("project_id user_id role created_at")
-OWNER = 4  # app.models.Role.OWNER
+VIEWER, EDITOR, ADMIN, OWNER = 1, 2, 3, 4  # app.models.Role
 TAG_COLS = _words("id owner_id name name_key colour")
 TASK_COLS = _words(
-    "id project_id created_by_id title notes done done_at priority due_date recurrence position "
-    "created_at updated_at version deleted_at"
+    "id project_id created_by_id assignee_id title notes done done_at priority due_date "
+    "recurrence position created_at updated_at version deleted_at"
 )
 TASK_TAG_COLS = ["task_id", "tag_id"]
 
@@ -83,6 +90,8 @@ class Size:
     tasks_a10k: int
     users_total: int
     pool: int  # tasks each in the toggle pool and the save pool
+    tasks_shared: int  # in the project shared by SHARED_MEMBERS people
+    tasks_per_project: int  # in each of the PROJECTS_OF_P20 projects user "p20" is in
 
 
 SIZES = {
@@ -90,9 +99,11 @@ SIZES = {
     # Even the smoke test's 1-second run must not wrap: a second save of a task can overtake
     # the first while it waits for SQLite's write lock, and then answers 409 (seen in CI with
     # pools of 350).
-    "full": Size(100_000, 99, 100, 1_000, 10_000, 10_000, 5_000),
-    "tiny": Size(16_000, 9, 20, 100, 300, 200, 1_500),
+    "full": Size(100_000, 99, 100, 1_000, 10_000, 10_000, 5_000, 100_000, 5_000),
+    "tiny": Size(16_000, 9, 20, 100, 300, 200, 1_500, 2_000, 100),
 }
+SHARED_MEMBERS = 10  # issue 16: a shared project with 10 members ...
+PROJECTS_OF_P20 = 20  # ... and the Today view of a user in 20 projects
 
 
 @dataclass
@@ -137,6 +148,7 @@ class _Builder:
         self.data = Dataset()
         self.next_tag_id = 1
         self.next_task_id = 1
+        self.next_project_id = size.users_total + 1  # ids up to users_total are Inboxes
 
     def user(self, user_id: int, email: str, name: str, admin: bool = False) -> None:
         created = self.now - timedelta(days=400 - user_id % 365, minutes=user_id)
@@ -146,6 +158,17 @@ class _Builder:
         # Their Inbox shares their id, so a user's id is also where their tasks live.
         self.data.projects.append((user_id, "Inbox", "inbox", "#6b7280", user_id, created))
         self.data.memberships.append((user_id, user_id, OWNER, created))
+
+    def project(self, name: str, members: list[tuple[int, int]]) -> int:
+        """A project with `members` as (user id, role) pairs, the first of them its owner."""
+        project_id = self.next_project_id
+        self.next_project_id += 1
+        created = self.now - timedelta(days=200)
+        colour = PALETTE[project_id % len(PALETTE)]
+        self.data.projects.append((project_id, name, name.casefold(), colour, None, created))
+        for user_id, role in members:
+            self.data.memberships.append((project_id, user_id, role, created))
+        return project_id
 
     def session(self, user_id: int, token: str) -> None:
         sid = len(self.data.sessions) + 1
@@ -174,9 +197,19 @@ class _Builder:
             made.append((tag_id, name))
         return made
 
-    def tasks(self, owner_id: int, count: int, tag_ids: list[int], per_task: float) -> list[int]:
-        """Add `count` tasks to `owner_id`'s Inbox; return the ids of open ones without due
-        date or repeat rule."""
+    def tasks(
+        self,
+        owner_id: int,
+        count: int,
+        tag_ids: list[int],
+        per_task: float,
+        *,
+        project_id: int | None = None,
+        members: list[int] = (),
+    ) -> list[int]:
+        """Add `count` tasks to `owner_id`'s Inbox, or to `project_id`, made by `owner_id` or
+        one of `members` (a third of them assigned to a member); return the ids of open ones
+        without due date or repeat rule."""
         rng, quiet = self.rng, []
         for _ in range(count):
             task_id = self.next_task_id
@@ -190,11 +223,16 @@ class _Builder:
             notes = (
                 "Some notes about this task.\n\n- a point\n- another" if rng.random() < 0.2 else ""
             )
+            maker, assignee = owner_id, None
+            if members:
+                maker = rng.choice(members)
+                assignee = rng.choice(members) if rng.random() < 0.33 else None
             self.data.tasks.append(
                 (
                     task_id,
-                    owner_id,  # the Inbox (its id is its owner's)
-                    owner_id,
+                    project_id or owner_id,  # an Inbox's id is its owner's
+                    maker,
+                    assignee,
                     _title(rng, rng.random() < 0.01),
                     notes,
                     done,
@@ -228,21 +266,34 @@ def generate(size: Size, password_hash: str, now: datetime, today: date) -> Data
         uid = 2 + n
         b.user(uid, f"user{uid:05d}@example.com", f"User {uid}")
         b.tasks(uid, size.tasks_other, [t for t, _ in b.tags(uid, 5)], 1)
-    sweep = {}
+    signed_in = {"a": 1}
     for key, count in (("a1k", size.tasks_a1k), ("a10k", size.tasks_a10k)):
         uid = len(b.data.users) + 1
         b.user(uid, f"bench-{key}@example.com", f"Bench {key}")
         b.session(uid, TOKENS[key])
         b.tasks(uid, count, [t for t, _ in b.tags(uid, 50)], 3)
-        sweep[key] = uid
-    for uid in range(len(b.data.users) + 1, size.users_total + 1):
+        signed_in[key] = uid
+    for key in ("member", "p20"):  # members of the projects below; their Inboxes stay empty
+        uid = len(b.data.users) + 1
+        b.user(uid, f"bench-{key}@example.com", f"Bench {key}")
+        b.session(uid, TOKENS[key])
+        signed_in[key] = uid
+    fillers = list(range(len(b.data.users) + 1, size.users_total + 1))
+    if len(fillers) < SHARED_MEMBERS + 2 * PROJECTS_OF_P20:
+        raise RuntimeError(f"only {len(fillers)} users left to be the projects' members")
+    for uid in fillers:
         b.user(uid, f"member{uid:05d}@example.com", f"Member {uid}")
+    shared, solo = _shared_project(b, signed_in["member"], fillers)
+    p20_projects = _projects_of_p20(b, signed_in["p20"], fillers[SHARED_MEMBERS:])
     pool = size.pool
     if len(quiet) < 2 * pool:
         raise RuntimeError(f"only {len(quiet)} quiet tasks for pools of {pool}")
     b.data.meta = {
         "size": {k: getattr(size, k) for k in size.__dataclass_fields__},
-        "users": {"a": 1, **sweep},
+        "users": signed_in,
+        "shared_project": shared,
+        "solo_project": solo,
+        "p20_projects": p20_projects,
         "toggle_ids": quiet[:pool],
         "save_ids": quiet[pool : 2 * pool],
         "search_word": SEARCH_WORD,
@@ -251,6 +302,45 @@ def generate(size: Size, password_hash: str, now: datetime, today: date) -> Data
         "rows": {name: len(rows) for name, _, rows in b.data.tables()},
     }
     return b.data
+
+
+def _shared_project(b: _Builder, member: int, fillers: list[int]) -> tuple[int, int]:
+    """A project of SHARED_MEMBERS people with tasks_shared tasks, made by its owner, admins
+    and editors and a third of them assigned; "member" (the bench's user) is an editor.
+    Returns its id and that of a project "member" alone is in."""
+    owner, admins, editors, viewers = fillers[0], fillers[1:3], fillers[3:7], fillers[7:9]
+    members = [(owner, OWNER), (member, EDITOR)]
+    members += [(u, ADMIN) for u in admins] + [(u, EDITOR) for u in editors]
+    members += [(u, VIEWER) for u in viewers]
+    assert len(members) == SHARED_MEMBERS
+    project_id = b.project("Team", members)
+    tags = [t for t, _ in b.tags(owner, 25) + b.tags(member, 25)]
+    writers = [owner, member, *admins, *editors]
+    b.tasks(owner, b.size.tasks_shared, tags, 3, project_id=project_id, members=writers)
+    # And one of their own that nobody else is in: the same page with one member.
+    solo = b.project("Solo", [(member, OWNER)])
+    b.tasks(member, b.size.tasks_per_project, tags[25:], 3, project_id=solo)
+    return project_id, solo
+
+
+def _projects_of_p20(b: _Builder, p20: int, fillers: list[int]) -> list[int]:
+    """PROJECTS_OF_P20 projects with tasks_per_project tasks each: "p20" owns a quarter of
+    them, and is an admin, editor or viewer of the rest, each owned by someone else."""
+    tags = [t for t, _ in b.tags(p20, 50)]
+    made = []
+    for n in range(PROJECTS_OF_P20):
+        owner, other = fillers[2 * n], fillers[2 * n + 1]
+        if n < PROJECTS_OF_P20 // 4:
+            members = [(p20, OWNER), (other, EDITOR)]
+        else:
+            members = [(owner, OWNER), (p20, (ADMIN, EDITOR, VIEWER)[n % 3])]
+        project_id = b.project(f"Project {n + 1:02d}", members)
+        writers = [u for u, role in members if role >= EDITOR]
+        b.tasks(
+            writers[0], b.size.tasks_per_project, tags, 2, project_id=project_id, members=writers
+        )
+        made.append(project_id)
+    return made
 
 
 # ---- databases ---------------------------------------------------------------------------

@@ -18,7 +18,15 @@ from bench.seed import TOKENS, Size, credentials, generate, insert
 from bench.settings import USER_AGENT
 
 SMALL = Size(
-    tasks_a=300, others=2, tasks_other=5, tasks_a1k=10, tasks_a10k=10, users_total=8, pool=20
+    tasks_a=300,
+    others=2,
+    tasks_other=5,
+    tasks_a1k=10,
+    tasks_a10k=10,
+    users_total=60,  # the projects' members come from the users without tasks
+    pool=20,
+    tasks_shared=20,
+    tasks_per_project=5,
 )
 TITLES = re.compile(r'class="task-title" href="[^"]*">([^<]*)</a>')
 

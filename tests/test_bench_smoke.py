@@ -47,9 +47,15 @@ def test_bench_quick_mode_runs_every_case(tmp_path):
     [only_round] = data["rounds"]
     results = only_round["results"]
     assert set(results) == set(data["cases"])
-    assert {"bare", "sqlite:list", "sqlite:toggle", "sqlite:edit_save", "sqlite:raw_page"} <= set(
-        results
-    )
+    assert {
+        "bare",
+        "sqlite:list",
+        "sqlite:toggle",
+        "sqlite:edit_save",
+        "sqlite:raw_page",
+        "sqlite:shared",
+        "sqlite:today_20",
+    } <= set(results)
     for name, result in results.items():
         assert result["requests"] > 0, name
         assert result["not_2xx"] == 0, (name, result["statuses"])

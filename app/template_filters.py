@@ -59,6 +59,7 @@ def browser_name(user_agent: str) -> str:
 
 
 def init_app(app: Flask) -> None:
+    from app.projects.counts import open_count_label
     from app.tasks.dates import due_label, due_state
 
     app.add_template_filter(due_state, "due_state")
@@ -66,3 +67,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(browser_name, "browser_name")
     app.add_template_filter(time_ago, "ago")
+    app.add_template_filter(open_count_label, "open_count")

@@ -52,6 +52,7 @@ def _load(relative: str, name: str):
 
 dates = _load("app/tasks/dates.py", "_raw_dates")
 quickadd = _load("app/tasks/quickadd.py", "_raw_quickadd")
+counts = _load("app/projects/counts.py", "_raw_counts")
 
 
 class Role(enum.IntEnum):  # as app.models.Role
@@ -320,17 +321,21 @@ def attach_tags(conn, tasks) -> None:
         by_id[task_id].tags.append(SimpleNamespace(name=name, colour=colour))
 
 
-# The project list beside the list: each live project of the user's with its open tasks, in
-# one grouped query, as app/projects/services.project_rows writes it.
+# The project list beside the list: each live project of the user's with its open tasks
+# counted up to OPEN_COUNT_CAP + 1, in one query, as app/projects/services.project_rows
+# writes it.
 NAV_SQL = """
-SELECT p.id, p.name, p.colour, p.inbox_of_id, p.archived_at, m.role, count(t.id)
+SELECT p.id, p.name, p.colour, p.inbox_of_id, p.archived_at, m.role,
+  (SELECT count(*) FROM (SELECT t.id FROM tasks t WHERE t.project_id = p.id
+     AND t.done IS {false} AND t.deleted_at IS NULL LIMIT {cap}) AS first_open)
 FROM memberships m JOIN projects p ON p.id = m.project_id
-LEFT JOIN tasks t ON t.project_id = p.id AND t.done IS {false} AND t.deleted_at IS NULL
 WHERE m.user_id = %s AND p.archived_at IS NULL
-GROUP BY p.id, m.role
 ORDER BY p.inbox_of_id IS NULL, p.name_key, p.id
 """
-NAV_SQL_BY_DB = {"sqlite": NAV_SQL.format(false="0"), "pg": NAV_SQL.format(false="false")}
+NAV_SQL_BY_DB = {
+    db: NAV_SQL.format(false=false, cap=counts.OPEN_COUNT_CAP + 1)
+    for db, false in (("sqlite", "0"), ("pg", "false"))
+}
 NAV_FIELDS = ("id", "name", "colour", "inbox_of_id", "archived_at", "role", "open_count")
 
 
@@ -547,6 +552,7 @@ def create_app(database_url: str | None = None, secret_key: str | None = None) -
     )
     app.add_template_filter(dates.due_state, "due_state")
     app.add_template_filter(dates.due_label, "due_label")
+    app.add_template_filter(counts.open_count_label, "open_count")
 
     @app.context_processor
     def _user():

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from sqlalchemy import and_, func, insert, literal, or_, select
+from sqlalchemy import func, insert, literal, or_, select
 
 from app import access
 from app.extensions import db
 from app.models import Membership, Project, Role, Task, utcnow
+from app.projects.counts import OPEN_COUNT_CAP
 
 INBOX_NAME = "Inbox"
 
@@ -56,15 +57,24 @@ NAME_TAKEN = "You already have a project with this name."
 OWNER_HAS_NAME = "Its owner already has a project with this name."
 
 
-def _open_tasks_join():
-    return and_(Task.project_id == Project.id, Task.done.is_(False), Task.deleted_at.is_(None))
+def _open_count():
+    """A project's open tasks, counted up to OPEN_COUNT_CAP + 1: a correlated subquery per
+    project row (a grouped join would count every open task)."""
+    first_open = (
+        select(Task.id)
+        .where(Task.project_id == Project.id, Task.done.is_(False), Task.deleted_at.is_(None))
+        .limit(OPEN_COUNT_CAP + 1)
+        .correlate(Project)
+        .subquery()
+    )
+    return select(func.count()).select_from(first_open).scalar_subquery()
 
 
 def project_rows(user_id: int, *, archived: bool = True) -> list:
     """The user's projects (Inbox first, then by name), each with the user's role and its
-    open-task count, in one grouped query: memberships JOIN projects LEFT JOIN tasks. Rows
-    have id, name, colour, inbox_of_id, archived_at, role and open_count. `archived=False`
-    leaves archived projects out (the navigation)."""
+    open-task count (up to OPEN_COUNT_CAP + 1), in one query. Rows have id, name, colour,
+    inbox_of_id, archived_at, role and open_count. `archived=False` leaves archived projects
+    out (the navigation)."""
     stmt = (
         select(
             Project.id,
@@ -73,13 +83,11 @@ def project_rows(user_id: int, *, archived: bool = True) -> list:
             Project.inbox_of_id,
             Project.archived_at,
             Membership.role,
-            func.count(Task.id).label("open_count"),
+            _open_count().label("open_count"),
         )
         .select_from(Membership)
         .join(Project, Project.id == Membership.project_id)
-        .outerjoin(Task, _open_tasks_join())
         .where(Membership.user_id == user_id)
-        .group_by(Project.id, Membership.role)
         .order_by(Project.inbox_of_id.is_(None), Project.name_key, Project.id)
     )
     if not archived:

@@ -114,7 +114,9 @@ def _list_statement(app, client, url: str, headers=None):
     seen = []
 
     def capture(_conn, _cursor, statement, parameters, *_):
-        if re.search(r"FROM tasks\b", statement) and "LIMIT" in statement:
+        # The project list's counts read tasks with a LIMIT too: left out by their count(*).
+        page = "count(*)" not in statement
+        if re.search(r"FROM tasks\b", statement) and "LIMIT" in statement and page:
             seen.append((statement, parameters))
 
     event.listen(engine, "before_cursor_execute", capture)

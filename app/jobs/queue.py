@@ -95,7 +95,8 @@ def job(
                     if not task.retries:  # Huey counts down: none left, this was the last
                         from app.jobs import failures
 
-                        failures.record(task.name, summary(*args, **kwargs), error, retries + 1)
+                        name = f"{fn.__module__}.{fn.__name__}"
+                        failures.record(name, summary(*args, **kwargs), error, retries + 1)
                     raise
 
         return huey.task(

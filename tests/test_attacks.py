@@ -22,6 +22,8 @@ PUBLIC = {
     "main.favicon",
     "auth.login",
     "auth.register",
+    "auth.forgot_password",
+    "auth.reset_password",
     "static",
 }
 

@@ -112,7 +112,10 @@ class Config:
     # The site's public address: every link in an email is built from it, never from the
     # request's Host header, which a client chooses (a forged one would put an attacker's
     # domain in a password reset link).
-    BASE_URL = os.environ.get("BASE_URL", "") or "http://127.0.0.1:5000"
+    # Unset: where `make run` serves (127.0.0.1 on PORT, 5000 by default).
+    BASE_URL = os.environ.get("BASE_URL", "").strip() or (
+        f"http://127.0.0.1:{os.environ.get('PORT', '').strip() or 5000}"
+    )
 
     # The job queue (app/jobs): redis://... in production; empty, a SQLite file in instance/
     # whose consumer the web server starts itself; "immediate" runs each job inline (tests).

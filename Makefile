@@ -23,7 +23,6 @@ dev: install vendor
 # The job consumer and its scheduler for the queue QUEUE_URL names (app/jobs/worker.py): the
 # worker of a Redis queue. `make run` starts one itself for the default SQLite queue.
 worker: install
-	$(FLASK) db upgrade
 	exec $(PY) -m app.jobs.worker
 
 test: install-dev vendor

@@ -22,10 +22,12 @@ from tests.helpers import (
     change_password,
     count,
     create_user,
+    csrf_token,
     login,
     post_form,
     user_id,
 )
+from tests.live import all_at_once
 from tests.mailbox import parts, reset_link
 
 pytestmark = pytest.mark.security
@@ -183,6 +185,34 @@ def test_a_link_works_once(app, client, user, mailbox):
     _gone(reset(app.test_client(), token, password="another-fresh-password-9"))
     _gone(client.get(f"/reset-password?token={token}"))
     assert login(app.test_client(), password=NEW_PASSWORD).status_code == 302
+
+
+def test_two_uses_at_once_one_wins(app, client, user, mailbox):
+    """The same link posted twice at the same moment (a double click, two tabs): one new
+    password is set, the other request is told the link is gone."""
+    token = token_of(mailed_link(client, mailbox))
+    clients = [app.test_client() for _ in range(2)]
+    forms = [
+        {
+            "token": token,
+            "password": p,
+            "confirm": p,
+            "csrf_token": csrf_token(c, "/forgot-password"),
+        }
+        for c, p in zip(clients, (NEW_PASSWORD, "second-fresh-password-3"), strict=True)
+    ]
+    results = all_at_once(
+        [
+            lambda c=c, f=f: c.post("/reset-password", data=f)
+            for c, f in zip(clients, forms, strict=True)
+        ]
+    )
+    assert sorted(r.status_code for r in results) == [302, 410]
+    winner = forms[[r.status_code for r in results].index(302)]["password"]
+    assert login(app.test_client(), password=winner).status_code == 302
+    with app.app_context():
+        actions = db.session.scalars(select(AuditEntry.action)).all()
+    assert actions.count("password_reset") == 1
 
 
 def test_an_expired_link_fails(app, client, user, mailbox):

@@ -33,16 +33,11 @@ def storage_for(url: str, instance_path: str) -> tuple[type, dict]:
     if not url:
         return SqliteStorage, {"filename": str(Path(instance_path) / "queue.sqlite3")}
     scheme = urlsplit(url).scheme
-    if scheme == "sqlite":
-        return SqliteStorage, {"filename": url.removeprefix("sqlite:///").removeprefix("sqlite://")}
+    if url.startswith("sqlite:///"):  # as SQLAlchemy spells them: sqlite:////abs, sqlite:///rel
+        return SqliteStorage, {"filename": url.removeprefix("sqlite:///")}
     if scheme in {"redis", "rediss", "unix"}:
         return RedisStorage, {"url": url}
     raise ValueError(f"QUEUE_URL: use redis://..., sqlite:///path or {IMMEDIATE!r}, not {url!r}")
-
-
-def uses_sqlite(url: str) -> bool:
-    """A queue only this machine sees, whose consumer the web server starts itself."""
-    return not url or urlsplit(url).scheme == "sqlite"
 
 
 def init_app(app: Flask) -> None:
@@ -55,7 +50,7 @@ def init_app(app: Flask) -> None:
     global _bound
     url = app.config["QUEUE_URL"]
     huey.storage_class, huey.storage_kwargs = storage_for(url, app.instance_path)
-    huey.name = app.config.get("QUEUE_NAME", "tasklane")
+    huey.name = app.config["QUEUE_NAME"]
     immediate = url == IMMEDIATE
     if huey.immediate != immediate:
         huey.immediate = immediate  # the setter builds the storage for the new mode

@@ -29,4 +29,8 @@ RUN mkdir -p /app/instance && chown tasklane:tasklane /app/instance
 VOLUME ["/app/instance"]
 USER tasklane
 EXPOSE 8000
+# The web server. With no QUEUE_URL it also runs the job consumer (a SQLite queue in
+# instance/). In production set QUEUE_URL=redis://... and run the same image a second time
+# as the worker (the consumer and its scheduler; SIGTERM lets a running job finish):
+#   docker run --env-file .env tasklane python -m app.jobs.worker
 CMD ["./boot.sh"]

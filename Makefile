@@ -6,7 +6,7 @@ FLASK := $(VENV)/bin/flask
 PORT ?= 5000
 export FLASK_APP := wsgi:app
 
-.PHONY: run dev test check-security bench bench-instructions install-valgrind lint format vendor install install-dev migrate-check \
+.PHONY: run dev worker test check-security bench bench-instructions install-valgrind lint format vendor install install-dev migrate-check \
 	clean install-wrk screenshots
 
 run: install vendor
@@ -14,10 +14,16 @@ run: install vendor
 	@echo "Tasklane is serving on http://127.0.0.1:$(PORT)"
 	exec $(VENV)/bin/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(PORT) wsgi:app
 
-# The Flask development server with reload and the debugger: never expose it.
+# The Flask development server with reload and the debugger: never expose it. Unlike `run`
+# it starts no job consumer: queued jobs (mail) wait until `make worker` runs beside it.
 dev: install vendor
 	$(FLASK) db upgrade
 	$(FLASK) run --debug --host 127.0.0.1 --port $(PORT)
+
+# The job consumer and its scheduler for the queue QUEUE_URL names (app/jobs/worker.py): the
+# worker of a Redis queue. `make run` starts one itself for the default SQLite queue.
+worker: install
+	exec $(PY) -m app.jobs.worker
 
 test: install-dev vendor
 	$(PY) -m pytest $(PYTEST_ARGS)

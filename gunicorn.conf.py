@@ -31,3 +31,39 @@ def post_worker_init(worker):
     collections take under 2 ms)."""
     gc.collect()
     gc.freeze()
+
+
+# ---- the job queue's consumer, when the queue is a SQLite file ----------------------------
+# With no QUEUE_URL (`make run`, a container without Redis), jobs wait in instance/queue.sqlite3,
+# which only this machine sees: the server runs their consumer itself, as a child it stops on
+# the way out. With Redis, the worker runs on its own (`make worker`, the container's worker).
+# Only for Tasklane's app (the benchmark serves others with this file).
+_consumer = None
+
+
+def on_starting(server):
+    global _consumer
+    if getattr(server.app, "app_uri", None) != "wsgi:app":
+        return
+    from dotenv import load_dotenv
+
+    load_dotenv(override=False)  # as app/config.py does; the environment wins
+    url = os.environ.get("QUEUE_URL", "").strip()
+    if url and not url.startswith("sqlite:"):
+        return
+    import subprocess
+    import sys
+
+    _consumer = subprocess.Popen([sys.executable, "-m", "app.jobs.worker"])
+    server.log.info("Started the job consumer (pid %s) for the SQLite queue", _consumer.pid)
+
+
+def on_exit(server):
+    if _consumer is None or _consumer.poll() is not None:
+        return
+    _consumer.terminate()  # SIGTERM: the job it is running finishes first
+    try:
+        _consumer.wait(timeout=graceful_timeout)
+    except Exception:
+        _consumer.kill()
+        _consumer.wait()

@@ -26,6 +26,7 @@ def create_app(config_class: type[Config] = Config, overrides: dict | None = Non
     configure_logging(app)
     configure_extensions(app)
     configure_blueprints(app)
+    configure_jobs(app)
     configure_responses(app)
     configure_templates(app)
     seams.install(app)  # after the extensions it builds on; inside configure_proxies' ProxyFix
@@ -44,6 +45,8 @@ def configure_settings(app: Flask, config_class: type[Config], overrides: dict) 
         app.config["SQLALCHEMY_DATABASE_URI"] = (
             f"sqlite:///{Path(app.instance_path) / 'tasklane.sqlite3'}"
         )
+    if not app.config.get("MAIL_FILE_DIR"):
+        app.config["MAIL_FILE_DIR"] = str(Path(app.instance_path) / "mail")
     from app.database import engine_options
 
     app.config.setdefault(
@@ -88,6 +91,13 @@ def configure_blueprints(app: Flask) -> None:
 
     for module in (errors, main, auth, account, tasks, projects, sharing, tags, admin):
         app.register_blueprint(module.bp)
+
+
+def configure_jobs(app: Flask) -> None:
+    from app import jobs, mail
+
+    mail.check_settings(app.config)  # a typo in MAIL_SECURITY stops the start, not a send
+    jobs.init_app(app)
 
 
 def configure_responses(app: Flask) -> None:

@@ -18,6 +18,7 @@ ACTIONS = {
     "login_failed": "Sign-in failed",
     "rate_limited": "Locked out by rate limit",
     "password_changed": "Changed own password",
+    "password_reset": "Reset own password by email",
     "account_deleted": "Deleted own account",
     "user_deactivated": "Deactivated user",
     "user_activated": "Reactivated user",

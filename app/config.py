@@ -109,6 +109,30 @@ class Config:
     # The time zone that decides what "today" is for due dates (an IANA name).
     TIMEZONE = os.environ.get("TIMEZONE", "UTC")
 
+    # The site's public address: every link in an email is built from it, never from the
+    # request's Host header, which a client chooses (a forged one would put an attacker's
+    # domain in a password reset link).
+    # Unset: where `make run` serves (127.0.0.1 on PORT, 5000 by default).
+    BASE_URL = os.environ.get("BASE_URL", "").strip() or (
+        f"http://127.0.0.1:{os.environ.get('PORT', '').strip() or 5000}"
+    )
+
+    # The job queue (app/jobs): redis://... in production; empty, a SQLite file in instance/
+    # whose consumer the web server starts itself; "immediate" runs each job inline (tests).
+    QUEUE_URL = os.environ.get("QUEUE_URL", "").strip()
+    QUEUE_NAME = "tasklane"  # its keys in Redis (tests use names of their own)
+
+    # Outgoing mail (app/mail). No MAIL_HOST: messages are written to instance/mail/ as .eml
+    # files and their links logged, so a fresh clone can reset a password.
+    MAIL_HOST = os.environ.get("MAIL_HOST", "").strip()
+    MAIL_PORT = _env_int("MAIL_PORT", 0)  # 0: 25, 587 or 465 by MAIL_SECURITY
+    MAIL_SECURITY = os.environ.get("MAIL_SECURITY", "").strip().lower() or "starttls"
+    MAIL_USER = os.environ.get("MAIL_USER", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_SENDER = os.environ.get("MAIL_SENDER", "").strip() or "Tasklane <tasklane@localhost>"
+    MAIL_TIMEOUT = 20  # seconds for each SMTP exchange; a failed send is retried by the queue
+    MAIL_FILE_DIR = ""  # where messages go without MAIL_HOST; empty: instance/mail
+
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 
 
@@ -145,4 +169,16 @@ class TestConfig(Config):
     LOG_LEVEL = "INFO"
     DATABASE_CONNECT_TIMEOUT = 2
     DATABASE_ANSWER_TIMEOUT = 2
+    BASE_URL = "http://tasklane.test"
+    # Jobs run inline, in the request that queues them; the queue's own tests bind others.
+    QUEUE_URL = "immediate"
+    # No SMTP unless a test starts its own server; .eml files go to the test's own folder
+    # (tests/conftest.py's make_app), never to instance/.
+    MAIL_HOST = ""
+    MAIL_PORT = 0
+    MAIL_SECURITY = "none"  # the tests' aiosmtpd speaks plain SMTP
+    MAIL_USER = ""
+    MAIL_PASSWORD = ""
+    MAIL_SENDER = "Tasklane <tasklane@tasklane.test>"
+    MAIL_TIMEOUT = 5
     SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 (tests only)

@@ -1,4 +1,5 @@
-"""Database models: users, their login sessions, projects and who may use them, tasks and tags."""
+"""Database models: users, their login sessions and reset links, projects and who may use
+them, tasks and tags, and the background jobs that failed."""
 
 from __future__ import annotations
 
@@ -369,6 +370,36 @@ class AuditEntry(db.Model):
     target_email: Mapped[str] = mapped_column(String(254), default="", index=True)
     ip: Mapped[str] = mapped_column(String(45), default="")
     detail: Mapped[str] = mapped_column(String(255), default="")
+
+
+class PasswordResetToken(db.Model):
+    """A "forgot password" link waiting to be opened (app/auth/recovery.py): single-use
+    (deleted when used), valid for an hour, and deleted with every other token of the user
+    whenever their password changes (app/user_actions.py)."""
+
+    __tablename__ = "password_reset_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # SHA-256 of the token: a copy of the database does not hand out working links.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class JobFailure(db.Model):
+    """A background job that failed on its last try (app/jobs): what it was, for an admin to
+    see and act on. What it carried stays out (a reset link, say); `summary` is what the job
+    chose to tell (e.g. "mail to ada@example.com: Reset your password")."""
+
+    __tablename__ = "job_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    job: Mapped[str] = mapped_column(String(100))
+    summary: Mapped[str] = mapped_column(String(255), default="")
+    error: Mapped[str] = mapped_column(String(500), default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
 
 
 class Activity(db.Model):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app import audit, login_sessions
+from app import audit, login_sessions, reset_tokens
 from app.extensions import db
 from app.models import User
 from app.passwords import hash_password
@@ -138,13 +138,26 @@ def change_own_password(user: User, password: str, *, keep: login_sessions.Curre
     return ended
 
 
+def reset_forgotten_password(user: User, password: str) -> int:
+    """The user chose a new password through a reset link (the recovery view used the link
+    up and checked the policy). Every session of theirs ends, since whoever forgot a
+    password may have lost it to someone; the view then signs this browser in anew."""
+    ended = _replace_password(user, password, temporary=False, keep=None)
+    audit.record(
+        "password_reset", actor=user, target=user, detail=f"by email link; {ended} session(s) ended"
+    )
+    db.session.commit()
+    return ended
+
+
 def _replace_password(
     target: User, password: str, *, temporary: bool, keep: login_sessions.CurrentLogin | None
 ) -> int:
-    """Store the new password's hash and end the user's sessions but `keep`: the one way both
-    paths change a password. How many sessions ended."""
+    """Store the new password's hash, end the user's sessions but `keep` and revoke their
+    reset links: the one way every path changes a password. How many sessions ended."""
     target.password_hash = hash_password(password)
     target.must_change_password = temporary
+    reset_tokens.revoke_all(target)
     return login_sessions.end_others(target, keep=keep)
 
 

@@ -19,6 +19,7 @@ from app import create_app
 from app.config import TestConfig
 from app.extensions import db
 from tests.helpers import create_user, libpq_url, login
+from tests.mailbox import Mailbox
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
 BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
@@ -78,12 +79,17 @@ def _truncate_all(url: str) -> None:
 
 
 @pytest.fixture
-def make_app(database_url):
-    """Build an app on this test's database (more than one may share it, like two workers)."""
+def make_app(database_url, tmp_path):
+    """Build an app on this test's database (more than one may share it, like two workers).
+    Mail it writes without an SMTP server goes to the test's own folder."""
     apps = []
 
     def factory(**overrides):
-        app = create_app(TestConfig, {"SQLALCHEMY_DATABASE_URI": database_url, **overrides})
+        settings = {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "MAIL_FILE_DIR": str(tmp_path / "mail"),
+        }
+        app = create_app(TestConfig, {**settings, **overrides})
         apps.append(app)
         return app
 
@@ -97,6 +103,14 @@ def make_app(database_url):
 @pytest.fixture
 def app(make_app):
     return make_app()
+
+
+@pytest.fixture
+def mailbox():
+    """A real SMTP server on a free port; `make_app(**mailbox.settings)` sends to it."""
+    server = Mailbox().start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

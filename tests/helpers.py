@@ -21,6 +21,20 @@ from app.tasks.dates import today
 PASSWORD = "lantern-orbit-cactus-42"
 HTMX = {"HX-Request": "true"}
 
+# The endpoints a visitor who is not signed in may open (static files aside): the attack
+# tests check that everything else asks them to sign in, the browser walks visit these.
+PUBLIC_ENDPOINTS = frozenset(
+    {
+        "main.index",
+        "main.healthz",
+        "main.favicon",
+        "auth.login",
+        "auth.register",
+        "auth.forgot_password",
+        "auth.reset_password",  # without a token: back to the form that asks for one
+    }
+)
+
 
 # ---- requests ----------------------------------------------------------------------------
 

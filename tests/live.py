@@ -35,6 +35,11 @@ PINNED = {
     "RATELIMIT_ENABLED": "1",
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_KEY_PREFIX": "tasklane-test",
+    # Jobs inline: no consumer beside the server, no queue file in instance/ (a test that
+    # wants the SQLite queue and its consumer names a file of its own).
+    "QUEUE_URL": "immediate",
+    "MAIL_HOST": "",
+    "BASE_URL": "http://tasklane.test",
 }
 
 

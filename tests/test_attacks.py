@@ -10,20 +10,21 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEntry, Tag, User
-from tests.helpers import HTMX, add_task, create_user, csrf_token, login, post_form
+from tests.helpers import (
+    HTMX,
+    PUBLIC_ENDPOINTS,
+    add_task,
+    create_user,
+    csrf_token,
+    login,
+    post_form,
+)
 
 pytestmark = pytest.mark.security
 
 # The only routes a visitor who is not signed in may use. Everything else sends them to
 # the login page (or, for an unsafe method without a CSRF token, answers 400 first).
-PUBLIC = {
-    "main.index",
-    "main.healthz",
-    "main.favicon",
-    "auth.login",
-    "auth.register",
-    "static",
-}
+PUBLIC = PUBLIC_ENDPOINTS | {"static"}
 
 
 def _get_rules(app):

@@ -68,6 +68,14 @@ HOSTILE = {
     "TASKLANE_PRODUCTION": "1",
     "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/nothing",
     "ARGON2_TIME_COST": "9",
+    "QUEUE_URL": "redis://127.0.0.1:6379/9",
+    "BASE_URL": "https://attacker.example",
+    "MAIL_HOST": "smtp.example.org",
+    "MAIL_PORT": "2525",
+    "MAIL_SECURITY": "tls",
+    "MAIL_USER": "someone",
+    "MAIL_PASSWORD": "their-password",
+    "MAIL_SENDER": "Someone <someone@example.org>",
 }
 
 
@@ -111,6 +119,8 @@ def test_test_config_pins_the_values_tests_rely_on():
     assert config["RATELIMIT_STORAGE_URI"] == repr("memory://")
     assert config["SQLALCHEMY_DATABASE_URI"] == repr("sqlite://")
     assert config["DEBUG"] == repr(False) and config["PRODUCTION"] == repr(False)
+    assert config["QUEUE_URL"] == repr("immediate") and config["MAIL_HOST"] == repr("")
+    assert config["BASE_URL"] == repr("http://tasklane.test")
 
 
 # Tests whose assertions depend on "today", the auth limit or the trusted proxies.

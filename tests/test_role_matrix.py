@@ -75,6 +75,8 @@ EXPECTED: dict[str, Rule] = {
     "main.favicon": PUBLIC,
     "auth.login": PUBLIC,
     "auth.register": PUBLIC,
+    "auth.forgot_password": PUBLIC,
+    "auth.reset_password": PUBLIC,  # the token in the link decides, not who asks
     "auth.logout": SIGNED_IN,
     "account.page": SIGNED_IN,
     "account.profile": SIGNED_IN,

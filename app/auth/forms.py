@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from app.forms import BaseForm, EmailAddress, confirm_field, new_password_field, strip
@@ -22,3 +22,17 @@ class LoginForm(BaseForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)], filters=[strip])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=MAX_LENGTH)])
     remember = BooleanField("Remember me for 30 days")
+
+
+class ForgotPasswordForm(BaseForm):
+    email = EmailField(
+        "Email", validators=[DataRequired(), Length(max=254), EmailAddress()], filters=[strip]
+    )
+
+
+class ResetPasswordForm(BaseForm):
+    # The link's token travels in the form, not the URL the form posts to: the request log
+    # writes paths, and a token must never reach it.
+    token = HiddenField(validators=[DataRequired(), Length(max=100)])
+    password = new_password_field("New password")
+    confirm = confirm_field("password")

@@ -61,9 +61,9 @@ def live_server(app):
 
 
 # Chromium logs every non-2xx response as a console error. These statuses are answers the
-# app gives on purpose (a wrong password, a form to fix, a conflict, a rate limit); a 404 or
-# 5xx for a page or an asset is still a problem.
-EXPECTED_STATUSES = ("401", "409", "422", "429")
+# app gives on purpose (a wrong password, a form to fix, a conflict, a used reset link, a
+# rate limit); a 404 or 5xx for a page or an asset is still a problem.
+EXPECTED_STATUSES = ("401", "409", "410", "422", "429")
 
 
 def _is_problem(message) -> bool:

@@ -9,10 +9,10 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Invitation, Role, Tag, User
 from tests.browser.helpers import sign_in
-from tests.helpers import add_member, add_project, add_task, create_user
+from tests.helpers import PUBLIC_ENDPOINTS, add_member, add_project, add_task, create_user
 
 VISITORS = ["anonymous", "ada@example.com", "root@example.com"]
-PUBLIC = {"main.index", "main.healthz", "main.favicon", "auth.login", "auth.register"}
+PUBLIC = PUBLIC_ENDPOINTS
 HOSTILE = '<img src=x onerror="window.__xss=1"> "><script>window.__xss=2</script> javascript:x'
 
 

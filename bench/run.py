@@ -30,6 +30,9 @@ def tasklane_env(url: str) -> dict:
         "AUTH_RATE_LIMIT": "100000/minute",
         "RATELIMIT_STORAGE_URI": "memory://",
         "TASKLANE_PRODUCTION": "0",  # plain HTTP on loopback: no Secure cookies
+        # No benchmarked request queues a job; with the default SQLite queue gunicorn would
+        # start the job consumer as a child, which the CPU figures would count as a worker.
+        "QUEUE_URL": "immediate",
     }
 
 

@@ -67,6 +67,11 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def now_for(user: HasZone | None) -> datetime:
+    """The current instant on the user's wall clock."""
+    return now().astimezone(zone_of(user))
+
+
 def today_for(user: HasZone | None) -> date:
     """The date it is now where the user is (the instance's TIMEZONE for None)."""
-    return now().astimezone(zone_of(user)).date()
+    return now_for(user).date()

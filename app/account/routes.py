@@ -20,7 +20,7 @@ from app.extensions import db
 from app.forms import normalise_email
 from app.models import LoginSession
 from app.passwords import verify_password
-from app.timezones import now, zone_of
+from app.timezones import now_for
 
 WRONG_PASSWORD = "Your current password is not correct."  # noqa: S105 (a message)
 
@@ -36,7 +36,7 @@ def _page(status: int = 200, **forms):
         "profile_form": ProfileForm(display_name=current_user.display_name),
         "timezone_form": TimezoneForm(timezone=current_user.timezone or ""),
         # What the user's zone makes of this moment, so they can tell the choice is right.
-        "local_now": now().astimezone(zone_of(current_user)),
+        "local_now": now_for(current_user),
         "password_form": PasswordForm(),
         "delete_form": DeleteAccountForm(),
         "end_form": EmptyForm(),

@@ -81,6 +81,18 @@ def create_user(app, email="ada@example.com", password=PASSWORD, name="Ada", adm
         return user.id
 
 
+def register(client, **fields):
+    """The registration form, as Grace fills it in unless `fields` say otherwise."""
+    data = {
+        "email": "grace@example.com",
+        "display_name": "Grace",
+        "password": PASSWORD,
+        "confirm": PASSWORD,
+        **fields,
+    }
+    return post_form(client, "/register", data, token_from="/register")
+
+
 def login(client, email="ada@example.com", password=PASSWORD, remember=False, next_url=None):
     path = "/login" + (f"?next={next_url}" if next_url else "")
     data = {"email": email, "password": password}

@@ -10,18 +10,7 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import LoginSession, User, utcnow
-from tests.helpers import PASSWORD, create_user, login, logout, post_form
-
-
-def register(client, **fields):
-    data = {
-        "email": "grace@example.com",
-        "display_name": "Grace",
-        "password": PASSWORD,
-        "confirm": PASSWORD,
-        **fields,
-    }
-    return post_form(client, "/register", data, token_from="/register")
+from tests.helpers import PASSWORD, create_user, login, logout, register
 
 
 def users(app):

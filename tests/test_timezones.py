@@ -16,7 +16,6 @@ from app.extensions import db
 from app.models import Role, Task, User
 from tests.helpers import (
     HTMX,
-    PASSWORD,
     account_post,
     add_member,
     add_project,
@@ -25,7 +24,7 @@ from tests.helpers import (
     get_task,
     login,
     post,
-    post_form,
+    register,
 )
 
 ADA, BOB = "ada@example.com", "bob@example.com"
@@ -253,17 +252,6 @@ def test_a_stored_zone_the_server_no_longer_has_falls_back_to_the_instances(
 
 
 # ---- registration ---------------------------------------------------------------------------
-
-
-def register(client, **fields):
-    data = {
-        "email": "grace@example.com",
-        "display_name": "Grace",
-        "password": PASSWORD,
-        "confirm": PASSWORD,
-        **fields,
-    }
-    return post_form(client, "/register", data, token_from="/register")
 
 
 @pytest.mark.parametrize(

@@ -3,24 +3,12 @@ server's (UTC): with JavaScript the account takes Auckland's, without it the ser
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from playwright.sync_api import expect
 
-from tests.helpers import PASSWORD
+from tests.browser.helpers import register
 
 pytestmark = pytest.mark.browser
-
-
-def _register(page) -> None:
-    page.goto("/register")
-    page.get_by_label("Email").fill("kiri@example.com")
-    page.get_by_label("Display name").fill("Kiri")
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_label("Repeat password").fill(PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    expect(page).to_have_url(re.compile(r"/tasks$"))
 
 
 @pytest.mark.parametrize(
@@ -36,7 +24,8 @@ def test_registration_takes_the_browsers_zone_and_the_account_page_shows_it(
     )
     try:
         page = context.new_page()
-        _register(page)
+        page.goto("/register")
+        register(page, "kiri@example.com", "Kiri")
         page.goto("/account")
         menu = page.get_by_label("Time zone")
         expect(menu.locator("option:checked")).to_have_text(shown)

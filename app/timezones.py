@@ -21,8 +21,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask import current_app
 
-# Longer than any IANA name ("America/Argentina/ComodRivadavia" is 32): the column's size.
-MAX_NAME = 64
 # Not places: "localtime" is whatever the server's own zone is, "Factory" tzdata's
 # placeholder for "not set". Both are files in the system's zoneinfo folder.
 _NOT_PLACES = {"localtime", "Factory"}

@@ -7,8 +7,8 @@ password change (every other session), deactivation or deletion of the user.
 
 Who is signed in, one rule for every view and service:
 
-- To read who asks (id, email, name, is_admin, must_change_password, this login session),
-  views, templates, request hooks and the views' helper access.get_or_404 read
+- To read who asks (id, email, name, is_admin, must_change_password, time zone, this login
+  session), views, templates, request hooks and the views' helper access.get_or_404 read
   `current_user`. After the request that signs in it is a frozen SignedIn, which the loader
   builds from the one query that checks the session: no request loads the User row just to
   know who asks (tests/test_query_counts.py). What belongs to the user is reached through
@@ -52,6 +52,7 @@ _SESSION_AND_USER = (
         User.is_admin,
         User.must_change_password,
         Project.id,
+        User.timezone,
         LoginSession.id,
         LoginSession.remember,
         LoginSession.expires_at,
@@ -83,6 +84,7 @@ class SignedIn(UserMixin):
     is_admin: bool
     must_change_password: bool
     inbox_id: int  # where quick add puts a task that names no project
+    timezone: str | None  # where "today" is for them (app/timezones.py); None: the instance's
     current_login_session: CurrentLogin
 
     def get_id(self) -> str:

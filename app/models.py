@@ -88,6 +88,9 @@ class User(UserMixin, db.Model):
     must_change_password: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An IANA zone name ("Europe/Paris"): where "today" is for this user (app/timezones.py).
+    # NULL follows the instance's TIMEZONE. 64: twice the longest IANA name.
+    timezone: Mapped[str | None] = mapped_column(String(64))
 
     login_sessions: Mapped[list[LoginSession]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True

@@ -51,6 +51,7 @@ def _load(relative: str, name: str):
 
 
 dates = _load("app/tasks/dates.py", "_raw_dates")
+timezones = _load("app/timezones.py", "_raw_timezones")
 quickadd = _load("app/tasks/quickadd.py", "_raw_quickadd")
 counts = _load("app/projects/counts.py", "_raw_counts")
 
@@ -215,7 +216,8 @@ def _now_param(conn):
 
 # With the user's Inbox, as Tasklane's user loader reads it in its one query.
 USER_SQL = """
-SELECT u.id, u.display_name, u.is_admin, s.remember, s.expires_at, s.last_seen_at, p.id
+SELECT u.id, u.display_name, u.is_admin, s.remember, s.expires_at, s.last_seen_at, p.id,
+  u.timezone
 FROM login_sessions s JOIN users u ON u.id = s.user_id JOIN projects p ON p.inbox_of_id = u.id
 WHERE s.token_hash = %s AND u.is_active
 """
@@ -229,13 +231,18 @@ def current_user(conn):
     rows = query(conn, USER_SQL, (hashlib.sha256(token.encode()).hexdigest(),))
     if not rows:
         abort(401)
-    uid, name, admin, remember, expires, seen, inbox_id = rows[0]
+    uid, name, admin, remember, expires, seen, inbox_id, zone = rows[0]
     now = datetime.now(UTC)
     idle = timedelta(days=30) if remember else timedelta(hours=12)
     if _utc(expires) <= now or _utc(seen) + idle <= now:
         abort(401)
     return SimpleNamespace(
-        id=uid, display_name=name, is_admin=bool(admin), is_authenticated=True, inbox_id=inbox_id
+        id=uid,
+        display_name=name,
+        is_admin=bool(admin),
+        is_authenticated=True,
+        inbox_id=inbox_id,
+        timezone=zone,
     )
 
 
@@ -423,7 +430,7 @@ def list_page():
         move_choices=[(row.id, row.name) for row in nav if row.role >= Role.EDITOR],
         query=DefaultQuery(),
         page=page,
-        today=dates.today(),
+        today=timezones.today_for(user),
         undo_tasks=[],
         form=QuickAddForm(),
         bulk_form=SimpleNamespace(action=SimpleNamespace(choices=BULK_ACTIONS)),
@@ -450,7 +457,10 @@ def toggle(task_id: int):
             abort(404)
         attach_tags(conn, tasks)
     return render_template(
-        "tasks/_toggled.html", task=tasks[0], following=None, today=dates.today()
+        "tasks/_toggled.html",
+        task=tasks[0],
+        following=None,
+        today=timezones.today_for(user),
     )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 import psycopg
@@ -15,7 +16,7 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from app import create_app
+from app import create_app, timezones
 from app.config import TestConfig
 from app.extensions import db
 from tests.helpers import create_user, libpq_url, login
@@ -128,6 +129,19 @@ def auth_client(app, client, user):
     response = login(client)
     assert response.status_code == 302, response.get_data(as_text=True)
     return client
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Fixes the instant every "today" is read from (app.timezones.now, the clock seam):
+    `clock(datetime(2026, 6, 14, 20, 0, tzinfo=UTC))`; call it again to move on. No sleeping,
+    and one instant seen from two zones. Until called, the clock is the real one."""
+
+    def set_to(instant: datetime) -> None:
+        assert instant.tzinfo is not None, "an instant (aware), not a wall-clock time"
+        monkeypatch.setattr(timezones, "now", lambda: instant)
+
+    return set_to
 
 
 def pytest_terminal_summary(terminalreporter):

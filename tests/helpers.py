@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 from app.extensions import db
 from app.models import Membership, Project, Role, Tag, Task, User, utcnow
 from app.projects.services import add_inboxes
-from app.tasks.dates import today
+from app.timezones import today_for
 
 PASSWORD = "lantern-orbit-cactus-42"
 HTMX = {"HX-Request": "true"}
@@ -93,6 +93,18 @@ def create_user(app, email="ada@example.com", password=PASSWORD, name="Ada", adm
     with app.app_context():
         user = create(email, password, name, is_admin=admin)
         return user.id
+
+
+def register(client, **fields):
+    """The registration form, as Grace fills it in unless `fields` say otherwise."""
+    data = {
+        "email": "grace@example.com",
+        "display_name": "Grace",
+        "password": PASSWORD,
+        "confirm": PASSWORD,
+        **fields,
+    }
+    return post_form(client, "/register", data, token_from="/register")
 
 
 def login(client, email="ada@example.com", password=PASSWORD, remember=False, next_url=None):
@@ -249,10 +261,11 @@ def count_queries(app):
 
 
 def app_today(app) -> date:
-    """Today as the app sees it (its TIMEZONE), never the machine's local date: a test that
-    used date.today() would fail for hours a day on a machine far from the app's zone."""
+    """Today as the app sees it for a user who chose no zone (its TIMEZONE), never the
+    machine's local date: a test that used date.today() would fail for hours a day on a
+    machine far from the app's zone."""
     with app.app_context():
-        return today()
+        return today_for(None)
 
 
 def libpq_url(url: str) -> str:

@@ -37,6 +37,7 @@ CONSOLE = {
 ACCOUNT = {
     "account.delete": {"confirm_email": ROOT, "password": PASSWORD},
     "account.profile": None,
+    "account.timezone": None,
     "account.password": None,
     "account.end_session": None,
 }

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.tasks.dates import today
+from app.timezones import today_for
 from bench import raw
 from bench.seed import TOKENS, Size, credentials, generate, insert
 from bench.settings import USER_AGENT
@@ -36,7 +36,7 @@ def seeded(app, database_url):
     from app.passwords import hash_password
 
     with app.app_context():
-        data = generate(SMALL, hash_password("bench-password"), datetime.now(UTC), today())
+        data = generate(SMALL, hash_password("bench-password"), datetime.now(UTC), today_for(None))
     insert(database_url, data)
     return data.meta
 

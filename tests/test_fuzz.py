@@ -42,7 +42,7 @@ FIELDS = [
     "version", "ids", "action", "tag", "name", "colour", "email", "password", "confirm",
     "display_name", "current_password", "new_password", "confirm_email", "q", "status",
     "sort", "due", "limit", "after", "role", "page", "remember", "done", "next", "actor",
-    "target", "token",
+    "target", "token", "timezone",
 ]  # fmt: skip
 NASTY = [
     "", "0", "-1", "1", "2147483647", "2147483648", "99999999999999999999999", "1e9", "NaN",
@@ -50,7 +50,8 @@ NASTY = [
     "<script>alert(1)</script>", "\"><img src=x onerror=alert(1)>", "javascript:alert(1)",
     "' OR 1=1 --", "%", "_", "\\", "\x00", "a\x00b", "\u202e", "\ud7ff", "🙂" * 60,
     "#tag !1 tomorrow", "FREQ=DAILY;COUNT=3", "done", "delete", "tag_add", "weekly",
-    "open", "all", "-tasks", "admin", "MO", "on", "true",
+    "open", "all", "-tasks", "admin", "MO", "on", "true", "Pacific/Auckland", "localtime",
+    "../../../etc/passwd",
 ]  # fmt: skip
 
 # Integers at and past every edge a column or a C integer has (and one either side of it),

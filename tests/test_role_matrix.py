@@ -80,6 +80,7 @@ EXPECTED: dict[str, Rule] = {
     "auth.logout": SIGNED_IN,
     "account.page": SIGNED_IN,
     "account.profile": SIGNED_IN,
+    "account.timezone": SIGNED_IN,
     "account.password": SIGNED_IN,
     "account.delete": SIGNED_IN,
     "account.end_session": PERSONAL,

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
-from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from flask import current_app
+from wtforms import PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.forms import BaseForm, confirm_field, new_password_field, strip
 from app.passwords import MAX_LENGTH
+from app.timezones import is_known, zone_names
+
+UNKNOWN_ZONE = "Unknown time zone: choose one from the list (a name such as Europe/Paris)."
 
 
 def current_password_field() -> PasswordField:
@@ -15,6 +19,25 @@ class ProfileForm(BaseForm):
     display_name = StringField(
         "Display name", validators=[DataRequired(), Length(max=80)], filters=[strip]
     )
+
+
+class KnownZone:
+    """The menu's choice: "" (the instance's zone) or a zone this server knows. Checked here,
+    not by the select's own choice check, so that the message says what to do."""
+
+    def __call__(self, form, field):
+        if not field.raw_data or (field.data and not is_known(field.data)):
+            raise ValidationError(UNKNOWN_ZONE)
+
+
+class TimezoneForm(BaseForm):
+    timezone = SelectField("Time zone", validators=[KnownZone()], validate_choice=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        default = current_app.config["TIMEZONE"]
+        zones = [(name, name) for name in zone_names()]
+        self.timezone.choices = [("", f"Same as the server ({default})"), *zones]
 
 
 class PasswordForm(BaseForm):

@@ -1,5 +1,5 @@
-"""The account page: the signed-in user's name, password, login sessions, and deleting the
-account."""
+"""The account page: the signed-in user's name, time zone, password, login sessions, and
+deleting the account."""
 
 from __future__ import annotations
 
@@ -8,12 +8,19 @@ from flask_login import current_user, login_required
 
 from app import access, login_sessions, user_actions
 from app.account import bp
-from app.account.forms import DeleteAccountForm, EmptyForm, PasswordForm, ProfileForm
+from app.account.forms import (
+    DeleteAccountForm,
+    EmptyForm,
+    PasswordForm,
+    ProfileForm,
+    TimezoneForm,
+)
 from app.auth.services import sign_out
 from app.extensions import db
 from app.forms import normalise_email
 from app.models import LoginSession
 from app.passwords import verify_password
+from app.timezones import now_for
 
 WRONG_PASSWORD = "Your current password is not correct."  # noqa: S105 (a message)
 
@@ -27,6 +34,9 @@ def _signed_in_only():
 def _page(status: int = 200, **forms):
     context = {
         "profile_form": ProfileForm(display_name=current_user.display_name),
+        "timezone_form": TimezoneForm(timezone=current_user.timezone or ""),
+        # What the user's zone makes of this moment, so they can tell the choice is right.
+        "local_now": now_for(current_user),
         "password_form": PasswordForm(),
         "delete_form": DeleteAccountForm(),
         "end_form": EmptyForm(),
@@ -49,6 +59,18 @@ def profile():
     login_sessions.signed_in_user().display_name = form.display_name.data
     db.session.commit()
     flash("Your name was saved.", "success")
+    return redirect(url_for("account.page"))
+
+
+@bp.post("/timezone")
+def timezone():
+    form = TimezoneForm()
+    if not form.validate_on_submit():
+        form.timezone.data = current_user.timezone or ""  # the menu shows what is still saved
+        return _page(422, timezone_form=form)
+    login_sessions.signed_in_user().timezone = form.timezone.data or None
+    db.session.commit()
+    flash("Your time zone was saved.", "success")
     return redirect(url_for("account.page"))
 
 

@@ -5,6 +5,14 @@ from wtforms.validators import DataRequired, Length
 
 from app.forms import BaseForm, EmailAddress, confirm_field, new_password_field, strip
 from app.passwords import MAX_LENGTH
+from app.timezones import is_known
+
+
+def proposed_zone(value):
+    """The browser's zone, which static/js/app.js puts in the hidden field: kept if this server
+    knows it, else None (no JavaScript, or a value no browser sends), and the account follows
+    the instance's zone. Never an error: the person registering cannot see the field."""
+    return value if is_known(value) else None
 
 
 class RegisterForm(BaseForm):
@@ -16,6 +24,7 @@ class RegisterForm(BaseForm):
     )
     password = new_password_field()
     confirm = confirm_field("password")
+    timezone = HiddenField(filters=[proposed_zone])
 
 
 class LoginForm(BaseForm):

@@ -77,7 +77,12 @@ def register():
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            user = create_user(form.email.data, form.password.data, form.display_name.data)
+            user = create_user(
+                form.email.data,
+                form.password.data,
+                form.display_name.data,
+                timezone=form.timezone.data,
+            )
         except EmailTaken:
             form.email.errors.append("An account with this email already exists.")
         else:

@@ -24,14 +24,23 @@ def find_user(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
-def create_user(email: str, password: str, display_name: str, *, is_admin: bool = False) -> User:
-    """Add and commit a user; raises EmailTaken when the address is in use (race-safe)."""
+def create_user(
+    email: str,
+    password: str,
+    display_name: str,
+    *,
+    is_admin: bool = False,
+    timezone: str | None = None,
+) -> User:
+    """Add and commit a user; raises EmailTaken when the address is in use (race-safe).
+    `timezone`: a zone app.timezones knows, or None for the instance's."""
     email = normalise_email(email)
     user = User(
         email=email,
         password_hash=hash_password(password),
         display_name=display_name or email.split("@")[0],
         is_admin=is_admin,
+        timezone=timezone,
     )
     db.session.add(user)
     try:

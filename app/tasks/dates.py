@@ -1,18 +1,11 @@
-"""Today's date for the instance, and how a due date reads at a glance."""
+"""How a due date reads at a glance, seen from a given day (the user's today:
+app.timezones.today_for)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
-
-from flask import current_app
+from datetime import date
 
 SOON_DAYS = 7
-
-
-def today() -> date:
-    """The date in the instance's time zone (TIMEZONE, UTC by default)."""
-    return datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
 
 
 def due_state(due: date | None, on: date) -> str:

@@ -4,6 +4,7 @@ fragment it swaps, a plain form post gets a redirect back to the list (POST/redi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from urllib.parse import parse_qsl, urlsplit
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
@@ -20,7 +21,6 @@ from app.markdown import render_notes
 from app.models import Project, Role, Tag, Task
 from app.projects.services import addable_projects, project_named, project_rows
 from app.tasks import assignees, bp, services
-from app.tasks.dates import today
 from app.tasks.forms import (
     BulkForm,
     QuickAddForm,
@@ -33,6 +33,7 @@ from app.tasks.listing import BadListQuery, ListQuery
 from app.tasks.quickadd import SYNTAX_HELP, parse_quick_add
 from app.tasks.recurrence import describe, rule_to_choices, validate_rule
 from app.tasks.views import VIEWS, fetch_project, fetch_view
+from app.timezones import today_for
 from app.url_converters import MAX_ID
 from app.urls import safe_next
 
@@ -47,6 +48,12 @@ def _signed_in_only():
 
 
 # ---- helpers ----------------------------------------------------------------------------
+
+
+def _today() -> date:
+    """Today where the signed-in user is: what every list, label, quick-add date and next
+    repeat in this blueprint is counted from."""
+    return today_for(current_user)
 
 
 def _query_from(args) -> ListQuery:
@@ -164,13 +171,14 @@ def _all_tags() -> list[Tag]:
 
 
 def _list_context(query: ListQuery, scope: ListScope, **extra) -> dict:
+    on = _today()
     return {
         "query": query,
         "scope": scope,
-        "page": fetch_view(scope.view, current_user.id, query, today())
+        "page": fetch_view(scope.view, current_user.id, query, on)
         if scope.view
-        else fetch_project(scope.project_id, query, today()),
-        "today": today(),
+        else fetch_project(scope.project_id, query, on),
+        "today": on,
         **extra,
     }
 
@@ -236,7 +244,7 @@ def _editor(task: Task, form: TaskForm, status: int = 200, conflict: Task | None
         form=form,
         conflict=conflict,
         all_tags=_all_tags(),
-        today=today(),
+        today=_today(),
     )
 
 
@@ -313,7 +321,7 @@ def create():
     form = QuickAddForm()
     scope = _quick_add_scope(form)
     if form.validate_on_submit():
-        parsed = parse_quick_add(form.title.data, today())
+        parsed = parse_quick_add(form.title.data, _today())
         project_id, problem = scope.project_id, None
         if parsed.project:
             project_id, problem = project_named(current_user.id, parsed.project)
@@ -370,7 +378,7 @@ def _created(task: Task, scope: ListScope, problem: str | None):
     elif not is_htmx():
         flash(f"Added “{task.title}”.", "success")
     if is_htmx():
-        return render_template("tasks/_created.html", task=task, here=here, today=today())
+        return render_template("tasks/_created.html", task=task, here=here, today=_today())
     return _back()
 
 
@@ -386,7 +394,7 @@ def detail(task_id: int):
         can_edit=role >= Role.EDITOR,
         notes_html=render_notes(task.notes),
         repeat=describe(task.recurrence) if task.recurrence else None,
-        today=today(),
+        today=_today(),
     )
 
 
@@ -396,7 +404,7 @@ def row(task_id: int):
     if not is_htmx():
         return redirect(url_for("tasks.index", _anchor=f"task-{task.id}"))
     task.can_edit = role >= Role.EDITOR  # what the row shows of its controls (not a column)
-    return render_template("tasks/_row.html", task=task, today=today())
+    return render_template("tasks/_row.html", task=task, today=_today())
 
 
 @bp.get("/<int:task_id>/edit")
@@ -454,7 +462,7 @@ def update(task_id: int):
         form.version.data = stale.current.version
         return _editor(stale.current, form, 409, conflict=stale.current)
     if is_htmx() and target is None:
-        return render_template("tasks/_row.html", task=task, today=today())
+        return render_template("tasks/_row.html", task=task, today=_today())
     moved = f" and moved it to {target.name}" if target else ""
     flash(f"Saved “{task.title}”{moved}.", "success")
     if is_htmx():  # moved: the row leaves this list, the message stays
@@ -490,14 +498,14 @@ def _assignment(
 @bp.post("/<int:task_id>/toggle")
 def toggle(task_id: int):
     done = request.form.get("done", "") in ("1", "y", "on", "true")
-    toggled = services.set_done(current_user.id, task_id, done, today())
+    toggled = services.set_done(current_user.id, task_id, done, _today())
     if toggled is None:
         abort(404)
     task, following = toggled.task, toggled.following
     ended = "Done. " + _series_ended([task.title]) if toggled.series_ended else None
     if is_htmx():
         return render_template(
-            "tasks/_toggled.html", task=task, following=following, ended=ended, today=today()
+            "tasks/_toggled.html", task=task, following=following, ended=ended, today=_today()
         )
     if following is not None:
         flash(f"Done. Next “{task.title}” is due {following.due_date:%a %b %d}.", "success")
@@ -570,7 +578,7 @@ def bulk():
         due_date=form.due_date.data,
         project_id=form.project.data,
         assignee_id=form.assignee.data or None,
-        on=today(),
+        on=_today(),
     )
     count = result.changed
     message = f"Updated {count} task{'s' if count != 1 else ''}."

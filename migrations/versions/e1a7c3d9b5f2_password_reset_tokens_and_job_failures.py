@@ -5,7 +5,7 @@ SHA-256 of their token, gone with their user. job_failures: background jobs that
 their last try, for admins to see (no foreign keys: a failure outlives what it was about).
 
 Revision ID: e1a7c3d9b5f2
-Revises: c4e8a1f0d2b6
+Revises: d5f2b9c3e1a7
 Create Date: 2026-12-02 05:06:09.474430
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e1a7c3d9b5f2'
-down_revision = 'c4e8a1f0d2b6'
+down_revision = 'd5f2b9c3e1a7'
 branch_labels = None
 depends_on = None
 

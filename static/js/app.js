@@ -27,6 +27,14 @@ document.addEventListener("htmx:timeout", () => {
   showFlash("The server took too long to answer. Please try again.");
 });
 
+// Registration proposes the browser's time zone (the server keeps it only if it knows it;
+// without JavaScript the field stays empty and the account follows the instance's zone).
+document.addEventListener("DOMContentLoaded", () => {
+  for (const input of document.querySelectorAll("input[data-browser-timezone]")) {
+    input.value = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+  }
+});
+
 // ---- List selection -------------------------------------------------------------------
 
 const list = () => document.querySelector("[data-keynav]");

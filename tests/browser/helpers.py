@@ -26,6 +26,19 @@ def sign_in(page, email="ada@example.com"):
     page.wait_for_load_state()  # htmx and app.js are deferred scripts
 
 
+def register(page, email: str, name: str):
+    """Create an account through the real form (from the page it is on) and wait for the
+    task list it lands on."""
+    from playwright.sync_api import expect
+
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Display name").fill(name)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Repeat password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    expect(page).to_have_url(re.compile(r"/tasks$"))
+
+
 @contextlib.contextmanager
 def server_answer(page, method: str, path: str):
     """Wait after the block for the server's answer to the `method` request the block made

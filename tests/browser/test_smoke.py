@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import ARTIFACTS
+from tests.browser.helpers import ARTIFACTS, register
 from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -18,13 +18,7 @@ def test_register_sign_out_and_sign_in_again(page, live_server):
     expect(page).to_have_url(re.compile(r"/login$"))
     page.get_by_role("link", name="Create an account").click()
 
-    page.get_by_label("Email").fill("newcomer@example.com")
-    page.get_by_label("Display name").fill("Newcomer")
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_label("Repeat password").fill(PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-
-    expect(page).to_have_url(re.compile(r"/tasks$"))
+    register(page, "newcomer@example.com", "Newcomer")
     expect(page.get_by_role("heading", name="Inbox")).to_be_visible()
     expect(page.get_by_text("Welcome to Tasklane!")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "tasks-first-visit.png"))

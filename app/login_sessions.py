@@ -202,3 +202,12 @@ def active_for(user_id: int) -> list[LoginSession]:
             .order_by(LoginSession.last_seen_at.desc())
         )
     )
+
+
+def others_signed_out(ended: int) -> str:
+    """What a flash says of the other sessions a password change ended."""
+    if not ended:
+        return "No other session was signed in."
+    if ended == 1:
+        return "1 other session was signed out."
+    return f"{ended} other sessions were signed out."

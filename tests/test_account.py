@@ -82,7 +82,7 @@ def test_password_change_says_and_records_how_many_other_sessions_ended(app, aut
     )
     assert response.headers["Location"] == "/account"
     page = auth_client.get("/account").get_data(as_text=True)
-    assert "Password changed. 2 other session(s) were signed out." in page
+    assert "Password changed. 2 other sessions were signed out." in page
     with app.app_context():
         entry = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
         assert (entry.action, entry.detail) == ("password_changed", "2 other session(s) ended")

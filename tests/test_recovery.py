@@ -159,7 +159,8 @@ def test_the_link_resets_the_password_ends_other_sessions_and_signs_in(app, clie
     response = reset(client, token_of(link))
     assert response.status_code == 302 and response.headers["Location"] == "/tasks"
     landed = client.get("/tasks", follow_redirects=True).get_data(as_text=True)
-    assert "Your password was changed and you are signed in. 1 other session(s)" in landed
+    signed_in = "Your password was changed and you are signed in."
+    assert f"{signed_in} 1 other session was signed out." in landed
     assert elsewhere.get("/tasks").status_code == 302  # the other browser: signed out
     with app.app_context():
         sessions = db.session.scalar(select(db.func.count()).select_from(LoginSession))

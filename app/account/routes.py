@@ -87,7 +87,7 @@ def password():
     ended = user_actions.change_own_password(
         user, form.new_password.data, keep=current_user.current_login_session
     )
-    flash(f"Password changed. {ended} other session(s) were signed out.", "success")
+    flash(f"Password changed. {login_sessions.others_signed_out(ended)}", "success")
     return redirect(url_for("account.page"))
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app import mail, reset_tokens, user_actions
+from app import login_sessions, mail, reset_tokens, user_actions
 from app.auth import bp
 from app.auth.forms import ForgotPasswordForm, ResetPasswordForm
 from app.auth.routes import limit_by_email, limit_by_ip
@@ -52,7 +52,7 @@ def reset_password():
             return render_template("auth/reset_link_gone.html"), 410
         ended = user_actions.reset_forgotten_password(user, form.password.data)
         sign_in(user, remember=False)
-        others = f" {ended} other session(s) were signed out." if ended else ""
+        others = f" {login_sessions.others_signed_out(ended)}" if ended else ""
         flash(f"Your password was changed and you are signed in.{others}", "success")
         return redirect(url_for("tasks.index"))
     status = 422 if form.is_submitted() else 200

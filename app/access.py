@@ -49,10 +49,25 @@ def get_or_404(model, object_id: int, need: Role = Role.VIEWER, options: tuple =
     return Reached(obj, Role(role))
 
 
+def allows(role: int | None, need: Role) -> bool:
+    """Whether `role` (None: no member) reaches `need`: the rule `require` enforces on a
+    request and every page follows when it decides which controls to offer."""
+    return role is not None and role >= need
+
+
 def require(role: int, need: Role) -> None:
     """403 unless `role` reaches `need`."""
-    if role < need:
+    if not allows(role, need):
         abort(403, description=REFUSALS[need])
+
+
+def can_edit(role: int | None) -> bool:
+    """Whether someone with `role` in a project may change its tasks (add, edit, tick,
+    delete, tag, assign): the one rule behind every task control a page shows (the list's
+    quick add, bulk bar and move picker, each row's checkbox, Edit and Delete, the task
+    page's Edit), the routes refusing the same people with `need=Role.EDITOR`. Templates
+    call it too (a global)."""
+    return allows(role, Role.EDITOR)
 
 
 def membership_join(project_id, user_id):

@@ -50,7 +50,7 @@ from sqlalchemy.sql.util import ClauseAdapter
 
 from app.access import membership_join
 from app.extensions import db
-from app.models import Membership, Project, Role, Tag, Task, task_tags
+from app.models import Membership, Project, Tag, Task, task_tags
 from app.tasks.listing import (
     LISTED_COLUMNS,
     ListedTask,
@@ -96,14 +96,16 @@ class ViewedProject:
 @dataclass(slots=True)
 class ViewedTask(ListedTask):
     """A row of a view: a list row, plus its project (the row template shows it and offers
-    only the controls the user's role in that project allows)."""
+    only the controls the user's role in that project allows: access.can_edit)."""
 
     project_id: int = 0
     project: ViewedProject | None = None
 
     @property
-    def can_edit(self) -> bool:
-        return self.project is not None and self.project.role >= Role.EDITOR
+    def role(self) -> int | None:
+        """The user's role in the row's project: None when the project was not found (left
+        between the page's two queries), which offers no controls."""
+        return self.project.role if self.project is not None else None
 
 
 def fetch_view(view: str, user_id: int, query: ListQuery, today: date) -> TaskPage:

@@ -70,10 +70,24 @@ def can_edit(role: int | None) -> bool:
     return allows(role, Role.EDITOR)
 
 
-def membership_join(project_id, user_id):
-    """The ON clause that finds `user_id`'s membership of `project_id` (both columns or bound
-    parameters): what every statement that lists or changes project objects joins."""
-    return and_(Membership.project_id == project_id, Membership.user_id == user_id)
+def membership_join(project_id, user_id, need: Role = Role.VIEWER):
+    """The ON clause that finds `user_id`'s membership of `project_id` (each a value, a column
+    or a bound parameter) with at least the role `need`: the one way a statement asks "is
+    this person a member with role >= R", and what every statement that lists or changes
+    project objects joins."""
+    found = and_(Membership.project_id == project_id, Membership.user_id == user_id)
+    return found if need == Role.VIEWER else and_(found, Membership.role >= need)
+
+
+def is_member(project_id, user_id, need: Role = Role.VIEWER):
+    """The SQL condition "`user_id` is a member of `project_id` with at least the role
+    `need`", for a WHERE or a CASE (app/tasks/assignees.py: who may be assigned a task)."""
+    return select(Membership.user_id).where(membership_join(project_id, user_id, need)).exists()
+
+
+def role_in(project_id, user_id):
+    """The statement reading `user_id`'s role in `project_id` (no row: not a member)."""
+    return select(Membership.role).where(membership_join(project_id, user_id))
 
 
 def projects_where(user_id, need: Role = Role.VIEWER):

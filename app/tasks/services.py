@@ -496,7 +496,7 @@ def _bulk_assign(bulk: _Bulk) -> BulkResult:
         return _recorded(
             bulk, "unassigned", _bump(bulk.user_id, bulk.ids, assigned, assignee_id=None)
         )
-    member = assignees.is_member(Task.project_id, person)
+    member = access.is_member(Task.project_id, person)
     other = Task.assignee_id.is_distinct_from(person)
     changed = _bump(bulk.user_id, bulk.ids, member, other, assignee_id=person)
     refused = db.session.scalar(

@@ -35,7 +35,6 @@ from functools import lru_cache
 
 from sqlalchemy import (
     Select,
-    and_,
     bindparam,
     exists,
     false,
@@ -419,8 +418,8 @@ def _empty() -> Select:
 def _member_projects():
     """The user's live projects: where All, Today and Upcoming read, and the access check."""
     return (
-        memberships.join(projects, projects.c.id == memberships.c.project_id),
-        and_(memberships.c.user_id == bindparam("user_id"), projects.c.archived_at.is_(None)),
+        memberships.join(projects, membership_join(projects.c.id, bindparam("user_id"))),
+        projects.c.archived_at.is_(None),
     )
 
 
@@ -497,8 +496,7 @@ def _assignee_scope() -> list:
         exists()
         .select_from(memberships.join(projects, projects.c.id == memberships.c.project_id))
         .where(
-            memberships.c.project_id == Task.project_id,
-            memberships.c.user_id == bindparam("user_id"),
+            membership_join(Task.project_id, bindparam("user_id")),
             projects.c.archived_at.is_(None),
         )
     )

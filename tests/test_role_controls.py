@@ -74,3 +74,22 @@ def test_the_rows_answered_to_an_editors_change_keep_their_controls(app, client)
     row = _text(saved)
     assert "Renamed" in row
     assert _row_controls(row, task_id) == everything
+
+
+@pytest.mark.parametrize("who", list(ROLES))
+def test_a_projects_pages_show_each_role_only_the_controls_it_can_use(app, client, who):
+    project_id, _ = _signed_in_with(app, client, who)
+    can_edit, can_admin = ROLES[who] >= Role.EDITOR, ROLES[who] >= Role.ADMIN
+    page = _text(client.get(f"/projects/{project_id}"))
+    assert "Inside" in page
+    assert ('id="quick-add"' in page) == can_edit
+    assert ('id="bulk-form"' in page) == can_edit
+    assert ("data-opens-editor" in page) == can_edit
+    assert ('class="done-box"' in page) == can_edit
+    assert (f"/projects/{project_id}/settings" in page) == can_admin
+    listing = _text(client.get("/projects"))
+    assert "Shared" in listing
+    assert (f"/projects/{project_id}/settings" in listing) == can_admin
+    if can_admin:
+        settings = _text(client.get(f"/projects/{project_id}/settings"))
+        assert (f"/projects/{project_id}/delete" in settings) == (who == "owner")

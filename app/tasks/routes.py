@@ -281,7 +281,9 @@ def list_page(scope: ListScope):
     if not is_htmx():
         page_only = _page_only(
             scope,
-            undo_tasks=services.tasks_for(current_user.id, undo_ids or [], deleted=True),
+            undo_tasks=services.tasks_for(
+                current_user.id, undo_ids or [], deleted=True, offered=True
+            ),
             undo_ids=undo_ids,
         )
     context = _list_context(query, scope, **page_only)

@@ -110,7 +110,7 @@ def configure_responses(app: Flask) -> None:
 
 
 def configure_templates(app: Flask) -> None:
-    from app import static_files, template_filters
+    from app import access, static_files, template_filters
     from app.models import Priority, Role
     from app.urls import row_url, tag_url
 
@@ -118,6 +118,7 @@ def configure_templates(app: Flask) -> None:
     static_files.init_app(app)
     app.jinja_env.globals["Priority"] = Priority
     app.jinja_env.globals["Role"] = Role
+    app.jinja_env.globals["can_edit"] = access.can_edit
     app.jinja_env.globals["row_url"] = row_url
     app.jinja_env.globals["tag_url"] = tag_url
 

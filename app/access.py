@@ -49,16 +49,45 @@ def get_or_404(model, object_id: int, need: Role = Role.VIEWER, options: tuple =
     return Reached(obj, Role(role))
 
 
+def allows(role: int | None, need: Role) -> bool:
+    """Whether `role` (None: no member) reaches `need`: the rule `require` enforces on a
+    request and every page follows when it decides which controls to offer."""
+    return role is not None and role >= need
+
+
 def require(role: int, need: Role) -> None:
     """403 unless `role` reaches `need`."""
-    if role < need:
+    if not allows(role, need):
         abort(403, description=REFUSALS[need])
 
 
-def membership_join(project_id, user_id):
-    """The ON clause that finds `user_id`'s membership of `project_id` (both columns or bound
-    parameters): what every statement that lists or changes project objects joins."""
-    return and_(Membership.project_id == project_id, Membership.user_id == user_id)
+def can_edit(role: int | None) -> bool:
+    """Whether someone with `role` in a project may change its tasks (add, edit, tick,
+    delete, tag, assign): the one rule behind every task control a page shows (the list's
+    quick add, bulk bar and move picker, each row's checkbox, Edit and Delete, the task
+    page's Edit), the routes refusing the same people with `need=Role.EDITOR`. Templates
+    call it too (a global)."""
+    return allows(role, Role.EDITOR)
+
+
+def membership_join(project_id, user_id, need: Role = Role.VIEWER):
+    """The ON clause that finds `user_id`'s membership of `project_id` (each a value, a column
+    or a bound parameter) with at least the role `need`: the one way a statement asks "is
+    this person a member with role >= R", and what every statement that lists or changes
+    project objects joins."""
+    found = and_(Membership.project_id == project_id, Membership.user_id == user_id)
+    return found if need == Role.VIEWER else and_(found, Membership.role >= need)
+
+
+def is_member(project_id, user_id, need: Role = Role.VIEWER):
+    """The SQL condition "`user_id` is a member of `project_id` with at least the role
+    `need`", for a WHERE or a CASE (app/tasks/assignees.py: who may be assigned a task)."""
+    return select(Membership.user_id).where(membership_join(project_id, user_id, need)).exists()
+
+
+def role_in(project_id, user_id):
+    """The statement reading `user_id`'s role in `project_id` (no row: not a member)."""
+    return select(Membership.role).where(membership_join(project_id, user_id))
 
 
 def projects_where(user_id, need: Role = Role.VIEWER):

@@ -1,11 +1,14 @@
 """The role matrix: every route of app.url_map, with every method, asked by a project's owner,
-an admin, an editor, a viewer, someone outside the project and someone not signed in, against
-the outcome the table below expects. A route with no line in the table fails the suite, so
-a new route cannot slip through without someone saying who may use it.
+an admin, an editor, a viewer, someone outside the project, an admin of the instance (outside
+the project too: no backdoor) and someone not signed in, against the outcome the table below
+expects. A route with no line in the table fails the suite, so a new route cannot slip
+through without someone saying who may use it.
 
 Each request is made in a world of its own (a fresh database), so what one person's allowed
 request changes (a task deleted, a member removed, the project handed over) cannot decide
-what the next person sees. Refused requests must also leave the project untouched.
+what the next person sees. Refused requests must also leave the project untouched; a member
+refused for their role reads what their role allows; an allowed request to a project's route
+does its work (the status of a page, or of the redirect after a change).
 """
 
 from __future__ import annotations
@@ -21,11 +24,11 @@ from app.config import TestConfig
 from app.extensions import db
 from app.models import Invitation, LoginSession, Membership, Project, Role, Tag, Task, User, utcnow
 from app.projects.services import add_inboxes
-from tests.helpers import create_user, csrf_token, login
+from tests.helpers import add_member, add_project, create_user, csrf_token, login
 
 pytestmark = pytest.mark.security
 
-PEOPLE = ("owner", "admin", "editor", "viewer", "non-member", "anonymous")
+PEOPLE = ("owner", "admin", "editor", "viewer", "non-member", "instance-admin", "anonymous")
 ROLE_OF = {"owner": Role.OWNER, "admin": Role.ADMIN, "editor": Role.EDITOR, "viewer": Role.VIEWER}
 
 
@@ -49,7 +52,7 @@ class Rule(NamedTuple):
         return {
             "public": "ok",
             "signed-in": "ok",  # not project-scoped: the same for every signed-in person
-            "instance-admin": "403",  # nobody here is an admin of the instance
+            "instance-admin": "ok" if person == "instance-admin" else "403",
             "addressee": "ok" if person == "non-member" else "404",  # the invitee alone
             "personal": "ok" if person == "owner" else "404",  # the owner's own tag/session
         }[self.kind]
@@ -150,6 +153,18 @@ BODIES = {
     "sharing.change_role": lambda w: {"role": "2"},
     "sharing.invite": lambda w: {"email": "someone@example.com", "role": "1"},
     "sharing.transfer": lambda w: {"new_owner": str(w["admin_id"])},
+    "tasks.update": lambda w: {"title": "Renamed", "priority": "0", "version": "1"},
+    "projects.update": lambda w: {"name": "Renamed", "colour": "#123456"},
+}
+
+# What an allowed request to a project's route answers: a page (200), or for a change the
+# redirect back (303, a plain form post); these answer otherwise.
+ANSWERS = {
+    ("tasks.row", "GET"): 302,  # a lone row is an htmx fragment: without htmx, the list
+}
+# ... and what a person with the role the route needs may still be refused, and why.
+REFUSED_BY_THE_ROUTE = {
+    ("sharing.leave", "owner"): 409,  # the owner hands the project over before leaving
 }
 
 EMAILS = {
@@ -158,6 +173,7 @@ EMAILS = {
     "editor": "cy@example.com",
     "viewer": "dee@example.com",
     "non-member": "eve@example.com",
+    "instance-admin": "ian@example.com",
 }
 
 
@@ -182,7 +198,8 @@ def test_every_route_has_an_expected_outcome():
 
 def _world(app, n: int) -> dict:
     """Ada's project "Team" (Bob admin, Cy editor, Dee viewer, Tom a viewer to act on), a
-    task and a deleted task in it, an invitation from it to Eve (outside), and Ada's own tag
+    task and a deleted task in it, an invitation from it to Eve (outside; Ian, an admin of the
+    instance, is outside too), and Ada's own tag
     and a login session of hers: the ids the URLs take, and who is who. World `n` has people
     of its own (their emails numbered), so worlds side by side in one database do not meet.
     Made directly, in one transaction; every password is the first owner's."""
@@ -192,7 +209,12 @@ def _world(app, n: int) -> dict:
     with app.app_context():
         password_hash = db.session.scalar(select(User.password_hash).order_by(User.id).limit(1))
         people = {
-            person: User(email=email, display_name=person.capitalize(), password_hash=password_hash)
+            person: User(
+                email=email,
+                display_name=person.capitalize(),
+                password_hash=password_hash,
+                is_admin=person == "instance-admin",
+            )
             for person, email in emails.items()
             if n or person != "owner"
         }
@@ -250,6 +272,7 @@ def _project_rows(app, project_id: int):
         return [
             sorted(map(tuple, db.session.execute(stmt)))
             for stmt in (
+                select(Project.__table__).where(Project.id == project_id),
                 select(Membership.__table__).where(Membership.project_id == project_id),
                 select(Invitation.__table__).where(Invitation.project_id == project_id),
                 select(Task.__table__).where(Task.project_id == project_id),
@@ -307,5 +330,29 @@ def test_role_matrix(app, endpoint, rule, method):
         elif expected == "403" and expectation.need is not None:  # says what the role allows
             refusal = REFUSALS[expectation.need].replace("'", "&#39;")
             assert refusal in response.get_data(as_text=True), person
+        elif expected == "ok" and expectation.kind == "project":  # and the route did its work
+            answer = REFUSED_BY_THE_ROUTE.get((endpoint, person)) or ANSWERS.get(
+                (endpoint, method), 200 if method == "GET" else 303
+            )
+            if response.status_code != answer:
+                wrong.append((person, answer, outcome, response.status_code))
     assert not wrong, f"{method} {rule}: (person, expected, got, status) {wrong}"
     assert _project_rows(app, shared["project_id"]) == before, "a refused request changed it"
+
+
+def test_quick_add_into_a_project_named_in_its_body_is_refused_as_its_routes_are(app):
+    """Quick add (tasks.create, for everyone signed in) adds to the project its hidden field
+    names: a viewer of it gets 403, someone outside it 404, and no task is made."""
+    create_user(app, email="ada@example.com", name="Ada")
+    create_user(app, email="eve@example.com", name="Eve")
+    shared = add_project(app, "eve@example.com", name="Shared")
+    hidden = add_project(app, "eve@example.com", name="Hidden")
+    add_member(app, shared, "ada@example.com", Role.VIEWER)
+    client = app.test_client()
+    assert login(client, email="ada@example.com").status_code == 302
+    token = csrf_token(client, "/tasks")
+    for target, status in ((shared, 403), (hidden, 404)):
+        data = {"title": "Sneaky", "project_id": str(target), "csrf_token": token}
+        assert client.post("/tasks", data=data).status_code == status
+    with app.app_context():
+        assert db.session.scalar(select(Task.id).where(Task.title == "Sneaky")) is None

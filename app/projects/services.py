@@ -86,8 +86,7 @@ def project_rows(user_id: int, *, archived: bool = True) -> list:
             _open_count().label("open_count"),
         )
         .select_from(Membership)
-        .join(Project, Project.id == Membership.project_id)
-        .where(Membership.user_id == user_id)
+        .join(Project, access.membership_join(Project.id, user_id))
         .order_by(Project.inbox_of_id.is_(None), Project.name_key, Project.id)
     )
     if not archived:
@@ -182,12 +181,8 @@ def project_named(user_id: int, name: str) -> QuickAddTarget:
     owner's projects); if none of them is theirs, quick add names no project and says why."""
     rows = db.session.execute(
         select(Project.id, Membership.role)
-        .join(Membership, access.membership_join(Project.id, user_id))
-        .where(
-            Project.name_key == name.casefold(),
-            Project.archived_at.is_(None),
-            Membership.role >= Role.EDITOR,
-        )
+        .join(Membership, access.membership_join(Project.id, user_id, Role.EDITOR))
+        .where(Project.name_key == name.casefold(), Project.archived_at.is_(None))
         .order_by(Project.id)
         .limit(10)
     ).all()

@@ -25,7 +25,7 @@ from flask import abort, session
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app import activity, audit, login_sessions
+from app import access, activity, audit, login_sessions
 from app.extensions import db
 from app.models import Invitation, Membership, Project, Role, Task, User
 
@@ -62,8 +62,7 @@ def members(project_id: int) -> list[Member]:
     """The project's members, the owner first, then by role and name."""
     rows = db.session.execute(
         select(User.id, User.display_name, User.email, Membership.role)
-        .join(Membership, Membership.user_id == User.id)
-        .where(Membership.project_id == project_id)
+        .join(Membership, access.membership_join(project_id, User.id))
         .order_by(Membership.role.desc(), func.lower(User.display_name), User.id)
     )
     return [Member(uid, name, email, Role(role)) for uid, name, email, role in rows]
@@ -86,10 +85,6 @@ def _target(user_id: int) -> User:
     return user
 
 
-def _where(project_id: int, user_id: int) -> tuple:
-    return (Membership.project_id == project_id, Membership.user_id == user_id)
-
-
 def _unassign(project_id: int, user_id: int) -> None:
     """Someone who is no longer a member is no longer anyone's assignee in the project."""
     db.session.execute(
@@ -102,7 +97,7 @@ def _unassign(project_id: int, user_id: int) -> None:
 def _explain_miss(project_id: int, user_id: int) -> None:
     """After a conditional write matched nothing: 404 when `user_id` is not a member, else
     409 (they are the owner)."""
-    role = db.session.scalar(select(Membership.role).where(*_where(project_id, user_id)))
+    role = db.session.scalar(access.role_in(project_id, user_id))
     if role is None:
         refuse("That person is not a member of this project.", 404)
     refuse(OWNER_FIXED)
@@ -113,7 +108,7 @@ def change_role(project: Project, user_id: int, role: Role) -> User:
     target = _target(user_id)
     changed = db.session.execute(
         update(Membership)
-        .where(*_where(project.id, user_id), Membership.role < Role.OWNER)
+        .where(access.membership_join(project.id, user_id), Membership.role < Role.OWNER)
         .values(role=int(role))
     ).rowcount
     if not changed:
@@ -134,7 +129,7 @@ def remove_member(project: Project, user_id: int) -> User:
 def leave(project: Project, user: User) -> None:
     """The signed-in member leaves; the owner must hand the project over first."""
     refuse_inbox(project)
-    role = db.session.scalar(select(Membership.role).where(*_where(project.id, user.id)))
+    role = db.session.scalar(access.role_in(project.id, user.id))
     if role == Role.OWNER:
         refuse(OWNER_STAYS)
     _leave_or_remove(project, user.id, "member_left", user)
@@ -142,7 +137,9 @@ def leave(project: Project, user: User) -> None:
 
 def _leave_or_remove(project: Project, user_id: int, action: str, target: User) -> None:
     gone = db.session.execute(
-        delete(Membership).where(*_where(project.id, user_id), Membership.role < Role.OWNER)
+        delete(Membership).where(
+            access.membership_join(project.id, user_id), Membership.role < Role.OWNER
+        )
     ).rowcount
     if not gone:
         _explain_miss(project.id, user_id)
@@ -169,14 +166,14 @@ def transfer(project: Project, owner_id: int, new_owner_id: int) -> User:
     target = _target(new_owner_id)
     stepped_down = db.session.execute(
         update(Membership)
-        .where(*_where(project.id, owner_id), Membership.role == Role.OWNER)
+        .where(access.membership_join(project.id, owner_id), Membership.role == Role.OWNER)
         .values(role=int(Role.ADMIN))
     ).rowcount
     if not stepped_down:
         refuse("You no longer own this project.")
     stepped_up = db.session.execute(
         update(Membership)
-        .where(*_where(project.id, new_owner_id), Membership.role == Role.ADMIN)
+        .where(access.membership_join(project.id, new_owner_id), Membership.role == Role.ADMIN)
         .values(role=int(Role.OWNER))
     ).rowcount
     if not stepped_up:
@@ -200,12 +197,10 @@ def invite(project: Project, email: str, role: Role) -> bool:
     are on the page the inviter sees, so saying so reveals nothing); otherwise the same work
     and the same answer whether or not the address has an account."""
     refuse_inbox(project)
-    is_member = db.session.scalar(
-        select(Membership.user_id)
-        .join(User, User.id == Membership.user_id)
-        .where(Membership.project_id == project.id, User.email == email)
+    member = db.session.scalar(
+        select(User.id).where(User.email == email, access.is_member(project.id, User.id))
     )
-    if is_member is not None:
+    if member is not None:
         return False
     for attempt in (1, 2):
         invitation = db.session.scalar(
@@ -346,12 +341,8 @@ def hand_over_projects(user: User) -> None:
     has to be written on its own anyway."""
     owned = db.session.scalars(
         select(Project)
-        .join(Membership, Membership.project_id == Project.id)
-        .where(
-            Membership.user_id == user.id,
-            Membership.role == Role.OWNER,
-            Project.inbox_of_id.is_(None),
-        )
+        .join(Membership, access.membership_join(Project.id, user.id))
+        .where(Membership.role == Role.OWNER, Project.inbox_of_id.is_(None))
         .order_by(Project.id)
     ).all()
     for project in owned:
@@ -372,7 +363,7 @@ def hand_over_projects(user: User) -> None:
             db.session.delete(project)  # its tasks, tags' links and memberships cascade
             continue
         # The owner's membership goes first, so the project never has two owners.
-        db.session.execute(delete(Membership).where(*_where(project.id, user.id)))
+        db.session.execute(delete(Membership).where(access.membership_join(project.id, user.id)))
         successor.role = int(Role.OWNER)
         audit.record("project_handed_over", target=successor.user, detail=detail)
         activity.record(

@@ -2,9 +2,10 @@
 
 Quick add (`@name`), the editor's "Assignee" choice and the bulk action "Assign to" all ask
 here, and every write that sets an assignee re-checks membership in its own statement
-(`assignee_if_member`), so a member removed between the check and the write is not stored
-(removing a member unassigns their tasks: app/sharing/services.py). A task moved to a project
-where its assignee is not a member is unassigned the same way (services.moved_to).
+(`assignee_if_member`; the bulk action's WHERE: access.is_member, the one membership test), so
+a member removed between the check and the write is not stored (removing a member unassigns
+their tasks: app/sharing/services.py). A task moved to a project where its assignee is not a
+member is unassigned the same way (services.moved_to).
 
 A user id that is not a member is answered as "not a member", whether or not such a user
 exists: the answer never tells a non-member's name or whether an id is taken.
@@ -16,6 +17,7 @@ from typing import NamedTuple
 
 from sqlalchemy import case, select
 
+from app import access
 from app.extensions import db
 from app.models import Membership, Project, User
 
@@ -29,20 +31,10 @@ class Member(NamedTuple):
     email: str
 
 
-def is_member(project_id, user_id):
-    """The SQL condition "`user_id` is a member of `project_id`" (each a value, a column or a
-    bound parameter): the rule every assignment follows."""
-    return (
-        select(Membership.user_id)
-        .where(Membership.project_id == project_id, Membership.user_id == user_id)
-        .exists()
-    )
-
-
 def assignee_if_member(project_id, user_id):
     """`user_id` where they are a member of `project_id`, else NULL: the value a write stores,
     so the check and the write are one statement."""
-    return case((is_member(project_id, user_id), user_id), else_=None)
+    return case((access.is_member(project_id, user_id), user_id), else_=None)
 
 
 def members(project_id: int) -> list[Member]:
@@ -50,8 +42,7 @@ def members(project_id: int) -> list[Member]:
     bulk bar's choices."""
     rows = db.session.execute(
         select(User.id, User.display_name, User.email)
-        .join(Membership, Membership.user_id == User.id)
-        .where(Membership.project_id == project_id)
+        .join(Membership, access.membership_join(project_id, User.id))
         .order_by(User.display_name, User.id)
     )
     return [Member(*row) for row in rows]
@@ -59,7 +50,7 @@ def members(project_id: int) -> list[Member]:
 
 def problem(project_id: int, user_id: int) -> str | None:
     """Why `user_id` cannot be assigned a task in the project, or None when they can."""
-    found = db.session.scalar(select(is_member(project_id, user_id)))
+    found = db.session.scalar(select(access.is_member(project_id, user_id)))
     return None if found else NOT_A_MEMBER
 
 

@@ -89,10 +89,6 @@ class ListScope:
             return VIEWS[self.view]
         return "Inbox" if self.project is None else self.project.name
 
-    @property
-    def can_edit(self) -> bool:
-        return self.role >= Role.EDITOR
-
 
 def inbox_scope() -> ListScope:
     return ListScope(current_user.inbox_id, Role.OWNER)
@@ -156,10 +152,10 @@ def _back():
 _WITH_TAGS = (selectinload(Task.tags), raiseload("*"))
 
 
-def _task(task_id: int, need: Role = Role.VIEWER) -> Task:
-    """The task with its tags (two queries), if the signed-in user's role in its project
-    reaches `need`: 404 for someone who may not see it, 403 for a role too low."""
-    return access.get_or_404(Task, task_id, need, _WITH_TAGS).obj
+def _task(task_id: int, need: Role = Role.VIEWER) -> access.Reached:
+    """The task with its tags (two queries) and the signed-in user's role in its project, if
+    that role reaches `need`: 404 for someone who may not see it, 403 for a role too low."""
+    return access.get_or_404(Task, task_id, need, _WITH_TAGS)
 
 
 def _all_tags() -> list[Tag]:
@@ -175,6 +171,7 @@ def _list_context(query: ListQuery, scope: ListScope, **extra) -> dict:
     return {
         "query": query,
         "scope": scope,
+        "role": scope.role,  # what the page offers, and its rows (a view's rows say their own)
         "page": fetch_view(scope.view, current_user.id, query, on)
         if scope.view
         else fetch_project(scope.project_id, query, on),
@@ -192,7 +189,7 @@ def _page_only(scope: ListScope, **forms) -> dict:
         "bulk_form": forms.pop("bulk_form", None) or BulkForm(formdata=None),
         "all_tags": _all_tags(),
         "nav": nav,
-        "move_choices": [(row.id, row.name) for row in nav if row.role >= Role.EDITOR],
+        "move_choices": [(row.id, row.name) for row in nav if access.can_edit(row.role)],
         # Who "Assign to" offers: the members of this list's project, then nobody.
         "assign_choices": [(p.id, p.name) for p in _members(scope.project_id)] + [(0, "Nobody")],
         "syntax_help": SYNTAX_HELP,
@@ -292,7 +289,9 @@ def list_page(scope: ListScope):
     if not is_htmx():
         page_only = _page_only(
             scope,
-            undo_tasks=services.tasks_for(current_user.id, undo_ids or [], deleted=True),
+            undo_tasks=services.tasks_for(
+                current_user.id, undo_ids or [], deleted=True, offered=True
+            ),
             undo_ids=undo_ids,
         )
     context = _list_context(query, scope, **page_only)
@@ -378,7 +377,9 @@ def _created(task: Task, scope: ListScope, problem: str | None):
     elif not is_htmx():
         flash(f"Added “{task.title}”.", "success")
     if is_htmx():
-        return render_template("tasks/_created.html", task=task, here=here, today=_today())
+        return render_template(
+            "tasks/_created.html", task=task, here=here, role=scope.role, today=_today()
+        )
     return _back()
 
 
@@ -387,11 +388,11 @@ def _created(task: Task, scope: ListScope, problem: str | None):
 
 @bp.get("/<int:task_id>")
 def detail(task_id: int):
-    task, role = access.get_or_404(Task, task_id, Role.VIEWER, _WITH_TAGS)
+    task, role = _task(task_id)
     return render_template(
         "tasks/detail.html",
         task=task,
-        can_edit=role >= Role.EDITOR,
+        role=role,
         notes_html=render_notes(task.notes),
         repeat=describe(task.recurrence) if task.recurrence else None,
         today=_today(),
@@ -400,16 +401,15 @@ def detail(task_id: int):
 
 @bp.get("/<int:task_id>/row")
 def row(task_id: int):
-    task, role = access.get_or_404(Task, task_id, Role.VIEWER, _WITH_TAGS)
+    task, role = _task(task_id)
     if not is_htmx():
         return redirect(url_for("tasks.index", _anchor=f"task-{task.id}"))
-    task.can_edit = role >= Role.EDITOR  # what the row shows of its controls (not a column)
-    return render_template("tasks/_row.html", task=task, today=_today())
+    return render_template("tasks/_row.html", task=task, role=role, today=_today())
 
 
 @bp.get("/<int:task_id>/edit")
 def edit(task_id: int):
-    task = _task(task_id, Role.EDITOR)
+    task, _ = _task(task_id, Role.EDITOR)
     return _editor(task, _with_project_choices(_form_for(task), task))
 
 
@@ -433,7 +433,7 @@ def _form_for(task: Task) -> TaskForm:
 
 @bp.route("/<int:task_id>", methods=["POST", "PATCH", "PUT"])
 def update(task_id: int):
-    task = _task(task_id, Role.EDITOR)
+    task, role = _task(task_id, Role.EDITOR)
     form = _with_project_choices(TaskForm(), task)
     if not form.validate_on_submit():
         return _editor(task, form, 422)
@@ -462,7 +462,7 @@ def update(task_id: int):
         form.version.data = stale.current.version
         return _editor(stale.current, form, 409, conflict=stale.current)
     if is_htmx() and target is None:
-        return render_template("tasks/_row.html", task=task, today=_today())
+        return render_template("tasks/_row.html", task=task, role=role, today=_today())
     moved = f" and moved it to {target.name}" if target else ""
     flash(f"Saved “{task.title}”{moved}.", "success")
     if is_htmx():  # moved: the row leaves this list, the message stays
@@ -504,8 +504,14 @@ def toggle(task_id: int):
     task, following = toggled.task, toggled.following
     ended = "Done. " + _series_ended([task.title]) if toggled.series_ended else None
     if is_htmx():
+        # set_done changes only a task the user may edit (EDITOR or more): its rows say so.
         return render_template(
-            "tasks/_toggled.html", task=task, following=following, ended=ended, today=_today()
+            "tasks/_toggled.html",
+            task=task,
+            following=following,
+            ended=ended,
+            role=Role.EDITOR,
+            today=_today(),
         )
     if following is not None:
         flash(f"Done. Next “{task.title}” is due {following.due_date:%a %b %d}.", "success")
@@ -517,7 +523,7 @@ def toggle(task_id: int):
 @bp.route("/<int:task_id>", methods=["DELETE"])
 @bp.post("/<int:task_id>/delete")
 def delete(task_id: int):
-    task = _task(task_id, Role.EDITOR)
+    task, _ = _task(task_id, Role.EDITOR)
     services.soft_delete([task])
     return _deleted([task])
 

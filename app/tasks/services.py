@@ -385,18 +385,26 @@ def _purge_expired(project_ids: set[int], now) -> None:
 
 
 def tasks_for(
-    user_id: int, ids: Iterable[int], need: Role = Role.EDITOR, *, deleted: bool = False
+    user_id: int,
+    ids: Iterable[int],
+    need: Role = Role.EDITOR,
+    *,
+    deleted: bool = False,
+    offered: bool = False,
 ) -> list[Task]:
     """The tasks among `ids` that the user may see; ids of tasks they may not see are
-    silently not there, and 403 (access.require) if any of them needs a role they lack."""
+    silently not there, and 403 (access.require) if any of them needs a role they lack.
+
+    `offered`: for what a page offers rather than what a request asks (the undo toast): the
+    tasks below `need` are left out instead, so that an editor made a viewer since they
+    deleted a task gets the page, without an Undo they may no longer use."""
     ids = [i for i in ids if 0 < i <= MAX_ID]  # ids from forms: out of range is "not there"
     if not ids:
         return []
     condition = Task.deleted_at.is_not(None) if deleted else Task.deleted_at.is_(None)
+    member = access.membership_join(Task.project_id, user_id, need if offered else Role.VIEWER)
     rows = db.session.execute(
-        select(Task, Membership.role)
-        .join(Membership, access.membership_join(Task.project_id, user_id))
-        .where(Task.id.in_(ids), condition)
+        select(Task, Membership.role).join(Membership, member).where(Task.id.in_(ids), condition)
     ).all()
     if rows:
         access.require(min(role for _, role in rows), need)
@@ -496,7 +504,7 @@ def _bulk_assign(bulk: _Bulk) -> BulkResult:
         return _recorded(
             bulk, "unassigned", _bump(bulk.user_id, bulk.ids, assigned, assignee_id=None)
         )
-    member = assignees.is_member(Task.project_id, person)
+    member = access.is_member(Task.project_id, person)
     other = Task.assignee_id.is_distinct_from(person)
     changed = _bump(bulk.user_id, bulk.ids, member, other, assignee_id=person)
     refused = db.session.scalar(

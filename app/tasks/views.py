@@ -35,7 +35,6 @@ from functools import lru_cache
 
 from sqlalchemy import (
     Select,
-    and_,
     bindparam,
     exists,
     false,
@@ -50,7 +49,7 @@ from sqlalchemy.sql.util import ClauseAdapter
 
 from app.access import membership_join
 from app.extensions import db
-from app.models import Membership, Project, Role, Tag, Task, task_tags
+from app.models import Membership, Project, Tag, Task, task_tags
 from app.tasks.listing import (
     LISTED_COLUMNS,
     ListedTask,
@@ -96,14 +95,16 @@ class ViewedProject:
 @dataclass(slots=True)
 class ViewedTask(ListedTask):
     """A row of a view: a list row, plus its project (the row template shows it and offers
-    only the controls the user's role in that project allows)."""
+    only the controls the user's role in that project allows: access.can_edit)."""
 
     project_id: int = 0
     project: ViewedProject | None = None
 
     @property
-    def can_edit(self) -> bool:
-        return self.project is not None and self.project.role >= Role.EDITOR
+    def role(self) -> int | None:
+        """The user's role in the row's project: None when the project was not found (left
+        between the page's two queries), which offers no controls."""
+        return self.project.role if self.project is not None else None
 
 
 def fetch_view(view: str, user_id: int, query: ListQuery, today: date) -> TaskPage:
@@ -417,8 +418,8 @@ def _empty() -> Select:
 def _member_projects():
     """The user's live projects: where All, Today and Upcoming read, and the access check."""
     return (
-        memberships.join(projects, projects.c.id == memberships.c.project_id),
-        and_(memberships.c.user_id == bindparam("user_id"), projects.c.archived_at.is_(None)),
+        memberships.join(projects, membership_join(projects.c.id, bindparam("user_id"))),
+        projects.c.archived_at.is_(None),
     )
 
 
@@ -495,8 +496,7 @@ def _assignee_scope() -> list:
         exists()
         .select_from(memberships.join(projects, projects.c.id == memberships.c.project_id))
         .where(
-            memberships.c.project_id == Task.project_id,
-            memberships.c.user_id == bindparam("user_id"),
+            membership_join(Task.project_id, bindparam("user_id")),
             projects.c.archived_at.is_(None),
         )
     )

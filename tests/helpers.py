@@ -32,6 +32,8 @@ PUBLIC_ENDPOINTS = frozenset(
         "auth.register",
         "auth.forgot_password",
         "auth.reset_password",  # without a token: back to the form that asks for one
+        "addresses.verify",  # the link's token decides; without one: the account page
+        "addresses.confirm_change",
     }
 )
 
@@ -87,11 +89,15 @@ def admin_post(client, path: str, data: dict | None = None, *, htmx: bool = Fals
 # ---- people ------------------------------------------------------------------------------
 
 
-def create_user(app, email="ada@example.com", password=PASSWORD, name="Ada", admin=False):
+def create_user(
+    app, email="ada@example.com", password=PASSWORD, name="Ada", admin=False, verified=True
+):
+    """A user as the command line makes them: their address verified unless `verified` is
+    False (as registration leaves it until the link is opened)."""
     from app.auth.services import create_user as create
 
     with app.app_context():
-        user = create(email, password, name, is_admin=admin)
+        user = create(email, password, name, is_admin=admin, verified=verified)
         return user.id
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.jobs import huey
 from app.mail.sending import RETRIES
-from app.models import JobFailure, PasswordResetToken
+from app.models import JobFailure, UserToken
 from tests.helpers import admin_client, count, create_user, post_form
 from tests.live import ROOT, Client, free_port, gunicorn, live_environment
 from tests.mailbox import Mailbox, reset_link
@@ -97,7 +97,7 @@ def test_a_mail_that_fails_every_try_is_recorded_for_admins(make_app, queue_url)
     assert failure.error.startswith("ConnectionRefusedError")
     assert failure.attempts == RETRIES + 1
     assert "token" not in failure.summary + failure.error
-    assert count(app, PasswordResetToken) == 1
+    assert count(app, UserToken) == 1
     page = admin_client(app).get("/admin").get_data(as_text=True)
     assert "Failed background jobs" in page
     assert f"mail to {ADA}: Reset your Tasklane password" in page

@@ -1,14 +1,9 @@
 from __future__ import annotations
 
-from wtforms import PasswordField, StringField
+from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-from app.forms import BaseForm, confirm_field, new_password_field, strip
-from app.passwords import MAX_LENGTH
-
-
-def current_password_field() -> PasswordField:
-    return PasswordField("Current password", validators=[DataRequired(), Length(max=MAX_LENGTH)])
+from app.forms import BaseForm, confirm_field, current_password_field, new_password_field, strip
 
 
 class ProfileForm(BaseForm):

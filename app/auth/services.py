@@ -24,14 +24,19 @@ def find_user(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
-def create_user(email: str, password: str, display_name: str, *, is_admin: bool = False) -> User:
-    """Add and commit a user; raises EmailTaken when the address is in use (race-safe)."""
+def create_user(
+    email: str, password: str, display_name: str, *, is_admin: bool = False, verified: bool = False
+) -> User:
+    """Add and commit a user; raises EmailTaken when the address is in use (race-safe).
+    `verified`: whoever creates it vouches for the address (the command line), so no link
+    needs to prove it."""
     email = normalise_email(email)
     user = User(
         email=email,
         password_hash=hash_password(password),
         display_name=display_name or email.split("@")[0],
         is_admin=is_admin,
+        email_verified_at=utcnow() if verified else None,
     )
     db.session.add(user)
     try:
@@ -59,7 +64,7 @@ def sign_in(user: User, *, remember: bool) -> None:
     # A new cookie session at every login: nothing from before (a planted session) survives.
     session.clear()
     # Invitations to this address wait: the task list says so (app/sharing).
-    note_waiting(user.email)
+    note_waiting(user)
     login_sessions.start(user, remember=remember)
     user.last_login_at = utcnow()
     db.session.commit()

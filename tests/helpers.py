@@ -86,6 +86,32 @@ def admin_post(client, path: str, data: dict | None = None, *, htmx: bool = Fals
     )
 
 
+# ---- the job queue -----------------------------------------------------------------------
+
+
+def huey_time(**delta):
+    """A moment on Huey's clock (naive UTC), `delta` from now."""
+    from huey.utils import normalize_time
+
+    return normalize_time(delay=timedelta(**delta).total_seconds(), utc=True)
+
+
+def run_due(at=None) -> int:
+    """One pass of the consumer at the moment `at`, its clock given rather than waited for:
+    scheduled jobs that are due join the queue, then every queued job runs (those it queues
+    too). How many ran."""
+    from app.jobs import huey
+
+    at = at or huey_time()
+    for task in huey.read_schedule(at):
+        huey.enqueue(task)
+    ran = 0
+    while (task := huey.dequeue()) is not None:
+        huey.execute(task, at)
+        ran += 1
+    return ran
+
+
 # ---- people ------------------------------------------------------------------------------
 
 

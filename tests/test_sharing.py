@@ -466,9 +466,7 @@ def test_nobody_else_can_answer_an_invitation(app, team):
     assert role_of(app, team, "dee@example.com") == Role.VIEWER
 
 
-def test_someone_who_registers_with_the_invited_address_sees_it_once_verified(
-    app, team, tmp_path
-):
+def test_someone_who_registers_with_the_invited_address_sees_it_once_verified(app, team, tmp_path):
     """Registering with an address is not owning it: the invitation (and its notice) waits
     until the registrant opens the link mailed there."""
     invite(signed_in(app, "ada@example.com"), team, "newcomer@example.com", "1")

@@ -87,6 +87,7 @@ def resend_verification():
     if current_user.email_verified:
         flash("Your address is verified already.", "info")
     else:
+        db.session.commit()  # the sign-in's bookkeeping: jobs are queued after the commit
         services.mail_verification_link(current_user.id)
         flash(f"We sent a new link to {current_user.email}.", "success")
     return redirect(url_for("account.page"), 303)

@@ -96,6 +96,7 @@ def mail_change_link(user_id: int, new_email: str) -> None:
             new_email=new_email,
         )
     else:
+        db.session.commit()  # nothing written: mail is queued outside a write transaction
         mail.send(
             new_email,
             "email_taken",

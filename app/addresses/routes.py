@@ -100,11 +100,10 @@ def _gone():
 def _link(purpose: str) -> tuple[user_tokens.Held, str]:
     """The live link of `purpose` this request carries; 410 when there is none (used,
     expired, revoked, never ours: the page does not say which), 403 when it is another
-    account's. A verification link is live only while the account has the address it was
-    mailed to."""
+    account's."""
     token = request.values.get("token", "")
     held = user_tokens.holder(token, purpose)
-    if held is None or (purpose == user_tokens.VERIFY and held.email != held.user.email):
+    if held is None:
         _gone()
     if current_user.is_authenticated and current_user.id != held.user.id:
         abort(403, description=OTHER_ACCOUNT)

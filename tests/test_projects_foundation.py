@@ -167,6 +167,13 @@ TASK_COLUMNS = (
 )
 
 
+# Every column a user had before projects (later revisions add their own).
+USER_COLUMNS = (
+    "id, email, password_hash, display_name, is_admin, is_active, must_change_password,"
+    " created_at, last_login_at"
+)
+
+
 def _unchanged_tables(app) -> dict[str, list[tuple]]:
     """What the migration must leave exactly as it was, both ways."""
     return {
@@ -174,7 +181,7 @@ def _unchanged_tables(app) -> dict[str, list[tuple]]:
         "tags": _rows(app, "SELECT * FROM tags ORDER BY id"),
         "task_tags": _rows(app, "SELECT * FROM task_tags ORDER BY 1, 2"),
         "login_sessions": _rows(app, "SELECT * FROM login_sessions ORDER BY id"),
-        "users": _rows(app, "SELECT * FROM users ORDER BY id"),
+        "users": _rows(app, f"SELECT {USER_COLUMNS} FROM users ORDER BY id"),
     }
 
 

@@ -87,9 +87,9 @@ def configure_extensions(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
-    from app import account, admin, auth, errors, main, projects, sharing, tags, tasks
+    from app import account, addresses, admin, auth, errors, main, projects, sharing, tags, tasks
 
-    for module in (errors, main, auth, account, tasks, projects, sharing, tags, admin):
+    for module in (errors, main, auth, account, addresses, tasks, projects, sharing, tags, admin):
         app.register_blueprint(module.bp)
 
 

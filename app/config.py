@@ -97,6 +97,9 @@ class Config:
     AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "5/minute;20/hour")
     # Invitations per inviting user: enough to set up a team, too few to probe many addresses.
     INVITE_RATE_LIMIT = os.environ.get("INVITE_RATE_LIMIT", "20/minute;100/day")
+    # Messages about one's own address each signed-in user may ask for (a new verification
+    # link, a change of address), together: each mails an address they name or own.
+    ADDRESS_RATE_LIMIT = os.environ.get("ADDRESS_RATE_LIMIT", "5/hour;20/day")
 
     # argon2id parameters (RFC 9106 "low memory" profile, argon2-cffi's default).
     ARGON2_TIME_COST = _env_int("ARGON2_TIME_COST", 3)
@@ -160,6 +163,7 @@ class TestConfig(Config):
     RATELIMIT_ENABLED = True
     AUTH_RATE_LIMIT = "5/minute;20/hour"
     INVITE_RATE_LIMIT = "20/minute;100/day"
+    ADDRESS_RATE_LIMIT = "5/hour;20/day"
     # Cheap hashes keep the suite fast; the upgrade-on-login test raises them explicitly.
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024

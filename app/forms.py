@@ -7,11 +7,11 @@ import re
 
 from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
-from wtforms import ColorField, IntegerField, PasswordField, SelectMultipleField
-from wtforms.validators import DataRequired, EqualTo, Regexp, ValidationError
+from wtforms import ColorField, HiddenField, IntegerField, PasswordField, SelectMultipleField
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
 from wtforms.widgets import NumberInput
 
-from app.passwords import policy_error
+from app.passwords import MAX_LENGTH, policy_error
 from app.url_converters import MAX_ID
 
 # NUL and other C0 controls (tab, newline and carriage return are fine in notes): PostgreSQL
@@ -62,6 +62,14 @@ def confirm_field(of: str) -> PasswordField:
     )
 
 
+WRONG_PASSWORD = "Your current password is not correct."  # noqa: S105 (a message)
+
+
+def current_password_field() -> PasswordField:
+    """The password a signed-in user types again to confirm a change to their account."""
+    return PasswordField("Current password", validators=[DataRequired(), Length(max=MAX_LENGTH)])
+
+
 class BaseForm(FlaskForm):
     """Rejects control characters in every text field before the field validators run."""
 
@@ -72,6 +80,13 @@ class BaseForm(FlaskForm):
                 field.errors = [*field.errors, CONTROL_MESSAGE]
                 ok = False
         return ok
+
+
+class LinkForm(BaseForm):
+    """The form behind a mailed link's page: its token travels in the form, not the URL the
+    form posts to (the request log writes paths, and a token must never reach it)."""
+
+    token = HiddenField(validators=[DataRequired(), Length(max=100)])
 
 
 # ---- integers from requests ------------------------------------------------------------

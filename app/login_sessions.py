@@ -51,6 +51,7 @@ _SESSION_AND_USER = (
         User.display_name,
         User.is_admin,
         User.must_change_password,
+        User.email_verified_at.is_not(None),
         Project.id,
         User.timezone,
         LoginSession.id,
@@ -83,6 +84,7 @@ class SignedIn(UserMixin):
     display_name: str
     is_admin: bool
     must_change_password: bool
+    email_verified: bool  # whether mail and invitations may reach them (app/models.User)
     inbox_id: int  # where quick add puts a task that names no project
     timezone: str | None  # where "today" is for them (app/timezones.py); None: the instance's
     current_login_session: CurrentLogin

@@ -1,5 +1,5 @@
-"""Database models: users, their login sessions and reset links, projects and who may use
-them, tasks and tags, and the background jobs that failed."""
+"""Database models: users, their login sessions and the links mailed to them, projects and
+who may use them, tasks and tags, and the background jobs that failed."""
 
 from __future__ import annotations
 
@@ -91,6 +91,10 @@ class User(UserMixin, db.Model):
     # An IANA zone name ("Europe/Paris"): where "today" is for this user (app/timezones.py).
     # NULL follows the instance's TIMEZONE. 64: twice the longest IANA name.
     timezone: Mapped[str | None] = mapped_column(String(64))
+    # When the user proved that mail to `email` reaches them (opened a link sent there);
+    # None until then. Mail other than recovery goes only to a verified address
+    # (app/mail/sending.py), and invitations wait for one (app/sharing).
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     login_sessions: Mapped[list[LoginSession]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
@@ -98,6 +102,11 @@ class User(UserMixin, db.Model):
 
     # Set by the user loader: the login session this request belongs to.
     current_login_session = None  # login_sessions.CurrentLogin or a new LoginSession (not a column)
+
+    @property
+    def email_verified(self) -> bool:
+        """As login_sessions.SignedIn has it, so views read either alike."""
+        return self.email_verified_at is not None
 
     def get_id(self) -> str:
         # flask-login keeps this in the session and remember cookies: it is the login-session
@@ -375,15 +384,23 @@ class AuditEntry(db.Model):
     detail: Mapped[str] = mapped_column(String(255), default="")
 
 
-class PasswordResetToken(db.Model):
-    """A "forgot password" link waiting to be opened (app/auth/recovery.py): single-use
-    (deleted when used), valid for an hour, and deleted with every other token of the user
-    whenever their password changes (app/user_actions.py)."""
+class UserToken(db.Model):
+    """A link mailed about an account, waiting to be opened (app/user_tokens.py): a password
+    reset, an address to verify, or a new address to confirm. Single-use (deleted when
+    used), valid until `expires_at`, and revoked by what app/user_tokens.py lists."""
 
-    __tablename__ = "password_reset_tokens"
+    __tablename__ = "user_tokens"
+    __table_args__ = (
+        CheckConstraint("purpose IN ('reset', 'verify', 'email')", name="purpose"),
+        # Revoking a user's links of one purpose; the users.id cascade.
+        Index("ix_user_tokens_user", "user_id", "purpose"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(String(10))
+    # The address the link was mailed to: the one it verifies, or the new one it confirms.
+    email: Mapped[str] = mapped_column(String(254))
     # SHA-256 of the token: a copy of the database does not hand out working links.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

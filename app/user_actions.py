@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app import audit, login_sessions, reset_tokens
+from app import audit, login_sessions, user_tokens
 from app.extensions import db
 from app.models import User
 from app.passwords import hash_password
@@ -154,10 +154,12 @@ def _replace_password(
     target: User, password: str, *, temporary: bool, keep: login_sessions.CurrentLogin | None
 ) -> int:
     """Store the new password's hash, end the user's sessions but `keep` and revoke their
-    reset links: the one way every path changes a password. How many sessions ended."""
+    reset links and pending changes of address: the one way every path changes a password.
+    How many sessions ended. (Verification links stay: they prove an address, which a new
+    password does not change.)"""
     target.password_hash = hash_password(password)
     target.must_change_password = temporary
-    reset_tokens.revoke_all(target)
+    user_tokens.revoke(target, user_tokens.RESET, user_tokens.EMAIL)
     return login_sessions.end_others(target, keep=keep)
 
 

@@ -32,6 +32,8 @@ PUBLIC_ENDPOINTS = frozenset(
         "auth.register",
         "auth.forgot_password",
         "auth.reset_password",  # without a token: back to the form that asks for one
+        "addresses.verify",  # the link's token decides; without one: the account page
+        "addresses.confirm_change",
     }
 )
 
@@ -84,14 +86,44 @@ def admin_post(client, path: str, data: dict | None = None, *, htmx: bool = Fals
     )
 
 
+# ---- the job queue -----------------------------------------------------------------------
+
+
+def huey_time(**delta):
+    """A moment on Huey's clock (naive UTC), `delta` from now."""
+    from huey.utils import normalize_time
+
+    return normalize_time(delay=timedelta(**delta).total_seconds(), utc=True)
+
+
+def run_due(at=None) -> int:
+    """One pass of the consumer at the moment `at`, its clock given rather than waited for:
+    scheduled jobs that are due join the queue, then every queued job runs (those it queues
+    too). How many ran."""
+    from app.jobs import huey
+
+    at = at or huey_time()
+    for task in huey.read_schedule(at):
+        huey.enqueue(task)
+    ran = 0
+    while (task := huey.dequeue()) is not None:
+        huey.execute(task, at)
+        ran += 1
+    return ran
+
+
 # ---- people ------------------------------------------------------------------------------
 
 
-def create_user(app, email="ada@example.com", password=PASSWORD, name="Ada", admin=False):
+def create_user(
+    app, email="ada@example.com", password=PASSWORD, name="Ada", admin=False, verified=True
+):
+    """A user as the command line makes them: their address verified unless `verified` is
+    False (as registration leaves it until the link is opened)."""
     from app.auth.services import create_user as create
 
     with app.app_context():
-        user = create(email, password, name, is_admin=admin)
+        user = create(email, password, name, is_admin=admin, verified=verified)
         return user.id
 
 

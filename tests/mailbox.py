@@ -90,9 +90,22 @@ def parts(message: EmailMessage) -> tuple[str, str]:
     )
 
 
-def reset_link(message: EmailMessage) -> str:
-    """The reset link in the text part (the HTML part must carry the same one)."""
+def token_link(message: EmailMessage, path: str) -> str:
+    """The link to `path` with a token in the text part (the HTML part must carry the same
+    one)."""
     text, html = parts(message)
-    [link] = set(re.findall(r"https?://\S+/reset-password\?token=[\w-]+", text))
+    [link] = set(re.findall(rf"https?://\S+{re.escape(path)}\?token=[\w-]+", text))
     assert link in html.replace("&amp;", "&"), "the HTML part has another link"
     return link
+
+
+def reset_link(message: EmailMessage) -> str:
+    return token_link(message, "/reset-password")
+
+
+def read_eml(folder) -> list[EmailMessage]:
+    """The messages written to `folder` without MAIL_HOST, oldest first."""
+    return [
+        email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        for path in sorted(folder.glob("*.eml"))
+    ]

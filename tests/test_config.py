@@ -57,6 +57,7 @@ HOSTILE = {
     "TRUSTED_PROXIES": "2",
     "AUTH_RATE_LIMIT": "1/hour",
     "INVITE_RATE_LIMIT": "1/hour",
+    "ADDRESS_RATE_LIMIT": "1/day",
     "RATELIMIT_ENABLED": "0",
     "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
     "RATELIMIT_KEY_PREFIX": "someone-elses",

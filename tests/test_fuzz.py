@@ -42,7 +42,7 @@ FIELDS = [
     "version", "ids", "action", "tag", "name", "colour", "email", "password", "confirm",
     "display_name", "current_password", "new_password", "confirm_email", "q", "status",
     "sort", "due", "limit", "after", "role", "page", "remember", "done", "next", "actor",
-    "target", "token", "timezone",
+    "target", "token", "timezone", "new_email",
 ]  # fmt: skip
 NASTY = [
     "", "0", "-1", "1", "2147483647", "2147483648", "99999999999999999999999", "1e9", "NaN",

@@ -11,18 +11,16 @@ import contextlib
 import subprocess
 import sys
 import uuid
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from huey.utils import normalize_time
 from sqlalchemy import select
 
 from app.extensions import db
 from app.jobs import huey
 from app.mail.sending import RETRIES
-from app.models import JobFailure, PasswordResetToken
-from tests.helpers import admin_client, count, create_user, post_form
+from app.models import JobFailure, UserToken
+from tests.helpers import admin_client, count, create_user, huey_time, post_form, run_due
 from tests.live import ROOT, Client, free_port, gunicorn, live_environment
 from tests.mailbox import Mailbox, reset_link
 
@@ -32,24 +30,6 @@ ADA = "ada@example.com"
 @pytest.fixture
 def queue_url(tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'queue.sqlite3'}"
-
-
-def _later(**delta):
-    """A moment on Huey's clock (naive UTC), `delta` from now."""
-    return normalize_time(delay=timedelta(**delta).total_seconds(), utc=True)
-
-
-def run_due(at=None) -> int:
-    """One pass of the consumer at the moment `at`: scheduled jobs that are due join the
-    queue, then every queued job runs (those it queues too). How many ran."""
-    at = at or _later()
-    for task in huey.read_schedule(at):
-        huey.enqueue(task)
-    ran = 0
-    while (task := huey.dequeue()) is not None:
-        huey.execute(task, at)
-        ran += 1
-    return ran
 
 
 def _ask_for_a_link(app) -> None:
@@ -70,8 +50,8 @@ def test_smtp_down_the_mail_is_retried_with_backoff_and_delivered_once(make_app,
     mailbox.start()
     try:
         assert run_due() == 0  # the retry waits its 30 s
-        assert run_due(_later(seconds=31)) == 1
-        assert run_due(_later(days=1)) == 0
+        assert run_due(huey_time(seconds=31)) == 1
+        assert run_due(huey_time(days=1)) == 0
     finally:
         mailbox.stop()
     [message] = mailbox.messages
@@ -88,7 +68,7 @@ def test_a_mail_that_fails_every_try_is_recorded_for_admins(make_app, queue_url)
     while huey.pending_count() or huey.scheduled_count():
         days += 1
         assert days < 30, "the job is still being retried"
-        tries += run_due(_later(days=days))
+        tries += run_due(huey_time(days=days))
     assert tries == 1 + RETRIES + 1  # the link job, then every try of the mail job
     with app.app_context():
         [failure] = db.session.scalars(select(JobFailure)).all()
@@ -97,7 +77,7 @@ def test_a_mail_that_fails_every_try_is_recorded_for_admins(make_app, queue_url)
     assert failure.error.startswith("ConnectionRefusedError")
     assert failure.attempts == RETRIES + 1
     assert "token" not in failure.summary + failure.error
-    assert count(app, PasswordResetToken) == 1
+    assert count(app, UserToken) == 1
     page = admin_client(app).get("/admin").get_data(as_text=True)
     assert "Failed background jobs" in page
     assert f"mail to {ADA}: Reset your Tasklane password" in page

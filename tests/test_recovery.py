@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import AuditEntry, LoginSession, PasswordResetToken, User, utcnow
+from app.models import AuditEntry, LoginSession, User, UserToken, utcnow
 from tests.helpers import (
     PASSWORD,
     admin_client,
@@ -93,7 +93,7 @@ def test_known_and_unknown_emails_get_the_same_answer_and_only_the_known_one_mai
     assert "Check your email" in known.get_data(as_text=True)
     assert [m["To"] for m in mailbox.messages] == [ADA]
     assert [rcpt for _, rcpt in mailbox.envelopes] == [[ADA]]
-    assert count(app, PasswordResetToken) == 1
+    assert count(app, UserToken) == 1
 
 
 def test_the_message_has_both_parts_the_look_and_a_link_on_base_url(client, user, mailbox):
@@ -112,8 +112,8 @@ def test_the_message_has_both_parts_the_look_and_a_link_on_base_url(client, user
 def test_the_token_is_stored_hashed(app, client, user, mailbox):
     token = token_of(mailed_link(client, mailbox))
     with app.app_context():
-        [row] = db.session.scalars(select(PasswordResetToken)).all()
-        stored = [str(v) for v in db.session.execute(select(PasswordResetToken.__table__)).one()]
+        [row] = db.session.scalars(select(UserToken)).all()
+        stored = [str(v) for v in db.session.execute(select(UserToken.__table__)).one()]
     assert row.token_hash == hashlib.sha256(token.encode()).hexdigest()
     assert token not in " ".join(stored)
     assert row.expires_at - row.created_at == timedelta(hours=1)
@@ -170,7 +170,7 @@ def test_the_link_resets_the_password_ends_other_sessions_and_signs_in(app, clie
     assert "1 session(s) ended" in entry.detail
     assert login(app.test_client(), password=PASSWORD).status_code == 401
     assert login(app.test_client(), password=NEW_PASSWORD).status_code == 302
-    assert count(app, PasswordResetToken) == 0
+    assert count(app, UserToken) == 0
 
 
 def _gone(response):
@@ -219,9 +219,7 @@ def test_two_uses_at_once_one_wins(app, client, user, mailbox):
 def test_an_expired_link_fails(app, client, user, mailbox):
     token = token_of(mailed_link(client, mailbox))
     with app.app_context():
-        db.session.execute(
-            update(PasswordResetToken).values(expires_at=utcnow() - timedelta(seconds=1))
-        )
+        db.session.execute(update(UserToken).values(expires_at=utcnow() - timedelta(seconds=1)))
         db.session.commit()
     _gone(client.get(f"/reset-password?token={token}"))
     _gone(reset(client, token))
@@ -270,7 +268,7 @@ def test_a_deactivated_account_gets_no_link(app, client, user, mailbox):
         db.session.commit()
     assert forgot(client, ADA).status_code == 200
     assert mailbox.messages == []
-    assert count(app, PasswordResetToken) == 0
+    assert count(app, UserToken) == 0
 
 
 def test_a_signed_in_user_is_sent_to_the_account_page(client, auth_client):

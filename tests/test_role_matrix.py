@@ -87,6 +87,11 @@ EXPECTED: dict[str, Rule] = {
     "account.password": SIGNED_IN,
     "account.delete": SIGNED_IN,
     "account.end_session": PERSONAL,
+    "addresses.change_email": SIGNED_IN,
+    "addresses.resend_verification": SIGNED_IN,
+    # The token in the link decides (without one: back to the account page).
+    "addresses.verify": PUBLIC,
+    "addresses.confirm_change": PUBLIC,
     "tags.index": SIGNED_IN,
     "tags.create": SIGNED_IN,
     "tags.edit": PERSONAL,
@@ -208,12 +213,14 @@ def _world(app, n: int) -> dict:
         create_user(app, email=emails["owner"], name="Owner")
     with app.app_context():
         password_hash = db.session.scalar(select(User.password_hash).order_by(User.id).limit(1))
+        # Verified addresses: invitations are for whoever has verified theirs.
         people = {
             person: User(
                 email=email,
                 display_name=person.capitalize(),
                 password_hash=password_hash,
                 is_admin=person == "instance-admin",
+                email_verified_at=utcnow(),
             )
             for person, email in emails.items()
             if n or person != "owner"

@@ -23,6 +23,7 @@ from tests.helpers import (
     post_form,
     user_id,
 )
+from tests.mailbox import read_eml, token_link
 
 PEOPLE = {
     "ada@example.com": ("Ada", Role.OWNER),
@@ -320,7 +321,8 @@ def test_an_invitation_answers_the_same_whether_or_not_the_address_has_an_accoun
     assert answers[0] == answers[1]
     assert answers[0][0] == 303
     assert answers[0][3] == [
-        "EMAIL is invited as editor. Whoever signs in with that address will see the invitation."
+        "EMAIL is invited as editor. We sent them an email; whoever signs in with that address"
+        " will see the invitation."
     ]
     with app.app_context():
         assert set(db.session.scalars(select(Invitation.email))) == {
@@ -464,7 +466,9 @@ def test_nobody_else_can_answer_an_invitation(app, team):
     assert role_of(app, team, "dee@example.com") == Role.VIEWER
 
 
-def test_someone_who_registers_with_the_invited_address_sees_it(app, team):
+def test_someone_who_registers_with_the_invited_address_sees_it_once_verified(app, team, tmp_path):
+    """Registering with an address is not owning it: the invitation (and its notice) waits
+    until the registrant opens the link mailed there."""
     invite(signed_in(app, "ada@example.com"), team, "newcomer@example.com", "1")
     client = app.test_client()
     registered = post_form(
@@ -479,6 +483,24 @@ def test_someone_who_registers_with_the_invited_address_sees_it(app, team):
         token_from="/register",
     )
     assert registered.status_code == 302
+    assert "invitation" not in text(client.get("/tasks"))
+    waiting = text(client.get("/invitations"))
+    assert "Team" not in waiting and "once you have verified that address" in waiting
+    with app.app_context():
+        [invitation] = db.session.scalars(select(Invitation.id)).all()
+    refused = post_form(client, f"/invitations/{invitation}/accept", {}, token_from="/tasks")
+    assert refused.status_code == 403
+    assert "Verify your email address first" in text(refused)
+
+    mailed = [m for m in read_eml(tmp_path / "mail") if m["To"] == "newcomer@example.com"]
+    assert [m["Subject"] for m in mailed] == [
+        "Ada invited you to “Team” on Tasklane",
+        "Verify your email address for Tasklane",
+    ]
+    link = token_link(mailed[1], "/verify-email")
+    token = link.split("token=")[1]
+    verified = post_form(client, "/verify-email", {"token": token}, token_from="/tasks")
+    assert verified.status_code == 303
     assert "1 invitation to a shared project is waiting for you" in text(client.get("/tasks"))
     assert "Team" in text(client.get("/invitations"))
 

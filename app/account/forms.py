@@ -1,18 +1,13 @@
 from __future__ import annotations
 
 from flask import current_app
-from wtforms import PasswordField, SelectField, StringField
+from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from app.forms import BaseForm, confirm_field, new_password_field, strip
-from app.passwords import MAX_LENGTH
+from app.forms import BaseForm, confirm_field, current_password_field, new_password_field, strip
 from app.timezones import is_known, zone_names
 
 UNKNOWN_ZONE = "Unknown time zone: choose one from the list (a name such as Europe/Paris)."
-
-
-def current_password_field() -> PasswordField:
-    return PasswordField("Current password", validators=[DataRequired(), Length(max=MAX_LENGTH)])
 
 
 class ProfileForm(BaseForm):

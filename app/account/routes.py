@@ -17,12 +17,10 @@ from app.account.forms import (
 )
 from app.auth.services import sign_out
 from app.extensions import db
-from app.forms import normalise_email
+from app.forms import WRONG_PASSWORD, normalise_email
 from app.models import LoginSession
 from app.passwords import verify_password
 from app.timezones import now_for
-
-WRONG_PASSWORD = "Your current password is not correct."  # noqa: S105 (a message)
 
 
 @bp.before_request

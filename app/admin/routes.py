@@ -16,7 +16,7 @@ from app.errors.handlers import error_response
 from app.extensions import db
 from app.forms import normalise_email
 from app.htmx import is_htmx, render
-from app.jobs import failures
+from app.jobs import failures, health
 from app.models import User
 
 
@@ -31,7 +31,10 @@ def _admins_only():
 @bp.get("")
 def dashboard():
     return render_template(
-        "admin/dashboard.html", stats=services.dashboard(), failed_jobs=failures.recent()
+        "admin/dashboard.html",
+        stats=services.dashboard(),
+        queue=health.check(),
+        failed_jobs=failures.recent(),
     )
 
 

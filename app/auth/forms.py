@@ -3,7 +3,7 @@ from __future__ import annotations
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from app.forms import BaseForm, EmailAddress, confirm_field, new_password_field, strip
+from app.forms import BaseForm, EmailAddress, LinkForm, confirm_field, new_password_field, strip
 from app.passwords import MAX_LENGTH
 from app.timezones import is_known
 
@@ -39,9 +39,6 @@ class ForgotPasswordForm(BaseForm):
     )
 
 
-class ResetPasswordForm(BaseForm):
-    # The link's token travels in the form, not the URL the form posts to: the request log
-    # writes paths, and a token must never reach it.
-    token = HiddenField(validators=[DataRequired(), Length(max=100)])
+class ResetPasswordForm(LinkForm):
     password = new_password_field("New password")
     confirm = confirm_field("password")

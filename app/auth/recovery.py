@@ -13,7 +13,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app import login_sessions, mail, reset_tokens, user_actions
+from app import login_sessions, user_actions, user_tokens
 from app.auth import bp
 from app.auth.forms import ForgotPasswordForm, ResetPasswordForm
 from app.auth.routes import limit_by_email, limit_by_ip
@@ -42,12 +42,13 @@ def reset_password():
     token = request.values.get("token", "")
     if not token:
         return redirect(url_for("auth.forgot_password"))
-    user = reset_tokens.holder(token)
-    if user is None:
+    held = user_tokens.holder(token, user_tokens.RESET)
+    if held is None:
         return render_template("auth/reset_link_gone.html"), 410
+    user = held.user
     form = ResetPasswordForm(token=token)
     if form.validate_on_submit():
-        if not reset_tokens.redeem(token):  # the same link, used a moment ago
+        if not user_tokens.redeem(token, user_tokens.RESET):  # the same link, used a moment ago
             db.session.rollback()
             return render_template("auth/reset_link_gone.html"), 410
         ended = user_actions.reset_forgotten_password(user, form.password.data)
@@ -71,13 +72,11 @@ def mail_reset_link(email: str) -> None:
     user = find_user(email)
     if user is None or not user.is_active:
         return
-    token = reset_tokens.issue(user)
-    db.session.commit()
-    mail.send(
-        user.email,
+    user_tokens.mail_link(
+        user,
+        user_tokens.RESET,
+        "auth.reset_password",
         "password_reset",
         "Reset your Tasklane password",
-        name=user.display_name,
         email=user.email,
-        reset_url=mail.external_url("auth.reset_password", token=token),
     )

@@ -8,6 +8,7 @@ from flask_limiter import RequestLimit
 from flask_login import current_user, login_required
 
 from app import audit, login_sessions
+from app.addresses.services import mail_verification_link
 from app.auth import bp
 from app.auth.forms import LoginForm, RegisterForm
 from app.auth.services import (
@@ -87,7 +88,13 @@ def register():
             form.email.errors.append("An account with this email already exists.")
         else:
             sign_in(user, remember=False)
+            # Usable at once; mail and invitations wait until the address is verified.
+            mail_verification_link(user.id)
             flash("Welcome to Tasklane!", "success")
+            flash(
+                f"To verify your address, open the link we sent to {user.email}.",
+                "info",
+            )
             return redirect(url_for("tasks.index"))
     status = 422 if form.is_submitted() else 200
     return render_template("auth/register.html", form=form), status

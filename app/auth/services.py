@@ -31,9 +31,11 @@ def create_user(
     *,
     is_admin: bool = False,
     timezone: str | None = None,
+    verified: bool = False,
 ) -> User:
     """Add and commit a user; raises EmailTaken when the address is in use (race-safe).
-    `timezone`: a zone app.timezones knows, or None for the instance's."""
+    `timezone`: a zone app.timezones knows, or None for the instance's. `verified`: whoever
+    creates it vouches for the address (the command line), so no link needs to prove it."""
     email = normalise_email(email)
     user = User(
         email=email,
@@ -41,6 +43,7 @@ def create_user(
         display_name=display_name or email.split("@")[0],
         is_admin=is_admin,
         timezone=timezone,
+        email_verified_at=utcnow() if verified else None,
     )
     db.session.add(user)
     try:
@@ -68,7 +71,7 @@ def sign_in(user: User, *, remember: bool) -> None:
     # A new cookie session at every login: nothing from before (a planted session) survives.
     session.clear()
     # Invitations to this address wait: the task list says so (app/sharing).
-    note_waiting(user.email)
+    note_waiting(user)
     login_sessions.start(user, remember=remember)
     user.last_login_at = utcnow()
     db.session.commit()

@@ -20,6 +20,7 @@ for the request's write lock on SQLite.
 
 from __future__ import annotations
 
+from app.jobs import health  # declares the scheduler's heartbeat, a periodic job
 from app.jobs.queue import huey, init_app, job
 
-__all__ = ["huey", "init_app", "job"]
+__all__ = ["health", "huey", "init_app", "job"]

@@ -1,6 +1,16 @@
-"""Queueing a message, and the job that delivers it."""
+"""Queueing a message, and the job that delivers it; which addresses may receive what.
+
+The rule, in one place: mail goes to a user's address only once it is verified
+(`send_to_user`), except the messages that recover an account or prove an address, which
+`send` addresses as such: a reset link, a verification link, the confirmation of a new
+address (and its "already in use" note), and project invitations, which are addressed to an
+email, not to an account (the invitee may have none, and the mail must not differ when
+they do).
+"""
 
 from __future__ import annotations
+
+import logging
 
 from app.jobs import job
 from app.mail.compose import compose
@@ -13,10 +23,25 @@ RETRY_DELAY = 30
 BACKOFF = 2
 
 
+log = logging.getLogger("tasklane.mail")
+
+
 def send(to: str, template: str, subject: str, **context) -> None:
-    """Queue the message `template` makes for `to`. `context` holds plain values (strings,
+    """Queue the message `template` makes for the address `to`, verified or not: only for
+    the messages the module docstring lists. `context` holds plain values (strings,
     numbers), as the queue carries them; links come from app.mail.external_url()."""
     deliver(to, template, subject, context)
+
+
+def send_to_user(user, template: str, subject: str, **context) -> bool:
+    """Queue a message to `user` (a User or login_sessions.SignedIn) at their address if it
+    is verified; whether it was queued. Every message to an account's owner but the ones
+    `send` is for goes through here."""
+    if not user.email_verified:
+        log.info("not mailing %s (address not verified): %s", user.email, subject)
+        return False
+    send(user.email, template, subject, **context)
+    return True
 
 
 def _summary(to: str, template: str, subject: str, context: dict) -> str:

@@ -27,7 +27,7 @@ def _signed_in_only():
 def _note_waiting_on_return(_app, user, **_extra) -> None:
     """A browser restarted and its remember cookie signed the user back in: as good as a
     sign-in for telling them about invitations (one query, on that request only)."""
-    services.note_waiting(user.email)
+    services.note_waiting(user)
 
 
 def _invite_limit() -> str:
@@ -122,8 +122,8 @@ def invite(project_id: int):
     if services.invite(reached.obj, email, role):
         # The same words whether or not the address has an account.
         flash(
-            f"{email} is invited as {role.label.lower()}. Whoever signs in with that address"
-            " will see the invitation.",
+            f"{email} is invited as {role.label.lower()}. We sent them an email; whoever signs"
+            " in with that address will see the invitation.",
             "success",
         )
     else:
@@ -141,6 +141,9 @@ def cancel_invitation(project_id: int, invitation_id: int):
 
 @bp.get("/invitations")
 def invitations():
+    if not current_user.email_verified:
+        session.pop(services.PENDING_KEY, None)
+        return render_template("sharing/invitations.html", invitations=[], unverified=True)
     waiting = services.waiting_for(current_user.email)
     # The task list's notice follows what is left to answer.
     if waiting:

@@ -10,7 +10,9 @@ The rules, in one place:
   the project's tasks; the tasks they added stay.
 - An Inbox is its user's alone: it is never shared, handed over or left.
 - An invitation answers the same whether or not its address has an account (nothing here
-  looks users up by email); whoever signs in with that address sees it.
+  looks users up by email), and mails the address the same message either way; whoever
+  signs in with that address sees it, once they have verified the address (an account
+  registered with someone else's address must not collect their invitations).
 
 Every change is one transaction with its audit entry. The ones that race (two admins, two
 tabs) are conditional writes whose row counts say whether they won, and the database's
@@ -25,7 +27,7 @@ from flask import abort, session
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app import access, activity, audit, login_sessions
+from app import access, activity, audit, login_sessions, mail
 from app.extensions import db
 from app.models import Invitation, Membership, Project, Role, Task, User
 
@@ -38,6 +40,7 @@ INBOX_REFUSED = "Your Inbox is yours alone: it cannot be shared, handed over or 
 OWNER_FIXED = "The owner's role does not change here: the owner hands the project over to an admin."
 OWNER_STAYS = "You own this project: hand it over to an admin member before you leave."
 GONE = "This invitation was answered or cancelled already."
+UNVERIFIED = "Verify your email address first: invitations are for whoever reads mail sent to it."
 
 
 class Member(NamedTuple):
@@ -217,13 +220,33 @@ def invite(project: Project, email: str, role: Role) -> bool:
         )
         try:
             db.session.commit()
-            return True
         except IntegrityError:
             # Another admin invited the same address a moment ago: update theirs instead.
             db.session.rollback()
             if attempt == 2:
                 raise
+            continue
+        _mail_invitation(project, email, role)
+        return True
     return True  # pragma: no cover (the loop returns or raises)
+
+
+def _mail_invitation(project: Project, email: str, role: Role) -> None:
+    """Tell the address it is invited: one message whether or not it has an account, with a
+    way in for both (sign in, or register with it). Through mail.send, since it is addressed
+    to an email and not to an account (app/mail/sending.py)."""
+    inviter = login_sessions.current_actor().display_name
+    mail.send(
+        email,
+        "invitation",
+        f"{inviter} invited you to “{project.name}” on Tasklane",
+        email=email,
+        inviter=inviter,
+        project=project.name,
+        role=role.label.lower(),
+        invitations_url=mail.external_url("sharing.invitations"),
+        register_url=mail.external_url("auth.register"),
+    )
 
 
 def _check_room(project_id: int) -> None:
@@ -268,11 +291,12 @@ def waiting_for(email: str) -> list[Waiting]:
     return [Waiting(i, name, Role(role), by) for i, name, role, by in rows]
 
 
-def note_waiting(email: str) -> None:
-    """At sign-in (and registration): note in the session how many invitations wait, so the
-    task list shows the notice without a query of its own."""
-    waiting = db.session.scalar(
-        select(func.count()).select_from(Invitation).where(Invitation.email == email)
+def note_waiting(user: login_sessions.Actor) -> None:
+    """At sign-in (and registration), and when an address is verified: note in the session
+    how many invitations wait, so the task list shows the notice without a query of its
+    own. None while the address is not verified (they are not shown until it is)."""
+    waiting = user.email_verified and db.session.scalar(
+        select(func.count()).select_from(Invitation).where(Invitation.email == user.email)
     )
     if waiting:
         session[PENDING_KEY] = waiting
@@ -282,7 +306,10 @@ def note_waiting(email: str) -> None:
 
 def _addressed_to(user: User, invitation_id: int) -> Invitation:
     """The invitation `invitation_id` if it is addressed to `user` (locked until the commit);
-    404 for any other, as for one that does not exist."""
+    404 for any other, as for one that does not exist; 403 for anyone whose address is not
+    verified, whatever the id."""
+    if not user.email_verified:
+        refuse(UNVERIFIED, 403)
     invitation = db.session.scalar(
         select(Invitation)
         .where(Invitation.id == invitation_id, Invitation.email == user.email)

@@ -4,7 +4,7 @@ them, tasks and tags, and the background jobs that failed."""
 from __future__ import annotations
 
 import enum
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 
 from flask_login import UserMixin
 from sqlalchemy import (
@@ -279,6 +279,11 @@ class Task(db.Model):
     assignee_name: Mapped[str | None] = column_property(
         select(User.display_name).where(User.id == assignee_id).scalar_subquery()
     )
+    # The wall-clock time of the due day, or None for "some time that day". Like the date, a
+    # floating time: 9:00 is 9:00 wherever each member is (app/reminders computes each
+    # reminder's instant in its recipient's zone). None without a due date (the services
+    # clear it: no CHECK, which SQLite could only add by rebuilding the table).
+    due_time: Mapped[time | None]
 
     tags: Mapped[list[Tag]] = relationship(
         secondary=task_tags, back_populates="tasks", passive_deletes=True, order_by="Tag.name_key"

@@ -346,6 +346,7 @@ def create():
                 tag_names=parsed.tags,
                 priority=parsed.priority,
                 due_date=parsed.due,
+                due_time=parsed.due_time,
                 recurrence=parsed.repeat,
                 assignee_id=assignee_id,
             )
@@ -421,6 +422,7 @@ def _form_for(task: Task) -> TaskForm:
         notes=task.notes,
         priority=task.priority,
         due_date=task.due_date,
+        due_time=task.due_time,
         tags=", ".join(tag.name for tag in task.tags),
         project_id=task.project_id,
         assignee_id=task.assignee_id or 0,
@@ -447,6 +449,7 @@ def update(task_id: int):
         notes=form.notes.data or "",
         priority=form.priority.data,
         due_date=form.due_date.data,
+        due_time=form.due_time.data,
         recurrence=rule,
         tag_names=split_tags(form.tags.data),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 from sqlalchemy import (
     Connection,
@@ -53,6 +53,7 @@ class TaskChanges:
     # member of the project the task ends up in, checked in the UPDATE itself.
     assign: bool = False
     assignee_id: int | None = None
+    due_time: time | None = None
 
 
 def moved_to(project_id: int) -> dict:
@@ -74,6 +75,7 @@ def create_task(
     due_date: date | None = None,
     recurrence: str | None = None,
     assignee_id: int | None = None,
+    due_time: time | None = None,
 ) -> Task:
     """Add a task to `project_id` for `user_id`, who must be allowed to (the caller checks),
     assigned to `assignee_id` if they are a member there (checked as the row is written)."""
@@ -84,6 +86,7 @@ def create_task(
         notes="",
         priority=priority or 0,
         due_date=due_date,
+        due_time=due_time if due_date else None,
         recurrence=recurrence,
         tags=resolve_tags(user_id, tag_names),
     )
@@ -115,6 +118,7 @@ def update_task(task: Task, seen_version: int, changes: TaskChanges, user_id: in
             notes=changes.notes,
             priority=changes.priority,
             due_date=changes.due_date,
+            due_time=changes.due_time if changes.due_date else None,
             recurrence=changes.recurrence,
             version=Task.version + 1,
             updated_at=utcnow(),
@@ -164,6 +168,8 @@ def _edited_fields(task: Task, changes: TaskChanges) -> list[str]:
         edited.append(_priority_words(changes.priority))
     if task.due_date != changes.due_date:
         edited.append(_due_words(changes.due_date))
+    elif task.due_time != changes.due_time:
+        edited.append(f"due time {changes.due_time:%H:%M}" if changes.due_time else "no due time")
     if {tag.name_key for tag in task.tags} != {name.casefold() for name in changes.tag_names}:
         edited.append("tags")
     return edited
@@ -257,7 +263,7 @@ def _continue_series(task_ids: list[int], today: date) -> tuple[list[ListedTask]
     ended = {source.id for source, due in plans if due is None}
     if not continuing:
         return [], ended
-    # One multi-row INSERT (at most 500 rows of 13 values: within both databases' limits).
+    # One multi-row INSERT (at most 500 rows of 14 values: within both databases' limits).
     # Both give a statement's rows ascending ids in VALUES order (PostgreSQL calls the
     # sequence row by row; SQLite, whose writer holds the database, takes max(id) + 1), so
     # sorting the ids pairs them with their rows. SQLAlchemy's own pairing for RETURNING
@@ -272,6 +278,7 @@ def _continue_series(task_ids: list[int], today: date) -> tuple[list[ListedTask]
             "done": False,
             "priority": source.priority,
             "due_date": due,
+            "due_time": source.due_time,
             "recurrence": source.recurrence,
             "position": 0,
             "created_at": now,
@@ -301,6 +308,7 @@ def _continue_series(task_ids: list[int], today: date) -> tuple[list[ListedTask]
             due_date=due,
             recurrence=source.recurrence,
             assignee_name=source.assignee_name,
+            due_time=source.due_time,
         )
         for (source, due), new_id in zip(continuing, new_ids, strict=True)
     ]
@@ -317,6 +325,7 @@ _SERIES = select(
     Task.notes,
     Task.priority,
     Task.due_date,
+    Task.due_time,
     Task.recurrence,
 ).where(Task.id.in_(bindparam("task_ids", expanding=True)))
 _END_RULES = (
@@ -477,7 +486,9 @@ def _bulk_priority(bulk: _Bulk) -> BulkResult:
 
 def _bulk_due(bulk: _Bulk) -> BulkResult:
     changes = Task.due_date.is_distinct_from(bulk.due_date)
-    ids = _bump(bulk.user_id, bulk.ids, changes, due_date=bulk.due_date)
+    # A task keeps its time on a new day; no day, no time.
+    cleared = {} if bulk.due_date else {"due_time": None}
+    ids = _bump(bulk.user_id, bulk.ids, changes, due_date=bulk.due_date, **cleared)
     return _recorded(bulk, "edited", ids, _due_words(bulk.due_date))
 
 

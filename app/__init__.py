@@ -87,9 +87,22 @@ def configure_extensions(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
-    from app import account, admin, auth, errors, main, projects, sharing, tags, tasks
+    from app import (
+        account,
+        admin,
+        auth,
+        errors,
+        main,
+        notifications,
+        projects,
+        reminders,  # noqa: F401 (its every-minute job joins the queue's schedule)
+        sharing,
+        tags,
+        tasks,
+    )
 
-    for module in (errors, main, auth, account, tasks, projects, sharing, tags, admin):
+    blueprints = (errors, main, auth, account, tasks, projects, sharing, tags, admin, notifications)
+    for module in blueprints:
         app.register_blueprint(module.bp)
 
 

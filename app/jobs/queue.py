@@ -73,12 +73,17 @@ def job(
     retry_delay: float = 0,
     backoff: float = 1,
     summary: Callable[..., str] = lambda *args, **kwargs: "",
+    schedule: Callable | None = None,
 ):
     """Declare a job: Huey retries it `retries` times, the first after `retry_delay` seconds
     and each next one `backoff` times later. It runs in a fresh application context (its own
     database session, even when run inline inside a request). When its last try fails, a
     JobFailure row says so, with `summary(*args)`: what the job was, in words an admin can
-    act on, and nothing secret (its arguments may carry a reset link)."""
+    act on, and nothing secret (its arguments may carry a reset link).
+
+    With `schedule` (a huey.crontab), the job is periodic instead: the consumer's scheduler
+    queues it when the schedule says (every consumer with periodic=True: the job itself must
+    bear running twice at once)."""
 
     def decorate(fn):
         @functools.wraps(fn)
@@ -94,8 +99,9 @@ def job(
                         failures.record(name, summary(*args, **kwargs), error, retries + 1)
                     raise
 
-        return huey.task(
-            retries=retries, retry_delay=retry_delay, retry_backoff=backoff, context=True
-        )(run)
+        options = {"retries": retries, "retry_delay": retry_delay, "retry_backoff": backoff}
+        if schedule is not None:
+            return huey.periodic_task(schedule, context=True, **options)(run)
+        return huey.task(context=True, **options)(run)
 
     return decorate

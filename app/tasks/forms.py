@@ -29,6 +29,7 @@ from app.forms import (
     whole_number,
 )
 from app.models import Priority
+from app.reminders import OFFSETS
 from app.tagging import MAX_NAME, clean_name, name_problem
 from app.tasks.listing import (
     DEFAULT_LIMIT,
@@ -110,6 +111,13 @@ class TaskForm(BaseForm):
     priority = SelectField("Priority", choices=PRIORITY_CHOICES, coerce=whole_number, default=0)
     due_date = DateField("Due date", validators=[Optional()])
     due_time = TimeField("Time", validators=[Optional()])
+    # Offsets in minutes before the due time; only the listed ones are accepted.
+    reminders = SelectMultipleField(
+        "Remind me",
+        choices=_choices(OFFSETS.items()),
+        coerce=whole_number,
+        validate_choice=True,
+    )
     tags = StringField("Tags", validators=[Optional(), Length(max=1000)], filters=[strip])
     # Choices: the projects the user may add to, and the task's own (set by the view). Not
     # sent: the task stays where it is.

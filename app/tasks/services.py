@@ -18,9 +18,10 @@ from sqlalchemy import (
     update,
 )
 
-from app import access, activity
+from app import access, activity, reminders
 from app.extensions import db
 from app.models import Membership, Priority, Role, Tag, Task, task_tags, utcnow
+from app.notifications.services import notify_assigned
 from app.tagging import insert_ignoring_duplicates, keep_or_resolve_tags, resolve_tags
 from app.tasks import assignees
 from app.tasks.listing import LISTED_COLUMNS, ListedTask, attach_tags
@@ -54,6 +55,8 @@ class TaskChanges:
     assign: bool = False
     assignee_id: int | None = None
     due_time: time | None = None
+    # The reminders' offsets (minutes before the due time); None leaves them as they are.
+    reminders: list[int] | None = None
 
 
 def moved_to(project_id: int) -> dict:
@@ -97,6 +100,9 @@ def create_task(
     activity.record_tasks("added", [task.id], actor_id=user_id)
     if assignee_id is not None:
         activity.record_tasks("assigned", [task.id], detail=assignees.name_of(assignee_id))
+        notify_assigned([task.id], assignee_id, user_id)
+    if task.due_time is not None:
+        reminders.add_default(task.id, user_id)
     db.session.commit()
     return task
 
@@ -142,6 +148,11 @@ def update_task(task: Task, seen_version: int, changes: TaskChanges, user_id: in
         action = "assigned" if task.assignee_id else "unassigned"
         detail = task.assignee_name or ""
         activity.record_tasks(action, [task.id], detail=detail, actor_id=user_id)
+        notify_assigned([task.id], task.assignee_id, user_id)
+    if changes.reminders is not None:
+        reminders.set_offsets(task.id, changes.reminders)  # rescheduled there
+    else:
+        reminders.reschedule([task.id])
     db.session.commit()
     return task
 
@@ -298,6 +309,7 @@ def _continue_series(task_ids: list[int], today: date) -> tuple[list[ListedTask]
             ),
         )
     )
+    reminders.copy_reminders(new_id_of)
     following = [
         ListedTask(
             id=new_id,
@@ -489,6 +501,7 @@ def _bulk_due(bulk: _Bulk) -> BulkResult:
     # A task keeps its time on a new day; no day, no time.
     cleared = {} if bulk.due_date else {"due_time": None}
     ids = _bump(bulk.user_id, bulk.ids, changes, due_date=bulk.due_date, **cleared)
+    reminders.reschedule(ids)
     return _recorded(bulk, "edited", ids, _due_words(bulk.due_date))
 
 
@@ -497,6 +510,7 @@ def _bulk_move(bulk: _Bulk) -> BulkResult:
     activity.record_move(editable, bulk.project_id, actor_id=bulk.user_id)
     elsewhere = Task.project_id != bulk.project_id
     moved = _bump(bulk.user_id, bulk.ids, elsewhere, **moved_to(bulk.project_id))
+    reminders.reschedule(moved)  # an assignee who is not a member there was unassigned
     return BulkResult(len(moved), [])
 
 
@@ -504,12 +518,14 @@ def _bulk_assign(bulk: _Bulk) -> BulkResult:
     person = bulk.assignee_id
     if person is None:
         assigned = Task.assignee_id.is_not(None)
-        return _recorded(
-            bulk, "unassigned", _bump(bulk.user_id, bulk.ids, assigned, assignee_id=None)
-        )
+        unassigned = _bump(bulk.user_id, bulk.ids, assigned, assignee_id=None)
+        reminders.reschedule(unassigned)
+        return _recorded(bulk, "unassigned", unassigned)
     member = assignees.is_member(Task.project_id, person)
     other = Task.assignee_id.is_distinct_from(person)
     changed = _bump(bulk.user_id, bulk.ids, member, other, assignee_id=person)
+    reminders.reschedule(changed)
+    notify_assigned(changed, person, bulk.user_id)
     refused = db.session.scalar(
         select(func.count(Task.id)).where(
             *access.reachable(Task, bulk.user_id, Role.EDITOR), Task.id.in_(bulk.ids), ~member

@@ -9,6 +9,7 @@ import pytest
 
 from app.tasks.quickadd import parse_quick_add
 from tests.helpers import HTMX, add_task, get_task, post
+from tests.test_tasks import _edit_data
 
 TODAY = date(2026, 11, 25)  # a Wednesday
 D, T = date, time
@@ -72,18 +73,9 @@ def test_quick_add_stores_the_time_and_the_row_shows_it(app, auth_client):
 
 
 def _edit(task, **changes):
-    data = {
-        "title": task.title,
-        "notes": task.notes,
-        "priority": str(task.priority),
-        "due_date": task.due_date.isoformat() if task.due_date else "",
-        "due_time": task.due_time.strftime("%H:%M") if task.due_time else "",
-        "tags": "",
-        "repeat": "",
-        "interval": "1",
-        "version": str(task.version),
-    }
-    return data | changes
+    """The editor's form for `task`, its time included, with `changes`."""
+    at = task.due_time.strftime("%H:%M") if task.due_time else ""
+    return _edit_data(task, **{"due_time": at, **changes})
 
 
 def test_editor_sets_and_clears_the_time(app, auth_client):

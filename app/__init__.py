@@ -87,9 +87,25 @@ def configure_extensions(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
-    from app import account, addresses, admin, auth, errors, main, projects, sharing, tags, tasks
+    from app import (
+        account,
+        addresses,
+        admin,
+        auth,
+        errors,
+        main,
+        notifications,
+        projects,
+        reminders,  # noqa: F401 (its every-minute job joins the queue's schedule)
+        sharing,
+        tags,
+        tasks,
+    )
 
-    for module in (errors, main, auth, account, addresses, tasks, projects, sharing, tags, admin):
+    blueprints = (
+        errors, main, auth, account, addresses, tasks, projects, sharing, tags, admin, notifications
+    )  # fmt: skip
+    for module in blueprints:
         app.register_blueprint(module.bp)
 
 

@@ -4,7 +4,7 @@ who may use them, tasks and tags, and the background jobs that failed."""
 from __future__ import annotations
 
 import enum
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 
 from flask_login import UserMixin
 from sqlalchemy import (
@@ -95,6 +95,9 @@ class User(UserMixin, db.Model):
     # None until then. Mail other than recovery goes only to a verified address
     # (app/mail/sending.py), and invitations wait for one (app/sharing).
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Minutes before the due time that a new task with a time reminds its assignee (or its
+    # creator); None: no reminder unless one is chosen (app/reminders).
+    default_reminder: Mapped[int | None] = mapped_column(Integer)
 
     login_sessions: Mapped[list[LoginSession]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
@@ -288,6 +291,11 @@ class Task(db.Model):
     assignee_name: Mapped[str | None] = column_property(
         select(User.display_name).where(User.id == assignee_id).scalar_subquery()
     )
+    # The wall-clock time of the due day, or None for "some time that day". Like the date, a
+    # floating time: 9:00 is 9:00 wherever each member is (app/reminders computes each
+    # reminder's instant in its recipient's zone). None without a due date (the services
+    # clear it: no CHECK, which SQLite could only add by rebuilding the table).
+    due_time: Mapped[time | None]
 
     tags: Mapped[list[Tag]] = relationship(
         secondary=task_tags, back_populates="tasks", passive_deletes=True, order_by="Tag.name_key"
@@ -469,3 +477,63 @@ User.inbox_id = deferred(select(Project.id).where(Project.inbox_of_id == User.id
 @event.listens_for(AuditEntry, "before_update")
 def _audit_entries_are_never_edited(_mapper, _connection, entry: AuditEntry) -> None:
     raise ValueError(f"audit entry {entry.id} cannot be changed")
+
+
+class Reminder(db.Model):
+    """A task's reminder, `offset_minutes` before its due time, for the task's assignee (its
+    creator when nobody is assigned): app/reminders.
+
+    `fire_at` is that instant in UTC, computed from the due date and time in the recipient's
+    zone (NULL while the task has no time); `key` names that one firing (task, offset,
+    recipient, instant), so a save that changes nothing keeps a sent reminder sent and the
+    notification it made is never made twice. `claimed_at`: a worker took it and is sending;
+    a claim older than reminders.STALE_CLAIM is a worker that died, and is taken again."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (
+        UniqueConstraint("task_id", "offset_minutes"),
+        CheckConstraint("offset_minutes BETWEEN 0 AND 40320", name="offset_range"),
+        # The every-minute scan: unsent reminders by instant.
+        Index(
+            "ix_reminders_due",
+            "fire_at",
+            postgresql_where=text("sent_at IS NULL"),
+            sqlite_where=text("sent_at IS NULL"),
+        ),
+        Index("ix_reminders_user", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    offset_minutes: Mapped[int] = mapped_column(Integer)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    fire_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    key: Mapped[str | None] = mapped_column(String(100), unique=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Notification(db.Model):
+    """Something the user is told in the app (the header's count, /notifications): a reminder
+    that fired, a task someone assigned them, an invitation. `text` is a snapshot (the task
+    may be renamed or purged). `key` makes a reminder's notification once-only."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        # The header's count and the page: one user's, unread first, newest first.
+        Index("ix_notifications_user", "user_id", "read_at", "id"),
+        Index("ix_notifications_task", "task_id"),
+        Index("ix_notifications_project", "project_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))  # reminder, assignment, invitation
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id", ondelete="SET NULL"))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(String(300))
+    key: Mapped[str | None] = mapped_column(String(100), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    owner_id = synonym("user_id")  # so access.get_or_404 finds only the user's own

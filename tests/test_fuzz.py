@@ -42,7 +42,7 @@ FIELDS = [
     "version", "ids", "action", "tag", "name", "colour", "email", "password", "confirm",
     "display_name", "current_password", "new_password", "confirm_email", "q", "status",
     "sort", "due", "limit", "after", "role", "page", "remember", "done", "next", "actor",
-    "target", "token", "timezone", "new_email",
+    "target", "token", "timezone", "new_email", "due_time",
 ]  # fmt: skip
 NASTY = [
     "", "0", "-1", "1", "2147483647", "2147483648", "99999999999999999999999", "1e9", "NaN",
@@ -241,7 +241,7 @@ def test_fuzz_every_route(make_app, database_url, who):
 VALID = {
     "title": "Fuzzed", "notes": "", "tags": "fuzz", "tag": "fuzz", "name": "fuzz",
     "colour": "#123456", "due_date": date.today().isoformat(), "repeat": "daily",
-    "weekdays": "MO", "display_name": "Ada", "q": "", "done": "y",
+    "weekdays": "MO", "display_name": "Ada", "q": "", "done": "y", "due_time": "09:00",
 }  # fmt: skip
 
 

@@ -22,7 +22,18 @@ from app import create_app
 from app.access import REFUSALS
 from app.config import TestConfig
 from app.extensions import db
-from app.models import Invitation, LoginSession, Membership, Project, Role, Tag, Task, User, utcnow
+from app.models import (
+    Invitation,
+    LoginSession,
+    Membership,
+    Notification,
+    Project,
+    Role,
+    Tag,
+    Task,
+    User,
+    utcnow,
+)
 from app.projects.services import add_inboxes
 from tests.helpers import add_member, add_project, create_user, csrf_token, login
 
@@ -92,6 +103,10 @@ EXPECTED: dict[str, Rule] = {
     # The token in the link decides (without one: back to the account page).
     "addresses.verify": PUBLIC,
     "addresses.confirm_change": PUBLIC,
+    "notifications.index": SIGNED_IN,
+    "notifications.count": SIGNED_IN,
+    "notifications.read_all": SIGNED_IN,
+    "notifications.read": PERSONAL,  # the owner's own notification
     "tags.index": SIGNED_IN,
     "tags.create": SIGNED_IN,
     "tags.edit": PERSONAL,
@@ -253,6 +268,9 @@ def _world(app, n: int) -> dict:
             user_id=ada.id, token_hash=f"{n:064d}", expires_at=utcnow().replace(year=2999)
         )
         db.session.add_all([task, deleted, invitation, own_session])
+        db.session.flush()
+        notification = Notification(user_id=ada.id, kind="assignment", task_id=task.id, text="x")
+        db.session.add(notification)
         db.session.commit()
         return {
             "project_id": project.id,
@@ -260,6 +278,7 @@ def _world(app, n: int) -> dict:
             "deleted_task_id": deleted.id,
             "invitation_id": invitation.id,
             "session_id": own_session.id,
+            "notification_id": notification.id,
             "tag_id": tag.id,
             "user_id": people["target"].id,
             "admin_id": people["admin"].id,

@@ -11,7 +11,16 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import LoginSession, Membership, Project, Tag, Task, task_tags, utcnow
+from app.models import (
+    LoginSession,
+    Membership,
+    Notification,
+    Project,
+    Tag,
+    Task,
+    task_tags,
+    utcnow,
+)
 from app.tasks.forms import BULK_ACTIONS
 from tests.helpers import (
     HTMX,
@@ -405,6 +414,7 @@ def _everything_of(app, email) -> dict:
             .where(Task.project_id.in_(theirs)),
             "tags": select(Tag.__table__).where(Tag.owner_id == owner),
             "login_sessions": select(LoginSession.__table__).where(LoginSession.user_id == owner),
+            "notifications": select(Notification.__table__).where(Notification.user_id == owner),
         }
         return {
             name: sorted(tuple(row) for row in db.session.execute(stmt))
@@ -447,7 +457,9 @@ def test_every_route_with_an_object_id_answers_404_for_another_users_object(app,
         if not rule.endpoint.startswith(("admin.", "static", "projects.", "sharing."))
         for argument in rule.arguments
     }
-    assert id_arguments == {"task_id", "tag_id", "session_id"}, "a new id route: add it below"
+    assert id_arguments == {"task_id", "tag_id", "session_id", "notification_id"}, (
+        "a new id route: add it below"
+    )
     create_user(app, email="eve@example.com", name="Eve")
     eve = app.test_client()
     login(eve, email="eve@example.com")
@@ -461,6 +473,13 @@ def test_every_route_with_an_object_id_answers_404_for_another_users_object(app,
         fields = {"done": True, "done_at": utcnow()} if done else {}
         return add_task(app, "eve@example.com", title=f"Eve's {n}", tags=[f"Eve {n}"], **fields)
 
+    def eves_notification(n):
+        with app.app_context():
+            notification = Notification(user_id=eve_id, kind="assignment", text=f"Eve {n}")
+            db.session.add(notification)
+            db.session.commit()
+            return notification.id
+
     def eves_tag(n):
         with app.app_context():
             task = db.session.get(Task, eves_task(n, False))
@@ -471,6 +490,7 @@ def test_every_route_with_an_object_id_answers_404_for_another_users_object(app,
         ("task_id", lambda n: eves_task(n, True), {"done": True}),
         ("tag_id", eves_tag, {}),
         ("session_id", lambda n: their_session, {}),
+        ("notification_id", eves_notification, {}),
     )
     token = csrf_token(auth_client, "/tasks")
     endpoints, n = set(), 0
@@ -492,7 +512,7 @@ def test_every_route_with_an_object_id_answers_404_for_another_users_object(app,
     add("ownership.foreign_object_requests", n)
     # The writes that would show a missing owner check are among those tried.
     writes = {"tasks.toggle", "tasks.update", "tasks.delete", "tags.update", "tags.delete"}
-    assert writes | {"account.end_session"} <= endpoints
+    assert writes | {"account.end_session", "notifications.read"} <= endpoints
     assert eve.get("/tasks").status_code == 200  # her login session was not ended
 
 
@@ -656,7 +676,8 @@ def test_list_query_count_does_not_grow_with_the_page(app, auth_client):
         return len(statements)
 
     few, many = queries_for(3), queries_for(60)
-    assert few == many <= 5  # the loader, the page, its tags, the tag menu, the project list
+    # The loader, the page, its tags, the tag menu, the project list, the header's unread count.
+    assert few == many <= 6
 
 
 # ---- bulk ---------------------------------------------------------------------------------

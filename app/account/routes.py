@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from app import access, login_sessions, user_actions
+from app import access, login_sessions, reminders, user_actions
 from app.account import bp
 from app.account.forms import (
     DeleteAccountForm,
@@ -67,6 +67,8 @@ def timezone():
         form.timezone.data = current_user.timezone or ""  # the menu shows what is still saved
         return _page(422, timezone_form=form)
     login_sessions.signed_in_user().timezone = form.timezone.data or None
+    db.session.flush()
+    reminders.reschedule_user(current_user.id)  # their reminders fire on their new clock
     db.session.commit()
     flash("Your time zone was saved.", "success")
     return redirect(url_for("account.page"))

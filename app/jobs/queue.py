@@ -83,7 +83,8 @@ def job(
     act on, and nothing secret (its arguments may carry a reset link).
 
     `every`: a periodic job (it takes no arguments), which the consumer's scheduler queues
-    at each minute `every` (a huey.crontab) accepts."""
+    at each minute `every` (a huey.crontab) accepts; every consumer with periodic=True does,
+    so the job itself must bear running twice at once."""
 
     def decorate(fn):
         @functools.wraps(fn)

@@ -6,6 +6,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
     TextAreaField,
+    TimeField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
@@ -28,6 +29,7 @@ from app.forms import (
     whole_number,
 )
 from app.models import Priority
+from app.reminders import OFFSETS
 from app.tagging import MAX_NAME, clean_name, name_problem
 from app.tasks.listing import (
     DEFAULT_LIMIT,
@@ -108,6 +110,14 @@ class TaskForm(BaseForm):
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=10_000)])
     priority = SelectField("Priority", choices=PRIORITY_CHOICES, coerce=whole_number, default=0)
     due_date = DateField("Due date", validators=[Optional()])
+    due_time = TimeField("Time", validators=[Optional()])
+    # Offsets in minutes before the due time; only the listed ones are accepted.
+    reminders = SelectMultipleField(
+        "Remind me",
+        choices=_choices(OFFSETS.items()),
+        coerce=whole_number,
+        validate_choice=True,
+    )
     tags = StringField("Tags", validators=[Optional(), Length(max=1000)], filters=[strip])
     # Choices: the projects the user may add to, and the task's own (set by the view). Not
     # sent: the task stays where it is.
@@ -139,6 +149,10 @@ class TaskForm(BaseForm):
         for name in names:
             if problem := name_problem(name):
                 raise ValidationError(problem)
+
+    def validate_due_time(self, field):
+        if field.data is not None and self.due_date.data is None and not self.due_date.errors:
+            raise ValidationError("A time goes with a due date: choose the day too.")
 
     def validate_weekdays(self, field):
         if self.repeat.data == "weekly" and not field.data:

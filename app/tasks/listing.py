@@ -11,7 +11,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass, field, fields, replace
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from itertools import takewhile
 from typing import NamedTuple
 from urllib.parse import urlencode
@@ -339,8 +339,8 @@ class ListedTask:
     The row template's contract (templates/tasks/_row.html and the macros it calls): a task
     has `id`, `title`, `has_notes` (the list shows a marker, never the text), `done`,
     `priority`, `due_date`, `recurrence`, `assignee_name` (the assignee's display name, None
-    when nobody is assigned) and `tags`, each tag a `name` and a `colour`. These
-    fields are that contract; Task and Tag provide the same names
+    when nobody is assigned), `due_time` (None: no time) and `tags`, each tag a `name` and a
+    `colour`. These fields are that contract; Task and Tag provide the same names
     (tests/test_tasks_rows.py holds them to it).
     """
 
@@ -352,6 +352,7 @@ class ListedTask:
     due_date: date | None
     recurrence: str | None
     assignee_name: str | None = None
+    due_time: time | None = None
     tags: list[ListedTag] = field(default_factory=list)
 
     @classmethod
@@ -402,6 +403,7 @@ LISTED_COLUMNS = (
     Task.due_date,
     Task.recurrence,
     Task.assignee_name.label("assignee_name"),
+    Task.due_time,
 )
 
 

@@ -36,6 +36,9 @@ Rules:
 - Repeats: `every day|week|month|year`, `every 3 days`, `every other week`, `every weekday`
   (Monday to Friday), `every monday`. With no due date given, the task is due on the first
   occurrence from today on (today, or the named day). The editor sets anything finer.
+- Times: `9am`, `9:30pm`, `12am` (midnight), `17:30`, optionally led by `at` ("Call Ada
+  tomorrow at 9am", "Standup friday 17:30"). A time goes with the due date; with none given
+  (or repeat), the task is due today. `25:00`, `9:60`, `13pm` and a bare `9` stay text.
 - When several dates or priorities are given the last one wins; all of them leave the title.
 - A backslash keeps a token literal: `\\today` puts the word "today" in the title.
 """
@@ -44,7 +47,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from typing import NamedTuple
 
 from dateutil.relativedelta import relativedelta
@@ -64,6 +67,7 @@ SYNTAX_HELP: list[tuple[str, str]] = [
     ("next week  next month", "Due next Monday, or this day next month"),
     ("in 3 days  in 2 weeks", "Due that far from today (days, weeks, months)"),
     ("2026-12-31", "Due on that date"),
+    ("9am  17:30  at 6pm", "At that time (tomorrow 9am, friday 17:30; alone: today)"),
     ("due fri  by fri  on fri  due:fri", "Due Friday: “due”, “by”, “on” go with the date"),
     ("every week  every 2 days  every monday", "Repeats (also every weekday, every other month)"),
     ("\\today", "The word “today” itself, kept in the title"),
@@ -101,6 +105,8 @@ _WEEKDAYS = {
     "sunday": 6,
 }  # fmt: skip  ("sat" and "sun" are everyday words: only the full names count)
 _DATE_LEADS = frozenset({"due", "by", "on"})
+_TIME_24 = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+_TIME_12 = re.compile(r"^(0?[1-9]|1[0-2])(?::([0-5]\d))?(am|pm)$")
 _DUE_PREFIX = "due:"
 _UNITS = {"day": "days", "days": "days", "week": "weeks", "weeks": "weeks",
           "month": "months", "months": "months"}  # fmt: skip
@@ -122,6 +128,7 @@ class QuickAdd:
     # The title with that `+name` left in place: what is kept when there is no such project.
     title_with_project: str = ""
     assignee: str | None = None  # the last `@name`, without the at sign or quotes
+    due_time: time | None = None  # the last time given (always with a due date)
     # The title's words, and where the last `+name` / `@name` were typed, as typed.
     words: tuple[str, ...] = ()
     # (position in `words`, position in the text, kind, text as typed)
@@ -189,6 +196,9 @@ def parse_quick_add(text: str, today: date) -> QuickAdd:
         i += phrase.used
     repeat = last.get("repeat")
     due = last.get("due", repeat.first if repeat else None)
+    at = last.get("time")
+    if at is not None and due is None:
+        due = today
     parsed = QuickAdd(
         " ".join(title),
         list(tags.values()),
@@ -197,6 +207,7 @@ def parse_quick_add(text: str, today: date) -> QuickAdd:
         repeat.rule if repeat else None,
         last.get("project"),
         assignee=last.get("assignee"),
+        due_time=at,
         words=tuple(title),
         typed=tuple(typed.values()),
     )
@@ -213,6 +224,7 @@ def _phrase_at(tokens: list[str], i: int, today: date) -> _Phrase:
         or _named_at(tokens, i)
         or _priority(token)
         or _repeat_at(tokens, i, today)
+        or _time_at(tokens, i)
         or _due_at(tokens, i, today)
         or _Phrase("text", token)
     )
@@ -257,6 +269,26 @@ def _priority(token: str) -> _Phrase | None:
     bare = token.rstrip(_TRAILING)
     if bare.startswith("!") and bare[1:].lower() in _PRIORITIES:
         return _Phrase("priority", int(_PRIORITIES[bare[1:].lower()]))
+    return None
+
+
+def _time_at(tokens: list[str], i: int) -> _Phrase | None:
+    """A time at tokens[i] (`9am`, `17:30`), or led by `at` ("at 9am")."""
+    found = _time_of(_word(tokens[i]))
+    if found is not None:
+        return _Phrase("time", found)
+    if _word(tokens[i]) == "at" and i + 1 < len(tokens):
+        found = _time_of(_word(tokens[i + 1]))
+        return _Phrase("time", found, 2) if found is not None else None
+    return None
+
+
+def _time_of(word: str) -> time | None:
+    if match := _TIME_24.match(word):
+        return time(int(match[1]), int(match[2]))
+    if match := _TIME_12.match(word):
+        hour = int(match[1]) % 12 + (12 if match[3] == "pm" else 0)
+        return time(hour, int(match[2] or 0))
     return None
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import raiseload, selectinload
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
-from app import access, session_cookie
+from app import access, reminders, session_cookie
 from app.extensions import db
 from app.htmx import is_htmx, render
 from app.markdown import render_notes
@@ -345,6 +345,7 @@ def create():
                 tag_names=parsed.tags,
                 priority=parsed.priority,
                 due_date=parsed.due,
+                due_time=parsed.due_time,
                 recurrence=parsed.repeat,
                 assignee_id=assignee_id,
             )
@@ -421,6 +422,8 @@ def _form_for(task: Task) -> TaskForm:
         notes=task.notes,
         priority=task.priority,
         due_date=task.due_date,
+        due_time=task.due_time,
+        reminders=reminders.offsets_of(task.id),
         tags=", ".join(tag.name for tag in task.tags),
         project_id=task.project_id,
         assignee_id=task.assignee_id or 0,
@@ -447,6 +450,8 @@ def update(task_id: int):
         notes=form.notes.data or "",
         priority=form.priority.data,
         due_date=form.due_date.data,
+        due_time=form.due_time.data,
+        reminders=form.reminders.data or [],
         recurrence=rule,
         tag_names=split_tags(form.tags.data),
     )

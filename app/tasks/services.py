@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 from sqlalchemy import (
     Connection,
@@ -18,9 +18,10 @@ from sqlalchemy import (
     update,
 )
 
-from app import access, activity
+from app import access, activity, reminders
 from app.extensions import db
 from app.models import Membership, Priority, Role, Tag, Task, task_tags, utcnow
+from app.notifications.services import notify_assigned
 from app.tagging import insert_ignoring_duplicates, keep_or_resolve_tags, resolve_tags
 from app.tasks import assignees
 from app.tasks.listing import LISTED_COLUMNS, ListedTask, attach_tags
@@ -53,6 +54,9 @@ class TaskChanges:
     # member of the project the task ends up in, checked in the UPDATE itself.
     assign: bool = False
     assignee_id: int | None = None
+    due_time: time | None = None
+    # The reminders' offsets (minutes before the due time); None leaves them as they are.
+    reminders: list[int] | None = None
 
 
 def moved_to(project_id: int) -> dict:
@@ -74,6 +78,7 @@ def create_task(
     due_date: date | None = None,
     recurrence: str | None = None,
     assignee_id: int | None = None,
+    due_time: time | None = None,
 ) -> Task:
     """Add a task to `project_id` for `user_id`, who must be allowed to (the caller checks),
     assigned to `assignee_id` if they are a member there (checked as the row is written)."""
@@ -84,6 +89,7 @@ def create_task(
         notes="",
         priority=priority or 0,
         due_date=due_date,
+        due_time=due_time if due_date else None,
         recurrence=recurrence,
         tags=resolve_tags(user_id, tag_names),
     )
@@ -94,6 +100,9 @@ def create_task(
     activity.record_tasks("added", [task.id], actor_id=user_id)
     if assignee_id is not None:
         activity.record_tasks("assigned", [task.id], detail=assignees.name_of(assignee_id))
+        notify_assigned([task.id], assignee_id, user_id)
+    if task.due_time is not None:
+        reminders.add_default(task.id, user_id)
     db.session.commit()
     return task
 
@@ -115,6 +124,7 @@ def update_task(task: Task, seen_version: int, changes: TaskChanges, user_id: in
             notes=changes.notes,
             priority=changes.priority,
             due_date=changes.due_date,
+            due_time=changes.due_time if changes.due_date else None,
             recurrence=changes.recurrence,
             version=Task.version + 1,
             updated_at=utcnow(),
@@ -138,6 +148,11 @@ def update_task(task: Task, seen_version: int, changes: TaskChanges, user_id: in
         action = "assigned" if task.assignee_id else "unassigned"
         detail = task.assignee_name or ""
         activity.record_tasks(action, [task.id], detail=detail, actor_id=user_id)
+        notify_assigned([task.id], task.assignee_id, user_id)
+    if changes.reminders is not None:
+        reminders.set_offsets(task.id, changes.reminders)  # rescheduled there
+    else:
+        reminders.reschedule([task.id])
     db.session.commit()
     return task
 
@@ -164,6 +179,8 @@ def _edited_fields(task: Task, changes: TaskChanges) -> list[str]:
         edited.append(_priority_words(changes.priority))
     if task.due_date != changes.due_date:
         edited.append(_due_words(changes.due_date))
+    elif task.due_time != changes.due_time:
+        edited.append(f"due time {changes.due_time:%H:%M}" if changes.due_time else "no due time")
     if {tag.name_key for tag in task.tags} != {name.casefold() for name in changes.tag_names}:
         edited.append("tags")
     return edited
@@ -257,7 +274,7 @@ def _continue_series(task_ids: list[int], today: date) -> tuple[list[ListedTask]
     ended = {source.id for source, due in plans if due is None}
     if not continuing:
         return [], ended
-    # One multi-row INSERT (at most 500 rows of 13 values: within both databases' limits).
+    # One multi-row INSERT (at most 500 rows of 14 values: within both databases' limits).
     # Both give a statement's rows ascending ids in VALUES order (PostgreSQL calls the
     # sequence row by row; SQLite, whose writer holds the database, takes max(id) + 1), so
     # sorting the ids pairs them with their rows. SQLAlchemy's own pairing for RETURNING
@@ -272,6 +289,7 @@ def _continue_series(task_ids: list[int], today: date) -> tuple[list[ListedTask]
             "done": False,
             "priority": source.priority,
             "due_date": due,
+            "due_time": source.due_time,
             "recurrence": source.recurrence,
             "position": 0,
             "created_at": now,
@@ -291,6 +309,7 @@ def _continue_series(task_ids: list[int], today: date) -> tuple[list[ListedTask]
             ),
         )
     )
+    reminders.copy_reminders(new_id_of)
     following = [
         ListedTask(
             id=new_id,
@@ -301,6 +320,7 @@ def _continue_series(task_ids: list[int], today: date) -> tuple[list[ListedTask]
             due_date=due,
             recurrence=source.recurrence,
             assignee_name=source.assignee_name,
+            due_time=source.due_time,
         )
         for (source, due), new_id in zip(continuing, new_ids, strict=True)
     ]
@@ -317,6 +337,7 @@ _SERIES = select(
     Task.notes,
     Task.priority,
     Task.due_date,
+    Task.due_time,
     Task.recurrence,
 ).where(Task.id.in_(bindparam("task_ids", expanding=True)))
 _END_RULES = (
@@ -485,7 +506,10 @@ def _bulk_priority(bulk: _Bulk) -> BulkResult:
 
 def _bulk_due(bulk: _Bulk) -> BulkResult:
     changes = Task.due_date.is_distinct_from(bulk.due_date)
-    ids = _bump(bulk.user_id, bulk.ids, changes, due_date=bulk.due_date)
+    # A task keeps its time on a new day; no day, no time.
+    cleared = {} if bulk.due_date else {"due_time": None}
+    ids = _bump(bulk.user_id, bulk.ids, changes, due_date=bulk.due_date, **cleared)
+    reminders.reschedule(ids)
     return _recorded(bulk, "edited", ids, _due_words(bulk.due_date))
 
 
@@ -494,6 +518,7 @@ def _bulk_move(bulk: _Bulk) -> BulkResult:
     activity.record_move(editable, bulk.project_id, actor_id=bulk.user_id)
     elsewhere = Task.project_id != bulk.project_id
     moved = _bump(bulk.user_id, bulk.ids, elsewhere, **moved_to(bulk.project_id))
+    reminders.reschedule(moved)  # an assignee who is not a member there was unassigned
     return BulkResult(len(moved), [])
 
 
@@ -501,12 +526,14 @@ def _bulk_assign(bulk: _Bulk) -> BulkResult:
     person = bulk.assignee_id
     if person is None:
         assigned = Task.assignee_id.is_not(None)
-        return _recorded(
-            bulk, "unassigned", _bump(bulk.user_id, bulk.ids, assigned, assignee_id=None)
-        )
+        unassigned = _bump(bulk.user_id, bulk.ids, assigned, assignee_id=None)
+        reminders.reschedule(unassigned)
+        return _recorded(bulk, "unassigned", unassigned)
     member = access.is_member(Task.project_id, person)
     other = Task.assignee_id.is_distinct_from(person)
     changed = _bump(bulk.user_id, bulk.ids, member, other, assignee_id=person)
+    reminders.reschedule(changed)
+    notify_assigned(changed, person, bulk.user_id)
     refused = db.session.scalar(
         select(func.count(Task.id)).where(
             *access.reachable(Task, bulk.user_id, Role.EDITOR), Task.id.in_(bulk.ids), ~member

@@ -1,0 +1,74 @@
+"""Writing and reading notifications. Reminders write theirs in app/reminders.py (with the
+reminder's key); assignments here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import func, select, update
+
+from app.extensions import db
+from app.models import Notification, Task, utcnow
+
+PAGE_SIZE = 100  # the page lists the newest ones
+MAX_COUNT = 99  # the header says 99+ beyond: the count reads at most 100 rows
+
+
+def notify_assigned(task_ids: Iterable[int], assignee_id: int | None, actor_id: int) -> None:
+    """Tell `assignee_id` they were assigned these tasks, unless they assigned themself."""
+    ids = list(task_ids)
+    if not ids or assignee_id is None or assignee_id == actor_id:
+        return
+    rows = db.session.execute(
+        select(Task.id, Task.project_id, Task.title).where(
+            Task.id.in_(ids), Task.assignee_id == assignee_id
+        )
+    ).all()
+    for task_id, project_id, title in rows:
+        db.session.add(
+            Notification(
+                user_id=assignee_id,
+                kind="assignment",
+                task_id=task_id,
+                project_id=project_id,
+                text=f"You were assigned “{title}”.",
+            )
+        )
+
+
+def unread_count(user_id: int) -> int:
+    """Unread notifications, up to MAX_COUNT + 1 (the header shows 99+)."""
+    capped = (
+        select(Notification.id)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        .limit(MAX_COUNT + 1)
+        .subquery()
+    )
+    return db.session.scalar(select(func.count()).select_from(capped))
+
+
+def latest(user_id: int) -> list[Notification]:
+    return list(
+        db.session.scalars(
+            select(Notification)
+            .where(Notification.user_id == user_id)
+            .order_by(Notification.id.desc())
+            .limit(PAGE_SIZE)
+        )
+    )
+
+
+def mark_read(notification: Notification) -> None:
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+    db.session.commit()
+
+
+def mark_all_read(user_id: int) -> int:
+    result = db.session.execute(
+        update(Notification)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+    db.session.commit()
+    return result.rowcount

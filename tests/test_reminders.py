@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from app import reminders
 from app.extensions import db
 from app.models import Notification, Reminder, Task, User
-from tests.helpers import HTMX, add_task, create_user, get_task, post
+from tests.helpers import HTMX, add_task, create_user, get_task, huey_time, post, run_due
 from tests.mailbox import Mailbox
 
 ADA = "ada@example.com"
@@ -173,8 +173,6 @@ def test_a_worker_killed_after_notifying_is_not_repeated(mail_app, mailbox, cloc
 
 
 def test_smtp_down_then_back_delivers_the_reminder_once(make_app, tmp_path, clock):
-    from tests.test_jobs import _later, run_due
-
     server = Mailbox()  # its port, nothing listening yet
     app = make_app(QUEUE_URL=f"sqlite:///{tmp_path / 'queue.sqlite3'}", **server.settings)
     create_user(app)
@@ -185,8 +183,8 @@ def test_smtp_down_then_back_delivers_the_reminder_once(make_app, tmp_path, cloc
     assert run_due() == 1  # the mail job, which failed
     server.start()
     try:
-        assert run_due(_later(seconds=31)) == 1
-        assert run_due(_later(days=1)) == 0
+        assert run_due(huey_time(seconds=31)) == 1
+        assert run_due(huey_time(days=1)) == 0
     finally:
         server.stop()
     [message] = server.messages

@@ -334,10 +334,14 @@ NAV_SQL_BY_DB = {"sqlite": NAV_SQL.format(false="0"), "pg": NAV_SQL.format(false
 NAV_FIELDS = ("id", "name", "colour", "inbox_of_id", "archived_at", "role", "open_count")
 
 
+def can_edit(role) -> bool:  # as app.access.can_edit
+    return role is not None and role >= Role.EDITOR
+
+
 class InboxScope:
     """The Inbox, as the templates read app/tasks/routes.ListScope."""
 
-    role, project, view, title, can_edit = Role.OWNER, None, None, "Inbox", True
+    role, project, view, title = Role.OWNER, None, None, "Inbox"
 
     def __init__(self, project_id: int):
         self.project_id = project_id
@@ -414,8 +418,9 @@ def list_page():
     return render_template(
         "tasks/index.html",
         scope=InboxScope(user.inbox_id),
+        role=Role.OWNER,
         nav=nav,
-        move_choices=[(row.id, row.name) for row in nav if row.role >= Role.EDITOR],
+        move_choices=[(row.id, row.name) for row in nav if can_edit(row.role)],
         query=DefaultQuery(),
         page=page,
         today=dates.today(),
@@ -445,7 +450,7 @@ def toggle(task_id: int):
             abort(404)
         attach_tags(conn, tasks)
     return render_template(
-        "tasks/_toggled.html", task=tasks[0], following=None, today=dates.today()
+        "tasks/_toggled.html", task=tasks[0], following=None, role=EDITOR, today=dates.today()
     )
 
 
@@ -544,6 +549,7 @@ def create_app(database_url: str | None = None, secret_key: str | None = None) -
         current_user=SimpleNamespace(is_authenticated=False),
         Priority=Priority,
         Role=Role,
+        can_edit=can_edit,
     )
     app.add_template_filter(dates.due_state, "due_state")
     app.add_template_filter(dates.due_label, "due_label")

@@ -277,15 +277,19 @@ def check_csrf() -> None:
 
 TASK_COLUMNS = "id, title, notes <> '', done, priority, due_date, recurrence"
 PAGE_SQL = f"""
-SELECT {TASK_COLUMNS} FROM tasks
+SELECT {TASK_COLUMNS} FROM tasks{{hint}}
 WHERE project_id = %s AND deleted_at IS NULL AND done IS {{false}}
 ORDER BY due_date IS NULL, due_date, id
 LIMIT %s
 """  # noqa: S608 (constant column list)
-# Word for word the conditions and order SQLAlchemy writes for Tasklane's page on each database,
-# because the plans depend on them: `done = %s` got another generic plan on PostgreSQL, and
-# SQLite uses the (project_id, done) index for `done IS 0` but not for `done IS false`.
-PAGE_SQL_BY_DB = {"sqlite": PAGE_SQL.format(false="0"), "pg": PAGE_SQL.format(false="false")}
+# Word for word the conditions, order and index hint SQLAlchemy writes for Tasklane's page on
+# each database, because the plans depend on them: `done = %s` got another generic plan on
+# PostgreSQL, and SQLite uses the (project_id, done) index for `done IS 0` but not for
+# `done IS false`; Tasklane pins SQLite's list reads to their sort's index (app/tasks/views.py).
+PAGE_SQL_BY_DB = {
+    "sqlite": PAGE_SQL.format(false="0", hint=" INDEXED BY ix_tasks_list_due"),
+    "pg": PAGE_SQL.format(false="false", hint=""),
+}
 # A write by id reaches the task through the user's membership of its project, in the same
 # statement, as app/access.reachable makes Tasklane's toggle do (role 2: editor or above).
 MEMBER_OF = "project_id IN (SELECT project_id FROM memberships WHERE user_id = %s AND role >= %s)"
@@ -346,10 +350,14 @@ NAV_SQL_BY_DB = {
 NAV_FIELDS = ("id", "name", "colour", "inbox_of_id", "archived_at", "role", "open_count")
 
 
+def can_edit(role) -> bool:  # as app.access.can_edit
+    return role is not None and role >= Role.EDITOR
+
+
 class InboxScope:
     """The Inbox, as the templates read app/tasks/routes.ListScope."""
 
-    role, project, view, title, can_edit = Role.OWNER, None, None, "Inbox", True
+    role, project, view, title = Role.OWNER, None, None, "Inbox"
 
     def __init__(self, project_id: int):
         self.project_id = project_id
@@ -426,8 +434,9 @@ def list_page():
     return render_template(
         "tasks/index.html",
         scope=InboxScope(user.inbox_id),
+        role=Role.OWNER,
         nav=nav,
-        move_choices=[(row.id, row.name) for row in nav if row.role >= Role.EDITOR],
+        move_choices=[(row.id, row.name) for row in nav if can_edit(row.role)],
         query=DefaultQuery(),
         page=page,
         today=timezones.today_for(user),
@@ -460,6 +469,7 @@ def toggle(task_id: int):
         "tasks/_toggled.html",
         task=tasks[0],
         following=None,
+        role=EDITOR,
         today=timezones.today_for(user),
     )
 
@@ -559,6 +569,7 @@ def create_app(database_url: str | None = None, secret_key: str | None = None) -
         current_user=SimpleNamespace(is_authenticated=False),
         Priority=Priority,
         Role=Role,
+        can_edit=can_edit,
     )
     app.add_template_filter(dates.due_state, "due_state")
     app.add_template_filter(dates.due_label, "due_label")

@@ -26,10 +26,19 @@ from wtforms import IntegerField
 from wtforms.fields.core import UnboundField
 
 from app.extensions import db
-from app.forms import BaseForm, IdListField, whole_number
-from app.models import LoginSession, Membership, Tag, Task, User
+from app.forms import BaseForm, IdListField
+from app.models import Invitation, LoginSession, Membership, Project, Role, Tag, Task, User
 from app.tasks.listing import SORTS
-from tests.helpers import PASSWORD, add_task, create_user, csrf_token, login
+from tests.helpers import (
+    PASSWORD,
+    add_member,
+    add_project,
+    add_task,
+    create_user,
+    csrf_token,
+    login,
+    user_id,
+)
 from tests.security_figures import add
 
 pytestmark = pytest.mark.security
@@ -42,7 +51,8 @@ FIELDS = [
     "version", "ids", "action", "tag", "name", "colour", "email", "password", "confirm",
     "display_name", "current_password", "new_password", "confirm_email", "q", "status",
     "sort", "due", "limit", "after", "role", "page", "remember", "done", "next", "actor",
-    "target", "token", "timezone", "new_email", "due_time",
+    "target", "token", "timezone", "new_email", "due_time", "project", "project_id",
+    "assignee", "assignee_id", "new_owner", "move_to", "before", "v",
 ]  # fmt: skip
 NASTY = [
     "", "0", "-1", "1", "2147483647", "2147483648", "99999999999999999999999", "1e9", "NaN",
@@ -104,12 +114,13 @@ def _routes(app, admin: bool):
 
 
 def _reach(model, user_id):
-    """What of `model` is the user's: the tasks in projects they are a member of, their own
-    tags and login sessions."""
+    """What of `model` is the user's: the projects they are a member of and the tasks in
+    them, their own tags and login sessions."""
+    member_of = select(Membership.project_id).where(Membership.user_id == user_id)
     if model is Task:
-        return Task.project_id.in_(
-            select(Membership.project_id).where(Membership.user_id == user_id)
-        )
+        return Task.project_id.in_(member_of)
+    if model is Project:
+        return Project.id.in_(member_of)
     return (LoginSession.user_id if model is LoginSession else model.owner_id) == user_id
 
 
@@ -193,13 +204,26 @@ def _fuzz(app, client, admin: bool, label: str):
 
 
 def _world(make_app):
-    app = make_app(AUTH_RATE_LIMIT="100000/minute")
+    """Ada, Root (an admin of the instance) and Eve, each with tasks; Ada's project "Team",
+    shared with Bea (an editor, assigned a task in it) and an invitation waiting, so that the
+    project and sharing routes' ids and fields reach real rows. Eve shares nothing."""
+    # Invitations too: at the usual limit all but the first few would be answered 429
+    # before their fields were read.
+    app = make_app(AUTH_RATE_LIMIT="100000/minute", INVITE_RATE_LIMIT="100000/minute")
     create_user(app, email="ada@example.com", name="Ada")
     create_user(app, email="root@example.com", name="Root", admin=True)
     create_user(app, email="eve@example.com", name="Eve")
+    create_user(app, email="bea@example.com", name="Bea")
     for i in range(3):
         add_task(app, "eve@example.com", title=f"Eve's {i}", tags=["private"], notes="secret")
         add_task(app, title=f"Ada's {i}", tags=["mine"])
+    team = add_project(app, name="Team")
+    add_member(app, team, "bea@example.com", Role.EDITOR)
+    bea = user_id(app, "bea@example.com")
+    add_task(app, project_id=team, title="Bea's to do", assignee_id=bea, tags=["mine"])
+    with app.app_context():
+        db.session.add(Invitation(project_id=team, email="zed@example.com", role=1))
+        db.session.commit()
     eve = app.test_client()
     login(eve, email="eve@example.com")  # a live session of hers that must survive
     return app
@@ -242,6 +266,7 @@ VALID = {
     "title": "Fuzzed", "notes": "", "tags": "fuzz", "tag": "fuzz", "name": "fuzz",
     "colour": "#123456", "due_date": date.today().isoformat(), "repeat": "daily",
     "weekdays": "MO", "display_name": "Ada", "q": "", "done": "y", "due_time": "09:00",
+    "email": "zed@example.com",
 }  # fmt: skip
 
 
@@ -264,8 +289,8 @@ def integer_fields() -> dict[str, list[str]]:
     """Every integer field of every form in the app: its name -> the forms that have it.
 
     An integer field is an IntegerField (BoundedIntegerField), a list of ids, a choice
-    coerced to int, or any field named like an integer column (a version kept in a text
-    field was once a 500: nothing bounded it)."""
+    coerced to anything but text, or any field named like an integer column (a version kept
+    in a text field was once a 500: nothing bounded it)."""
     columns = _integer_columns()
     found: dict[str, list[str]] = {}
     for form in _form_classes():
@@ -274,7 +299,9 @@ def integer_fields() -> dict[str, list[str]]:
                 if not isinstance(field, UnboundField):
                     continue
                 numeric = issubclass(field.field_class, (IntegerField, IdListField))
-                coerced = field.kwargs.get("coerce") in (int, whole_number)
+                # any coerce but text's: int, whole_number, or a field's own parser
+                # (sharing's new_owner, which the walk once missed)
+                coerced = field.kwargs.get("coerce", str) is not str
                 if numeric or coerced or name in columns:
                     found.setdefault(name, []).append(form.__name__)
     return found
@@ -287,8 +314,16 @@ def test_integer_fields_are_found_in_every_form(app):
         ("version", "TaskForm"), ("interval", "TaskForm"), ("priority", "TaskForm"),
         ("ids", "BulkForm"), ("ids", "RestoreForm"), ("priority", "BulkForm"),
         ("page", "UserFilterForm"), ("page", "AuditFilterForm"), ("limit", "ListFilterForm"),
+        ("project_id", "TaskForm"), ("assignee_id", "TaskForm"), ("project_id", "QuickAddForm"),
+        ("project", "BulkForm"), ("assignee", "BulkForm"), ("role", "RoleForm"),
+        ("role", "InviteForm"), ("new_owner", "TransferForm"), ("move_to", "DeleteProjectForm"),
     ]:  # fmt: skip
         assert form in found.get(name, []), (name, form, found)
+
+
+# Integers read from a query string by parse_bounded_int, not by a form (the walk above cannot
+# find them): the activity page's `before`.
+QUERY_INTEGERS = ["before"]
 
 
 def _cursor(data, edge) -> str:
@@ -345,7 +380,7 @@ def _fuzz_integers(app, client, admin: bool, label: str):
     """Each request: a route, valid values for the fields a form there may have, and one or
     more integer fields (or query integers, or a cursor) set to edge values. No 5xx; a
     refusal (4xx) changes none of the signed-in user's rows."""
-    fields = sorted(integer_fields())
+    fields = sorted({*integer_fields(), *QUERY_INTEGERS})
     routes = _routes(app, admin)
     token = csrf_token(client, "/tasks")
     sent = {"requests": 0, "server_errors": 0, "refused": 0}
@@ -356,7 +391,7 @@ def _fuzz_integers(app, client, admin: bool, label: str):
         if len(_own_ids(app, Task)) < 3:  # deleted along the way: keep some to aim at
             add_task(app, title="Refill", tags=["mine"])
         rule, method = data.draw(st.sampled_from(routes))
-        own = {"task_id": Task, "tag_id": Tag}
+        own = {"task_id": Task, "tag_id": Tag, "project_id": Project}
         args = {}
         for arg in rule.arguments:
             args[arg] = _pick(data, (_own_ids(app, own[arg]) if arg in own else []) or [1])

@@ -277,19 +277,15 @@ def check_csrf() -> None:
 
 TASK_COLUMNS = "id, title, notes <> '', done, priority, due_date, recurrence"
 PAGE_SQL = f"""
-SELECT {TASK_COLUMNS} FROM tasks{{hint}}
+SELECT {TASK_COLUMNS} FROM tasks
 WHERE project_id = %s AND deleted_at IS NULL AND done IS {{false}}
 ORDER BY due_date IS NULL, due_date, id
 LIMIT %s
 """  # noqa: S608 (constant column list)
-# Word for word the conditions, order and index hint SQLAlchemy writes for Tasklane's page on
-# each database, because the plans depend on them: `done = %s` got another generic plan on
-# PostgreSQL, and SQLite uses the (project_id, done) index for `done IS 0` but not for
-# `done IS false`; Tasklane pins SQLite's list reads to their sort's index (app/tasks/views.py).
-PAGE_SQL_BY_DB = {
-    "sqlite": PAGE_SQL.format(false="0", hint=" INDEXED BY ix_tasks_list_due"),
-    "pg": PAGE_SQL.format(false="false", hint=""),
-}
+# Word for word the conditions and order SQLAlchemy writes for Tasklane's page on each database,
+# because the plans depend on them: `done = %s` got another generic plan on PostgreSQL, and
+# SQLite uses the (project_id, done) index for `done IS 0` but not for `done IS false`.
+PAGE_SQL_BY_DB = {"sqlite": PAGE_SQL.format(false="0"), "pg": PAGE_SQL.format(false="false")}
 # A write by id reaches the task through the user's membership of its project, in the same
 # statement, as app/access.reachable makes Tasklane's toggle do (role 2: editor or above).
 MEMBER_OF = "project_id IN (SELECT project_id FROM memberships WHERE user_id = %s AND role >= %s)"

@@ -17,8 +17,7 @@ from sqlalchemy.engine import make_url
 
 from app.extensions import db
 from app.models import Membership, Project, Role, Tag, Task, User, UTCDateTime, utcnow
-from app.tasks.listing import ListQuery
-from app.tasks.views import fetch_project
+from app.tasks.listing import ListQuery, fetch_page
 from bench.seed import credentials, token_hash
 from bench.settings import USER_AGENT
 from tests.helpers import (
@@ -420,7 +419,7 @@ def test_a_tag_an_editor_adds_is_seen_by_the_viewer_and_filtered_by_name(app, te
     # tag by name, whoever made it.
     with app.test_request_context():
         for names, expected in ((("urgent",), [task_id]), (("WORK",), [task_id]), (("x",), [])):
-            page = fetch_project(team, ListQuery(tags=names), date.today())
+            page = fetch_page(team, ListQuery(tags=names), date.today())
             assert [row.id for row in page.tasks] == expected, names
 
 

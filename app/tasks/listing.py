@@ -11,7 +11,8 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass, field, fields, replace
-from datetime import date, time
+from datetime import date, time, timedelta
+from itertools import takewhile
 from typing import NamedTuple
 from urllib.parse import urlencode
 
@@ -19,14 +20,19 @@ from sqlalchemy import (
     Boolean,
     Connection,
     Result,
+    Select,
     SQLColumnExpression,
+    and_,
     bindparam,
+    false,
     func,
     literal,
+    or_,
     select,
     tuple_,
 )
 
+from app.extensions import db
 from app.models import Priority, Tag, Task, task_tags
 
 STATUSES = ("open", "done", "all")
@@ -202,6 +208,29 @@ class _Term(NamedTuple):
     can_be_after: bool
 
 
+def _after(keys, values):
+    """Rows strictly after `values` in the order `keys` (a keyset condition), and the keys
+    still needed to order them.
+
+    Written so an index on the keys can start reading at the cursor: keys that can only be
+    equal to the cursor's value become an equality prefix (an undated cursor sits in the
+    "no due date" group, where every due date is NULL and nothing sorts after it) and drop out
+    of the ORDER BY (SQLite sorts otherwise: it does not treat `IS NULL` columns as constant).
+    The rest is one row-value comparison. A fixed key in the middle (an undated cursor in a
+    priority sort) falls back to the expanded OR form, bounded by its first key.
+    """
+    terms = [_term(expr, desc, value) for (expr, desc), value in zip(keys, values, strict=True)]
+    fixed = list(takewhile(lambda term: not term.can_be_after, terms))
+    rest = terms[len(fixed) :]
+    if not rest:
+        return false(), keys  # the cursor is the last row there can be
+    prefix = [_equals(term.expr, term.value) for term in fixed]
+    order = [(term.expr, term.desc) for term in rest]
+    if all(term.can_be_after for term in rest) and len({term.desc for term in rest}) == 1:
+        return and_(*prefix, _row_after(rest)), order
+    return and_(*prefix, _not_before(rest[0]), _expanded_after(rest)), order
+
+
 def _term(expr, desc: bool, value) -> _Term:
     fixed = value is None or (_is_flag(expr) and value is (not desc))
     return _Term(expr, desc, value, not fixed)
@@ -212,6 +241,28 @@ def _row_after(terms: list[_Term]):
     row = tuple_(*[term.expr for term in terms])
     cursor = tuple_(*[_comparable(term.expr, term.value) for term in terms])
     return row < cursor if terms[0].desc else row > cursor
+
+
+def _expanded_after(terms: list[_Term]):
+    """a > x OR (a = x AND b > y) OR ..., with no "after" clause for a fixed key."""
+    clauses = []
+    for i, term in enumerate(terms):
+        if term.can_be_after:
+            equal_before = [_equals(t.expr, t.value) for t in terms[:i]]
+            clauses.append(and_(*equal_before, _beyond(term)))
+    return or_(*clauses)
+
+
+def _beyond(term: _Term):
+    value = _comparable(term.expr, term.value)
+    return term.expr < value if term.desc else term.expr > value
+
+
+def _not_before(term: _Term):
+    """The first key's bound (a >= x), which lets an index start at the cursor where the OR
+    form alone would not."""
+    value = _comparable(term.expr, term.value)
+    return term.expr <= value if term.desc else term.expr >= value
 
 
 def _comparable(expr, value):
@@ -228,7 +279,43 @@ def _equals(expr, value):
     return expr.is_(None) if value is None else expr == _comparable(expr, value)
 
 
-# ---- filtering (the statements are app/tasks/views.py's) ----------------------------------
+# ---- filtering --------------------------------------------------------------------------
+
+
+def _filtered(project_id: int, query: ListQuery, today: date) -> Select:
+    stmt = select(Task).where(Task.project_id == project_id, Task.deleted_at.is_(None))
+    if query.status == "open":
+        stmt = stmt.where(Task.done.is_(False))
+    elif query.status == "done":
+        stmt = stmt.where(Task.done.is_(True))
+    if query.q:
+        pattern = "%" + _escape_like(query.q.lower()) + "%"
+        stmt = stmt.where(
+            or_(
+                func.lower(Task.title).like(pattern, escape="\\"),
+                func.lower(Task.notes).like(pattern, escape="\\"),
+            )
+        )
+    if query.priority is not None:
+        stmt = stmt.where(Task.priority == query.priority)
+    if query.due == "overdue":
+        stmt = stmt.where(Task.due_date < today)
+    elif query.due == "today":
+        stmt = stmt.where(Task.due_date == today)
+    elif query.due == "week":
+        stmt = stmt.where(Task.due_date >= today, Task.due_date <= today + timedelta(days=7))
+    elif query.due == "none":
+        stmt = stmt.where(Task.due_date.is_(None))
+    for name in query.tags:
+        # By name, whoever made the tag: everyone who sees a shared task sees its tags
+        # (README, "Tags on shared tasks"). Checked per listed row, from task_tags' key.
+        stmt = stmt.where(
+            select(task_tags.c.task_id)
+            .join(Tag, Tag.id == task_tags.c.tag_id)
+            .where(task_tags.c.task_id == Task.id, Tag.name_key == name.casefold())
+            .exists()
+        )
+    return stmt
 
 
 def _escape_like(text: str) -> str:
@@ -318,6 +405,32 @@ LISTED_COLUMNS = (
     Task.assignee_name.label("assignee_name"),
     Task.due_time,
 )
+
+
+def page_statement(project_id: int, query: ListQuery, today: date) -> Select:
+    """The SELECT for one page (one row more than the page, to know whether there is more)."""
+    keys = _sort_keys(query.sort)
+    stmt = _filtered(project_id, query, today)
+    if query.after is not None:
+        condition, keys = _after(keys, query.after)
+        stmt = stmt.where(condition)
+    return stmt.order_by(*[expr.desc() if desc else expr.asc() for expr, desc in keys]).limit(
+        query.limit + 1
+    )
+
+
+def fetch_page(project_id: int, query: ListQuery, today: date) -> TaskPage:
+    """One page of the list in one query, plus one for the page's tags.
+
+    On the session's connection, which does not autoflush: callers commit their changes
+    before they list (every view that lists after a change does)."""
+    stmt = page_statement(project_id, query, today).with_only_columns(*LISTED_COLUMNS)
+    connection = db.session.connection()
+    rows = ListedTask.from_result(connection.execute(stmt))
+    more = len(rows) > query.limit
+    rows = rows[: query.limit]
+    attach_tags(connection, rows)
+    return TaskPage(rows, encode_cursor(rows[-1], query.sort) if more and rows else None)
 
 
 def attach_tags(connection: Connection, tasks: list[ListedTask]) -> None:

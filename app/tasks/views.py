@@ -1,6 +1,4 @@
-"""Every task list's statement: the views across projects (Today, Upcoming, Assigned to me
-and All) and one project's list (the Inbox, a project's page: fetch_project), one statement a
-page.
+"""The views across projects: Today, Upcoming, Assigned to me and All, one statement a page.
 
 A view lists tasks of every live (not archived) project the signed-in user is a member of,
 with the list's URL filters, sorts and keyset pages (app/tasks/listing.py: the same cursor,
@@ -23,9 +21,6 @@ SQLite it is split into "pieces" (a > x | a = x AND b > y | ...), each its own L
 because SQLite does not seek on a row value whose first column is an index expression (such
 as `due_date IS NULL` or `lower(title)`). "Assigned to me" is a range on the assignee indexes
 with a membership EXISTS per row read.
-
-One project's list is the same statement with one project for its scope (no memberships:
-the caller has checked access), merged from that project's arms alone.
 
 Not constant: Today and Upcoming in title or created order (no index both bounds the due
 date and orders by title or id: each arm reads its project's matching tasks), and a text
@@ -70,6 +65,7 @@ from app.tasks.listing import (
     _term,
     attach_tags,
     encode_cursor,
+    fetch_page,
 )
 
 VIEWS = {
@@ -124,18 +120,17 @@ def fetch_view(view: str, user_id: int, query: ListQuery, today: date) -> TaskPa
 
 
 def fetch_project(project_id: int, query: ListQuery, today: date) -> TaskPage:
-    """One page of one project's list (the caller has checked the user may see it): one
-    query for the rows, one for their tags.
+    """One page of one project's list (the caller has checked the user may see it).
 
-    The views' statement with one project for its scope: on both databases the arms and
-    pieces of that project's index, which are one plain index range for most pages (a first
-    page of open or done tasks; on PostgreSQL, a page after a cursor, a row-value bound). It
-    is more where one range would read too much: the status "all" (one arm for open tasks,
-    one for done, instead of sorting all of the project's tasks) and, on SQLite, a page after
-    a cursor (it does not seek on a row value led by an index expression, so
-    `(due_date IS NULL, due_date, id) > (...)` read the project from its first row: a page
-    cost in proportion to its depth)."""
-    stmt, params = view_statement(db.engine.dialect.name, "project", query, today)
+    listing.fetch_page's one statement, but for two cases on SQLite, which it reads as arms
+    and pieces: a page after a cursor (SQLite does not seek on a row value led by an index
+    expression, so `(due_date IS NULL, due_date, id) > (...)` read the project from its first
+    row: a page cost in proportion to its depth) and the status "all" (one arm for open
+    tasks, one for done, instead of sorting all of the project's tasks)."""
+    sqlite = db.engine.dialect.name == "sqlite"
+    if not sqlite or (query.after is None and query.status != "all"):
+        return fetch_page(project_id, query, today)
+    stmt, params = view_statement("sqlite", "project", query, today)
     connection = db.session.connection()
     result = connection.execute(stmt, {"project_id": project_id, **params})
     width = len(LISTED_COLUMNS)
@@ -229,7 +224,7 @@ def _first_page(shape: _Shape) -> Select:
 
 
 def _filters(shape: _Shape) -> list:
-    """The URL's filters, as bound parameters, on the arms' table."""
+    """The URL's filters (listing._filtered's, as bound parameters) on the arms' table."""
     where = []
     if shape.searched:
         pattern = bindparam("pattern")
@@ -250,8 +245,6 @@ def _filters(shape: _Shape) -> list:
         "": [],
     }[shape.due]
     for i in range(shape.tags):
-        # By name, whoever made the tag: everyone who sees a shared task sees its tags
-        # (README, "Tags on shared tasks"). Checked per listed row, from task_tags' key.
         where.append(
             select(task_tags.c.task_id)
             .join(Tag, Tag.id == task_tags.c.tag_id)

@@ -406,10 +406,18 @@ class QuickAddForm:
         self.title = _Field(maxlength="400", name="title", required=True, type="text", value="")
 
 
+# The header's unread notifications, counted up to 100, as app/notifications/services.py does.
+UNREAD_SQL = """
+SELECT count(*) FROM (SELECT n.id FROM notifications n
+  WHERE n.user_id = %s AND n.read_at IS NULL LIMIT 100) AS unread
+"""
+
+
 def list_page():
     with request_app().extensions["raw_db"].connect() as conn:
         user = current_user(conn)
         g.raw_user = user
+        [[g.raw_unread]] = query(conn, UNREAD_SQL, (user.id,))
         tasks = _tasks(query(conn, PAGE_SQL_BY_DB[_kind(conn)], (user.inbox_id, PAGE + 1)))
         more = len(tasks) > PAGE
         tasks = tasks[:PAGE]
@@ -475,6 +483,8 @@ def toggle(task_id: int):
 # Every endpoint the list templates link to, so url_for builds Tasklane's URLs.
 LINKED = [
     ("/", "main.index", ["GET"]),
+    ("/notifications", "notifications.index", ["GET"]),
+    ("/notifications/count", "notifications.count", ["GET"]),
     ("/tasks/help", "tasks.help_page", ["GET"]),
     ("/tasks", "tasks.create", ["POST"]),
     ("/tasks/<int:task_id>", "tasks.detail", ["GET"]),
@@ -566,6 +576,7 @@ def create_app(database_url: str | None = None, secret_key: str | None = None) -
         Priority=Priority,
         Role=Role,
         can_edit=can_edit,
+        unread_notifications=lambda: g.raw_unread,
     )
     app.add_template_filter(dates.due_state, "due_state")
     app.add_template_filter(dates.due_label, "due_label")

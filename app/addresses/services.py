@@ -130,11 +130,13 @@ def change_address(user: User, email: str) -> str:
         db.session.rollback()
         raise AddressTaken(email)
     old = user.email
-    user.email = email
-    user.email_verified_at = utcnow()
-    user_tokens.revoke(user, user_tokens.RESET, user_tokens.VERIFY, user_tokens.EMAIL)
-    audit.record("email_changed", actor=user, target=user, detail=f"from {old}")
     try:
+        user.email = email
+        user.email_verified_at = utcnow()
+        # The statements below flush the new address first: the unique constraint may refuse
+        # it there (a registration won the race), not only at the commit.
+        user_tokens.revoke(user, user_tokens.RESET, user_tokens.VERIFY, user_tokens.EMAIL)
+        audit.record("email_changed", actor=user, target=user, detail=f"from {old}")
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

@@ -33,13 +33,21 @@ from flask import current_app, has_request_context, request
 from flask_login import UserMixin, current_user
 from sqlalchemy import bindparam, delete, select, update
 
+from app.counts import capped_count
 from app.database import SAFE_METHODS
 from app.extensions import db, login_manager
-from app.models import LoginSession, Project, User, utcnow
+from app.models import LoginSession, Notification, Project, User, utcnow
 
 # last_seen_at is written at most this often, so ordinary requests stay read-only.
 TOUCH_INTERVAL = timedelta(minutes=1)
 
+
+# The header's unread-notification badge, read in the same query: a page pays no query for it.
+_UNREAD = capped_count(
+    select(Notification.id)
+    .where(Notification.user_id == User.id, Notification.read_at.is_(None))
+    .correlate(User)
+)
 
 # Built once: this runs on every request, and building the statement anew costs more than
 # running it. Plain columns, run on the session's connection: loading a mapped User was most
@@ -54,6 +62,7 @@ _SESSION_AND_USER = (
         User.email_verified_at.is_not(None),
         Project.id,
         User.timezone,
+        _UNREAD,
         LoginSession.id,
         LoginSession.remember,
         LoginSession.expires_at,
@@ -87,6 +96,7 @@ class SignedIn(UserMixin):
     email_verified: bool  # whether mail and invitations may reach them (app/models.User)
     inbox_id: int  # where quick add puts a task that names no project
     timezone: str | None  # where "today" is for them (app/timezones.py); None: the instance's
+    unread_notifications: int  # the header's badge, up to counts.CAP + 1, as the request began
     current_login_session: CurrentLogin
 
     def get_id(self) -> str:

@@ -59,7 +59,7 @@ def browser_name(user_agent: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    from app.projects.counts import open_count_label
+    from app.counts import count_label, count_spoken
     from app.tasks.dates import due_label, due_state
 
     app.add_template_filter(due_state, "due_state")
@@ -67,4 +67,5 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(browser_name, "browser_name")
     app.add_template_filter(time_ago, "ago")
-    app.add_template_filter(open_count_label, "open_count")
+    app.add_template_filter(count_label, "count_label")
+    app.add_template_filter(count_spoken, "count_spoken")

@@ -53,7 +53,7 @@ def _load(relative: str, name: str):
 dates = _load("app/tasks/dates.py", "_raw_dates")
 timezones = _load("app/timezones.py", "_raw_timezones")
 quickadd = _load("app/tasks/quickadd.py", "_raw_quickadd")
-counts = _load("app/projects/counts.py", "_raw_counts")
+counts = _load("app/counts.py", "_raw_counts")
 
 
 class Role(enum.IntEnum):  # as app.models.Role
@@ -217,10 +217,12 @@ def _now_param(conn):
 # With the user's Inbox, as Tasklane's user loader reads it in its one query.
 USER_SQL = """
 SELECT u.id, u.display_name, u.is_admin, s.remember, s.expires_at, s.last_seen_at, p.id,
-  u.timezone
+  u.timezone,
+  (SELECT count(*) FROM (SELECT n.id FROM notifications n
+    WHERE n.user_id = u.id AND n.read_at IS NULL LIMIT {cap}) AS unread)
 FROM login_sessions s JOIN users u ON u.id = s.user_id JOIN projects p ON p.inbox_of_id = u.id
 WHERE s.token_hash = %s AND u.is_active
-"""
+""".replace("{cap}", str(counts.CAP + 1))  # the header's unread count, as the loader reads it
 
 
 def current_user(conn):
@@ -231,7 +233,7 @@ def current_user(conn):
     rows = query(conn, USER_SQL, (hashlib.sha256(token.encode()).hexdigest(),))
     if not rows:
         abort(401)
-    uid, name, admin, remember, expires, seen, inbox_id, zone = rows[0]
+    uid, name, admin, remember, expires, seen, inbox_id, zone, unread = rows[0]
     now = datetime.now(UTC)
     idle = timedelta(days=30) if remember else timedelta(hours=12)
     if _utc(expires) <= now or _utc(seen) + idle <= now:
@@ -243,6 +245,7 @@ def current_user(conn):
         is_authenticated=True,
         inbox_id=inbox_id,
         timezone=zone,
+        unread_notifications=unread,
     )
 
 
@@ -329,7 +332,7 @@ def attach_tags(conn, tasks) -> None:
 
 
 # The project list beside the list: each live project of the user's with its open tasks
-# counted up to OPEN_COUNT_CAP + 1, in one query, as app/projects/services.project_rows
+# counted up to counts.CAP + 1, in one query, as app/projects/services.project_rows
 # writes it.
 NAV_SQL = """
 SELECT p.id, p.name, p.colour, p.inbox_of_id, p.archived_at, m.role,
@@ -340,7 +343,7 @@ WHERE m.user_id = %s AND p.archived_at IS NULL
 ORDER BY p.inbox_of_id IS NULL, p.name_key, p.id
 """
 NAV_SQL_BY_DB = {
-    db: NAV_SQL.format(false=false, cap=counts.OPEN_COUNT_CAP + 1)
+    db: NAV_SQL.format(false=false, cap=counts.CAP + 1)
     for db, false in (("sqlite", "0"), ("pg", "false"))
 }
 NAV_FIELDS = ("id", "name", "colour", "inbox_of_id", "archived_at", "role", "open_count")
@@ -406,18 +409,10 @@ class QuickAddForm:
         self.title = _Field(maxlength="400", name="title", required=True, type="text", value="")
 
 
-# The header's unread notifications, counted up to 100, as app/notifications/services.py does.
-UNREAD_SQL = """
-SELECT count(*) FROM (SELECT n.id FROM notifications n
-  WHERE n.user_id = %s AND n.read_at IS NULL LIMIT 100) AS unread
-"""
-
-
 def list_page():
     with request_app().extensions["raw_db"].connect() as conn:
         user = current_user(conn)
         g.raw_user = user
-        [[g.raw_unread]] = query(conn, UNREAD_SQL, (user.id,))
         tasks = _tasks(query(conn, PAGE_SQL_BY_DB[_kind(conn)], (user.inbox_id, PAGE + 1)))
         more = len(tasks) > PAGE
         tasks = tasks[:PAGE]
@@ -576,11 +571,11 @@ def create_app(database_url: str | None = None, secret_key: str | None = None) -
         Priority=Priority,
         Role=Role,
         can_edit=can_edit,
-        unread_notifications=lambda: g.raw_unread,
     )
     app.add_template_filter(dates.due_state, "due_state")
     app.add_template_filter(dates.due_label, "due_label")
-    app.add_template_filter(counts.open_count_label, "open_count")
+    app.add_template_filter(counts.count_label, "count_label")
+    app.add_template_filter(counts.count_spoken, "count_spoken")
 
     @app.context_processor
     def _user():

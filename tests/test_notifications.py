@@ -33,7 +33,7 @@ def test_assigning_notifies_the_assignee_and_the_header_counts_it(app, auth_clie
         rows = db.session.execute(select(Notification.user_id, Notification.kind)).all()
     assert [tuple(r) for r in rows] == [(bob_id, "assignment")]
     page = bob.get("/tasks").get_data(as_text=True)  # JS off: rendered with the page
-    assert 'aria-label="1 unread"' in page and 'hx-trigger="every 45s"' in page
+    assert 'aria-label="1 unread"' in page and 'hx-trigger="every 45s, notifications-read' in page
     fragment = bob.get("/notifications/count", headers=HTMX)
     body = fragment.get_data(as_text=True)
     assert fragment.status_code == 200 and "<html" not in body and ">1</span>" in body
@@ -53,6 +53,9 @@ def test_mark_one_and_all_as_read(app, auth_client):
     assert refused.status_code == 400
     response = post(bob, f"/notifications/{first}/read", htmx=True)
     assert response.status_code == 200 and "<html" not in response.get_data(as_text=True)
+    # The header's badge refetches itself on this event (its count was read before the marking).
+    assert response.headers["HX-Trigger"] == "notifications-read"
+    assert ">2</span>" in bob.get("/notifications/count", headers=HTMX).get_data(as_text=True)
     assert 'aria-label="2 unread"' in bob.get("/tasks").get_data(as_text=True)
     # Someone else's notification is not there for Ada.
     assert post(auth_client, f"/notifications/{first + 1}/read").status_code == 404

@@ -119,9 +119,9 @@ def test_list_queries_do_not_grow_with_page_size_or_data(app, auth_client):
     fragments = {v for k, v in counts.items() if k[0] != "full"}
     assert len(full) == 1 and len(fragments) == 1, counts
     # The user (with their login session), the page of tasks, its tags; the page adds the
-    # tag menu and the project list beside the tasks (one grouped query), and the header's
-    # unread-notification count (one capped index read). Nothing else.
-    assert full.pop() <= 6 and fragments.pop() <= 3, counts
+    # tag menu and the project list beside the tasks (one grouped query). The header's
+    # unread-notification count comes with the user. Nothing else.
+    assert full.pop() <= 5 and fragments.pop() <= 3, counts
 
 
 def _task_ids(app, n):
@@ -153,8 +153,8 @@ def test_toggle_and_editor_cost_the_same_with_many_tags_and_tasks(app, auth_clie
     toggle, editor, editor_page = many
     # The toggle: the session with its user, the task, its tags, the update. The editor: the
     # session, the task, its tags, the tag menu, the projects it can move to and its
-    # reminders; the editor's page also the header's notification count.
-    assert toggle <= 4 and editor <= 6 and editor_page <= 7, many
+    # reminders; the editor's page no more (the header's count comes with the user).
+    assert toggle <= 4 and editor <= 6 and editor_page == editor, many
 
 
 def test_admin_user_list_costs_the_same_for_few_and_many_users(app, client):
@@ -184,9 +184,7 @@ def test_admin_user_list_costs_the_same_for_few_and_many_users(app, client):
     fragment = _queries(app, client, "GET", "/admin/users?page=2", headers=HTMX)
     body = client.get("/admin/users").get_data(as_text=True)
     assert body.count('<tr id="user-') == 50
-    # The page adds the header's notification count; the fragment has no header.
-    assert few == many == sorted_by_tasks <= 5, (few, many, sorted_by_tasks, fragment)
-    assert fragment <= 4, fragment
+    assert few == many == sorted_by_tasks == fragment <= 4, (few, many, sorted_by_tasks, fragment)
 
 
 BULK_ACTIONS = [
@@ -319,5 +317,5 @@ def test_view_pages_cost_the_same_for_3_and_60_tasks_in_several_projects(app, au
     for kind in ("full", "htmx", "more"):
         assert counts[(kind, 3)] == counts[(kind, 60)], counts
     # The user; the page's rows (membership in the same statement), their projects, their
-    # tags; the full page adds the tag menu, the project list and the header's count.
-    assert counts[("full", 60)] <= 7 and counts[("htmx", 60)] <= 4, counts
+    # tags; the full page adds the tag menu and the project list.
+    assert counts[("full", 60)] <= 6 and counts[("htmx", 60)] <= 4, counts

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, make_response, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from app import access
@@ -50,13 +50,13 @@ def read_all():
 
 def _answer():
     if is_htmx():
-        return render_template(
-            "notifications/_list.html", notifications=services.latest(current_user.id)
+        response = make_response(
+            render_template(
+                "notifications/_list.html", notifications=services.latest(current_user.id)
+            )
         )
+        # The header's badge refetches itself on this event: its count was read as this request
+        # began (with who is signed in), before the marking.
+        response.headers["HX-Trigger"] = "notifications-read"
+        return response
     return redirect(url_for("notifications.index"), code=303)
-
-
-@bp.app_template_global()
-def unread_notifications() -> int:
-    """The header's count (one capped query per page, and per poll)."""
-    return services.unread_count(current_user.id)

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import Notification, Task, utcnow
 
 PAGE_SIZE = 100  # the page lists the newest ones
-MAX_COUNT = 99  # the header says 99+ beyond: the count reads at most 100 rows
 
 
 def notify_assigned(task_ids: Iterable[int], assignee_id: int | None, actor_id: int) -> None:
@@ -34,17 +33,6 @@ def notify_assigned(task_ids: Iterable[int], assignee_id: int | None, actor_id: 
                 text=f"You were assigned “{title}”.",
             )
         )
-
-
-def unread_count(user_id: int) -> int:
-    """Unread notifications, up to MAX_COUNT + 1 (the header shows 99+)."""
-    capped = (
-        select(Notification.id)
-        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
-        .limit(MAX_COUNT + 1)
-        .subquery()
-    )
-    return db.session.scalar(select(func.count()).select_from(capped))
 
 
 def latest(user_id: int) -> list[Notification]:

@@ -8,9 +8,9 @@ from typing import NamedTuple
 from sqlalchemy import func, insert, literal, or_, select
 
 from app import access
+from app.counts import capped_count
 from app.extensions import db
 from app.models import Membership, Project, Role, Task, utcnow
-from app.projects.counts import OPEN_COUNT_CAP
 
 INBOX_NAME = "Inbox"
 
@@ -58,21 +58,18 @@ OWNER_HAS_NAME = "Its owner already has a project with this name."
 
 
 def _open_count():
-    """A project's open tasks, counted up to OPEN_COUNT_CAP + 1: a correlated subquery per
-    project row (a grouped join would count every open task)."""
-    first_open = (
+    """A project's open tasks, counted up to counts.CAP + 1: a correlated subquery per project
+    row (a grouped join would count every open task)."""
+    return capped_count(
         select(Task.id)
         .where(Task.project_id == Project.id, Task.done.is_(False), Task.deleted_at.is_(None))
-        .limit(OPEN_COUNT_CAP + 1)
         .correlate(Project)
-        .subquery()
     )
-    return select(func.count()).select_from(first_open).scalar_subquery()
 
 
 def project_rows(user_id: int, *, archived: bool = True) -> list:
     """The user's projects (Inbox first, then by name), each with the user's role and its
-    open-task count (up to OPEN_COUNT_CAP + 1), in one query. Rows have id, name, colour,
+    open-task count (up to counts.CAP + 1), in one query. Rows have id, name, colour,
     inbox_of_id, archived_at, role and open_count. `archived=False` leaves archived projects
     out (the navigation)."""
     stmt = (

@@ -10,12 +10,15 @@ from __future__ import annotations
 import inspect
 
 import flask_limiter
+import huey
 import psycopg
 import pytest
 from flask import Flask, flash, render_template_string, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import Limiter
 from flask_wtf.csrf import generate_csrf
+from huey import Huey
+from huey.storage import MemoryStorage, SqliteStorage
 from sqlalchemy.engine import make_url
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.test import create_environ
@@ -23,7 +26,7 @@ from werkzeug.wrappers import Response
 
 from app import session_cookie
 from app.extensions import db, limiter
-from app.seams import csrf_per_render, row_urls
+from app.seams import csrf_per_render, huey_storage, row_urls
 from app.seams.limiter import DecoratedLimitsOnly
 from app.seams.request_bound_connection import RequestBoundConnection
 from app.seams.row_urls import ServingRoot, row_url
@@ -276,3 +279,48 @@ def test_canary_sqlalchemy_asks_the_sqlite_compiler_for_table_hints(app):
     assert "FROM tasks INDEXED BY ix_tasks_list_due" in sql, (
         "SQLAlchemy no longer renders SQLite table hints through get_from_hint_text: " + sql
     )
+
+
+def test_canary_huey_builds_its_storage_from_the_attributes_the_seam_sets(tmp_path):
+    version = huey.__version__
+    queue = Huey("before", results=False, immediate=True)
+    assert isinstance(queue.storage, MemoryStorage), f"huey {version}: immediate is not memory"
+    path = tmp_path / "queue.sqlite3"
+    huey_storage.rebind(
+        queue,
+        name="after",
+        storage_class=SqliteStorage,
+        storage_kwargs={"filename": str(path)},
+        immediate=False,
+    )
+    assert isinstance(queue.storage, SqliteStorage), (
+        f"huey {version}: the immediate setter no longer rebuilds the storage from "
+        "storage_class/storage_kwargs (app/seams/huey_storage.py)"
+    )
+    assert queue.storage.name == "after" and queue.storage.filename == str(path), (
+        f"huey {version}: create_storage() no longer reads name and storage_kwargs"
+    )
+    # Same mode, another file: create_storage() alone must build the new one.
+    other = tmp_path / "other.sqlite3"
+    huey_storage.rebind(
+        queue,
+        name="again",
+        storage_class=SqliteStorage,
+        storage_kwargs={"filename": str(other)},
+        immediate=False,
+    )
+    assert queue.storage.filename == str(other) and queue.storage.name == "again"
+    huey_storage.rebind(
+        queue, name="again", storage_class=SqliteStorage, storage_kwargs={}, immediate=True
+    )
+    assert isinstance(queue.storage, MemoryStorage), (
+        f"huey {version}: immediate mode no longer swaps in a MemoryStorage"
+    )
+
+
+def test_the_app_queue_is_the_configured_one(app):
+    from app.jobs.queue import huey as app_huey
+
+    # TestConfig runs jobs inline: the storage the seam swapped in is memory.
+    assert app_huey.immediate and isinstance(app_huey.storage, MemoryStorage)
+    assert app_huey.name == app.config["QUEUE_NAME"]

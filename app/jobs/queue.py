@@ -14,6 +14,8 @@ from flask import Flask, current_app, has_app_context
 from huey import Huey
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 
+from app.seams import huey_storage
+
 log = logging.getLogger("tasklane.jobs")
 
 IMMEDIATE = "immediate"
@@ -44,19 +46,19 @@ def storage_for(url: str, instance_path: str) -> tuple[type, dict]:
 def init_app(app: Flask) -> None:
     """Bind the queue to `app`'s QUEUE_URL; jobs run in `app` outside an app context.
 
-    Huey's tasks are declared on one module-level instance, so one queue per process: the
-    storage is swapped here (through Huey's own `immediate` switch and `storage` attribute)
-    rather than the instance replaced.
+    Huey's tasks are declared on one module-level instance, so one queue per process: its
+    storage is swapped (app/seams/huey_storage.py) rather than the instance replaced.
     """
     global _bound
     url = app.config["QUEUE_URL"]
-    huey.storage_class, huey.storage_kwargs = storage_for(url, app.instance_path)
-    huey.name = app.config["QUEUE_NAME"]
-    immediate = url == IMMEDIATE
-    if huey.immediate != immediate:
-        huey.immediate = immediate  # the setter builds the storage for the new mode
-    else:
-        huey.storage = huey.create_storage()
+    storage_class, storage_kwargs = storage_for(url, app.instance_path)
+    huey_storage.rebind(
+        huey,
+        name=app.config["QUEUE_NAME"],
+        storage_class=storage_class,
+        storage_kwargs=storage_kwargs,
+        immediate=url == IMMEDIATE,
+    )
     _bound = app
 
 

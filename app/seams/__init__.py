@@ -1,5 +1,5 @@
 """Framework seams: every place Tasklane reaches past Flask's, Werkzeug's, flask-limiter's,
-flask-wtf's or psycopg's public behaviour, for speed or for reliability.
+flask-wtf's, psycopg's or Huey's public behaviour, for speed or for reliability.
 
 Each module says what it saves (measured) or protects, and exactly which private name or
 behaviour of which library version it relies on; tests/test_seams.py has an upgrade canary
@@ -24,6 +24,8 @@ Reliability seams (not speed-ups):
 - request_bound_connection: psycopg waits a bounded time for each answer in a request.
 - session_cookie: the session cookie is trimmed before Flask writes it.
 - sqlite_index_hint: SQLite's INDEXED BY for the cross-project views' keyset pieces.
+- huey_storage: the module-level Huey pointed at the queue the config names (app/jobs/queue.py
+  calls it from its init_app).
 
 Dropped (under 2%): a cache of `Flask.ensure_sync`'s answer per hook and view (+0.8% a
 toggle, +0.2% a list page without it), in a Tasklane(Flask) subclass; Flask's own runs.

@@ -292,6 +292,45 @@ def count_queries(app):
         event.remove(engine, "before_cursor_execute", before)
 
 
+def sent_statement(app, client, url: str, picks, headers=None) -> tuple[str, object]:
+    """The one statement, with its parameters, that a real GET of `url` sends and
+    `picks(sql)` chooses: the SQL a plan test then explains or measures."""
+    with app.app_context():
+        engine = db.engine
+    seen = []
+
+    def capture(_conn, _cursor, statement, parameters, *_):
+        if picks(statement):
+            seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        assert client.get(url, headers=headers or {}).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    assert len(seen) == 1, seen
+    return seen[0]
+
+
+def sqlite_steps(app, statement: str, parameters) -> int:
+    """The virtual-machine steps (in hundreds) SQLite takes to answer `statement`: its count
+    of work, which grows with every row read, exact and independent of the machine's speed."""
+    with app.app_context(), db.engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        ticks = [0]
+
+        def tick():
+            ticks[0] += 1
+            return 0
+
+        raw.set_progress_handler(tick, 100)
+        try:
+            raw.execute(statement, parameters).fetchall()
+        finally:
+            raw.set_progress_handler(None, 100)
+    return ticks[0]
+
+
 def app_today(app) -> date:
     """Today as the app sees it for a user who chose no zone (its TIMEZONE), never the
     machine's local date: a test that used date.today() would fail for hours a day on a

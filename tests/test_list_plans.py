@@ -19,7 +19,16 @@ from app.models import Project, Role, Tag, Task, task_tags, utcnow
 from app.projects.services import add_inboxes
 from app.tasks.listing import SORTS as _SORTS
 from app.tasks.listing import _sort_keys, encode_cursor
-from tests.helpers import HTMX, add_member, add_project, app_today, create_user, inbox_of
+from tests.helpers import (
+    HTMX,
+    add_member,
+    add_project,
+    app_today,
+    create_user,
+    inbox_of,
+    sent_statement,
+    sqlite_steps,
+)
 
 MINE = 20_000
 OTHERS = 2
@@ -109,23 +118,13 @@ def _cursor_at(app, project: int, offset: int, sort: str = "due") -> str:
 
 def _list_statement(app, client, url: str, headers=None):
     """The SQL and parameters of the page query a real request for `url` sends."""
-    with app.app_context():
-        engine = db.engine
-    seen = []
 
-    def capture(_conn, _cursor, statement, parameters, *_):
+    def page_query(statement: str) -> bool:
         # The project list's counts read tasks with a LIMIT too: left out by their count(*).
         page = "count(*)" not in statement
-        if re.search(r"FROM tasks\b", statement) and "LIMIT" in statement and page:
-            seen.append((statement, parameters))
+        return bool(re.search(r"FROM tasks\b", statement)) and "LIMIT" in statement and page
 
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
-        assert client.get(url, headers=headers or {}).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
-    assert len(seen) == 1, seen
-    return seen[0]
+    return sent_statement(app, client, url, page_query, headers)
 
 
 def _plan(app, statement, parameters) -> list[str]:
@@ -392,25 +391,6 @@ def test_each_view_reads_its_indexes_and_never_sorts_all_tasks(app, auth_client,
             assert not problems, (more_url, problems, statement)
 
 
-def _sqlite_steps(app, statement, parameters) -> int:
-    """The virtual-machine steps (in hundreds) SQLite takes to answer `statement`: its
-    count of work, exact and independent of the machine's speed."""
-    with app.app_context(), db.engine.connect() as conn:
-        raw = conn.connection.driver_connection
-        ticks = [0]
-
-        def tick():
-            ticks[0] += 1
-            return 0
-
-        raw.set_progress_handler(tick, 100)
-        try:
-            raw.execute(statement, parameters).fetchall()
-        finally:
-            raw.set_progress_handler(None, 100)
-    return ticks[0]
-
-
 @pytest.mark.parametrize("sort", ["due", "priority", "title"])
 def test_a_deep_page_costs_sqlite_what_an_early_one_costs(app, auth_client, big_list, sort):
     """SQLite does not seek on a row value led by an index expression (`due_date IS NULL`,
@@ -424,5 +404,5 @@ def test_a_deep_page_costs_sqlite_what_an_early_one_costs(app, auth_client, big_
     for offset in (100, 9_000):
         cursor = _cursor_at(app, big_list, offset, sort)
         url = f"/tasks?sort={sort}&after={cursor}"
-        steps[offset] = _sqlite_steps(app, *_list_statement(app, auth_client, url, HTMX))
+        steps[offset] = sqlite_steps(app, *_list_statement(app, auth_client, url, HTMX))
     assert steps[9_000] <= 2 * steps[100] + 10, steps

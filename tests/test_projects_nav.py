@@ -8,7 +8,7 @@ import html
 import json
 import re
 
-from sqlalchemy import event, insert
+from sqlalchemy import insert
 
 from app.counts import CAP as OPEN_COUNT_CAP
 from app.extensions import db
@@ -21,6 +21,8 @@ from tests.helpers import (
     count_queries,
     create_user,
     inbox_of,
+    sent_statement,
+    sqlite_steps,
 )
 
 
@@ -139,39 +141,9 @@ def test_counts_stop_at_the_cap_and_read_99_plus(app, auth_client):
 
 def _nav_statement(app, client):
     """The project list's query, with its parameters, as a real page sends it."""
-    with app.app_context():
-        engine = db.engine
-    seen = []
-
-    def capture(_conn, _cursor, statement, parameters, *_):
-        if "FROM memberships" in statement and "count(*)" in statement:
-            seen.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
-        assert client.get("/tasks").status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
-    [found] = seen
-    return found
-
-
-def _sqlite_steps(app, statement, parameters) -> int:
-    """The virtual-machine instructions SQLite runs for the statement (a progress handler
-    called at every one): the work it does, which grows with every row it reads."""
-    with app.app_context(), db.engine.connect() as conn:
-        raw = conn.connection.dbapi_connection
-        steps = [0]
-
-        def count():
-            steps[0] += 1
-
-        raw.set_progress_handler(count, 1)
-        try:
-            conn.exec_driver_sql(statement, parameters).all()
-        finally:
-            raw.set_progress_handler(None, 1)
-        return steps[0]
+    return sent_statement(
+        app, client, "/tasks", lambda sql: "FROM memberships" in sql and "count(*)" in sql
+    )
 
 
 def _postgresql_task_rows(app, statement, parameters) -> int:
@@ -205,7 +177,7 @@ def test_the_count_reads_no_more_rows_at_thousands_of_open_tasks(app, auth_clien
     _add_open_tasks(app, _inbox(app), 150)
     with app.app_context():
         dialect = db.engine.dialect.name
-    measure = _sqlite_steps if dialect == "sqlite" else _postgresql_task_rows
+    measure = sqlite_steps if dialect == "sqlite" else _postgresql_task_rows
     few = measure(app, *_nav_statement(app, auth_client))
     _add_open_tasks(app, work, 3_000)
     _add_open_tasks(app, _inbox(app), 3_000)

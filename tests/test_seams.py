@@ -285,31 +285,27 @@ def test_canary_huey_builds_its_storage_from_the_attributes_the_seam_sets(tmp_pa
     version = huey.__version__
     queue = Huey("before", results=False, immediate=True)
     assert isinstance(queue.storage, MemoryStorage), f"huey {version}: immediate is not memory"
-    path = tmp_path / "queue.sqlite3"
-    huey_storage.rebind(
-        queue,
-        name="after",
-        storage_class=SqliteStorage,
-        storage_kwargs={"filename": str(path)},
-        immediate=False,
-    )
+
+    def to_file(name: str, filename: str) -> None:
+        kwargs = {"filename": filename}
+        huey_storage.rebind(
+            queue, name=name, storage_class=SqliteStorage, storage_kwargs=kwargs, immediate=False
+        )
+
+    # From immediate: the `immediate` setter must build the new storage.
+    to_file("after", str(tmp_path / "queue.sqlite3"))
     assert isinstance(queue.storage, SqliteStorage), (
         f"huey {version}: the immediate setter no longer rebuilds the storage from "
         "storage_class/storage_kwargs (app/seams/huey_storage.py)"
     )
-    assert queue.storage.name == "after" and queue.storage.filename == str(path), (
-        f"huey {version}: create_storage() no longer reads name and storage_kwargs"
+    assert queue.storage.name == "after", f"huey {version}: create_storage() ignores name"
+    assert queue.storage.filename == str(tmp_path / "queue.sqlite3"), (
+        f"huey {version}: create_storage() no longer reads storage_kwargs"
     )
     # Same mode, another file: create_storage() alone must build the new one.
-    other = tmp_path / "other.sqlite3"
-    huey_storage.rebind(
-        queue,
-        name="again",
-        storage_class=SqliteStorage,
-        storage_kwargs={"filename": str(other)},
-        immediate=False,
-    )
-    assert queue.storage.filename == str(other) and queue.storage.name == "again"
+    to_file("again", str(tmp_path / "other.sqlite3"))
+    assert queue.storage.filename == str(tmp_path / "other.sqlite3")
+    assert queue.storage.name == "again"
     huey_storage.rebind(
         queue, name="again", storage_class=SqliteStorage, storage_kwargs={}, immediate=True
     )

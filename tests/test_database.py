@@ -16,7 +16,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import SAWarning
 
-from app.database import sqlite_writer
+from app.database import SQLITE_MMAP_SIZE, sqlite_writer
 from app.extensions import db
 from tests.helpers import create_user, login
 
@@ -131,13 +131,16 @@ def test_downgrade_and_upgrade_again(app):
         )
 
 
-def test_sqlite_runs_in_wal_mode_with_busy_timeout(app):
+def test_sqlite_runs_in_wal_mode_with_busy_timeout_and_mapped_reads(app):
     with app.app_context():
         if db.engine.dialect.name != "sqlite":
             pytest.skip("SQLite pragmas")
         assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert db.session.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
         assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        # Reads go through the shared page cache (app/database.py); a SQLite built without
+        # memory mapping answers 0 here, and this would fail rather than let it pass unseen.
+        assert db.session.execute(text("PRAGMA mmap_size")).scalar() == SQLITE_MMAP_SIZE
 
 
 def test_healthz_up(client):

@@ -56,8 +56,15 @@ def test_one_install_puts_the_wsgi_seams_inside_any_proxy_fix(make_app):
 # ---- row_urls ------------------------------------------------------------------------------
 
 
-def _id_routes(app: Flask) -> list[str]:
-    return sorted({r.endpoint for r in app.url_map.iter_rules() if r.arguments == {"task_id"}})
+def _id_routes(app: Flask) -> list[tuple[str, str]]:
+    """Every route with one id in its path, and that id's name."""
+    return sorted(
+        {
+            (r.endpoint, next(iter(r.arguments)))
+            for r in app.url_map.iter_rules()
+            if r.arguments in ({"task_id"}, {"project_id"})
+        }
+    )
 
 
 def test_canary_werkzeug_builds_every_task_route_as_row_url_assumes(app):
@@ -65,12 +72,13 @@ def test_canary_werkzeug_builds_every_task_route_as_row_url_assumes(app):
     the id and the application root only, the id spelled as its decimal digits."""
     assert not app.url_map.host_matching and not app.subdomain_matching
     endpoints = _id_routes(app)
-    assert "tasks.toggle" in endpoints
+    assert ("tasks.toggle", "task_id") in endpoints
+    assert ("projects.show", "project_id") in endpoints
     for root in ("", "/prefix"):
         with app.test_request_context("/", base_url=f"http://example.com{root}"):
-            for endpoint in endpoints:
-                for task_id in (1, 907, 2**31 - 1):
-                    assert row_url(endpoint, task_id) == url_for(endpoint, task_id=task_id), (
+            for endpoint, argument in endpoints:
+                for row_id in (1, 907, 2**31 - 1):
+                    assert row_url(endpoint, row_id) == url_for(endpoint, **{argument: row_id}), (
                         f"Werkzeug: url_for({endpoint!r}) no longer builds what "
                         "app/seams/row_urls.py fills in from one cached build"
                     )

@@ -391,6 +391,26 @@ def test_each_view_reads_its_indexes_and_never_sorts_all_tasks(app, auth_client,
             assert not problems, (more_url, problems, statement)
 
 
+@pytest.mark.parametrize("view", ["today", "upcoming", "all"])
+def test_sqlite_views_read_each_project_by_its_own_arms(app, auth_client, view):
+    """SQLite, Today/Upcoming/All: an arm per project (its id bound), merged, then only the
+    page's rows read whole (app/tasks/views._per_project), not a correlated subquery per
+    membership that reads and sorts every arm's rows (1.4 ms against 0.34 ms at the bench's
+    20 projects)."""
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite's statement; PostgreSQL reads the arms through LATERAL")
+    _seed_views(app)
+    for url in (f"/tasks/{view}", f"/tasks/{view}?sort=priority&status=all"):
+        statement, parameters = _list_statement(app, auth_client, url, HTMX)
+        with app.app_context(), db.engine.connect() as conn:
+            plan = [
+                r[-1] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+            ]
+        assert not any(line.startswith("CORRELATED LIST SUBQUERY") for line in plan), plan
+        assert any(line.startswith(("MERGE (UNION ALL)", "COMPOUND QUERY")) for line in plan), plan
+
+
 @pytest.mark.parametrize("sort", ["due", "priority", "title"])
 def test_a_deep_page_costs_sqlite_what_an_early_one_costs(app, auth_client, big_list, sort):
     """SQLite does not seek on a row value led by an index expression (`due_date IS NULL`,

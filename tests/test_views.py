@@ -8,6 +8,7 @@ sort and status, concatenate to the naive answer: one ORDER BY over the tasks sh
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 from datetime import timedelta
@@ -17,6 +18,7 @@ from sqlalchemy import delete, select
 
 from app.extensions import db
 from app.models import Membership, Project, Role, Task, utcnow
+from app.tasks import views
 from app.tasks.listing import SORTS, STATUSES, ListQuery, _sort_keys
 from app.tasks.views import VIEWS, fetch_view
 from tests.helpers import (
@@ -102,8 +104,22 @@ def _paged(app, view, sort, status, limit) -> list[int]:
             after = decode_cursor(page.next_cursor, sort)
 
 
+@pytest.mark.parametrize("arms", ["per project", "correlated"])
 @pytest.mark.parametrize("view", VIEWS)
-def test_each_view_pages_through_exactly_its_tasks_in_every_order(app, user, view):
+def test_each_view_pages_through_exactly_its_tasks_in_every_order(
+    app, user, view, arms, monkeypatch
+):
+    if arms == "correlated":
+        # SQLite's form for a user in more projects than its compound statement can hold
+        # (views._per_project gives way past MAX_SQLITE_ARMS): forced here with a limit of 0.
+        with app.app_context():
+            if db.engine.dialect.name != "sqlite":
+                pytest.skip("SQLite's statement for many projects")
+        monkeypatch.setattr(views, "MAX_SQLITE_ARMS", 0)
+        views._first_page.cache_clear()
+        monkeypatch.setattr(
+            views, "_first_page", functools.lru_cache(views._first_page.__wrapped__)
+        )
     projects = _world(app)
     for sort in SORTS:
         for status in STATUSES:

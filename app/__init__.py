@@ -93,6 +93,7 @@ def configure_blueprints(app: Flask) -> None:
         admin,
         auth,
         errors,
+        health,
         main,
         notifications,
         projects,
@@ -103,7 +104,8 @@ def configure_blueprints(app: Flask) -> None:
     )
 
     blueprints = (
-        errors, main, auth, account, addresses, tasks, projects, sharing, tags, admin, notifications
+        errors, health, main, auth, account, addresses, tasks, projects, sharing, tags, admin,
+        notifications,
     )  # fmt: skip
     for module in blueprints:
         app.register_blueprint(module.bp)

@@ -26,7 +26,8 @@ HTMX = {"HX-Request": "true"}
 PUBLIC_ENDPOINTS = frozenset(
     {
         "main.index",
-        "main.healthz",
+        "health.healthz",
+        "health.readyz",
         "main.favicon",
         "auth.login",
         "auth.register",

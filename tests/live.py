@@ -81,7 +81,7 @@ def gunicorn(database_url: str, *, workers=2, threads=4, **env):
         deadline = time.monotonic() + 30
         while True:
             try:
-                if Client(base).get("/healthz").status in (200, 503):
+                if Client(base).get("/healthz").status == 200:
                     break
             except OSError:
                 pass

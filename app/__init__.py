@@ -62,9 +62,14 @@ def configure_routing(app: Flask) -> None:
 
 
 def configure_logging(app: Flask) -> None:
+    from app import log_format
+
     level = app.config["LOG_LEVEL"]
+    # A host that configured logging already (gunicorn with LOG_FORMAT=json, pytest) keeps
+    # its handlers; otherwise one stderr handler in the format LOG_FORMAT names.
+    handler = log_format.handler(app.config["LOG_FORMAT"], app.config["INSTANCE_NAME"] or None)
     if not logging.getLogger().handlers:
-        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+        logging.basicConfig(level=level, handlers=[handler])
     logging.getLogger("tasklane").setLevel(level)
 
 

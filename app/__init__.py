@@ -147,9 +147,11 @@ def configure_templates(app: Flask) -> None:
 
 
 def configure_cli(app: Flask) -> None:
-    from app.cli import users
+    from app.cli import backup_database, restore_database, users
 
     app.cli.add_command(users)
+    app.cli.add_command(backup_database)
+    app.cli.add_command(restore_database)
 
 
 def configure_proxies(app: Flask) -> None:

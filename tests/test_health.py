@@ -6,17 +6,15 @@ from __future__ import annotations
 
 import uuid
 
-import psycopg
 import pytest
 from alembic.script import ScriptDirectory
 from flask_migrate import upgrade
-from sqlalchemy.engine import make_url
 
 from app import ROOT, create_app
 from app.config import TestConfig
 from app.extensions import db
 from app.models import User
-from tests.helpers import create_user, libpq_url, login
+from tests.helpers import create_user, login, new_database
 from tests.live import free_port
 
 UNREACHABLE_DATABASE = "postgresql+psycopg://tasklane:s3cret-pw@127.0.0.1:9/nowhere"
@@ -97,26 +95,15 @@ def test_readyz_503_when_redis_is_unreachable(make_app, setting):
 @pytest.fixture
 def database_behind_head(database_url, tmp_path):
     """A new database migrated to the revision before the migrations' head."""
-    head = ScriptDirectory(str(ROOT / "migrations")).get_current_head()
-    previous = ScriptDirectory(str(ROOT / "migrations")).get_revision(head).down_revision
-    url = make_url(database_url)
-    drop = None
-    if url.get_backend_name() == "sqlite":
-        target = f"sqlite:///{tmp_path / 'behind.sqlite3'}"
-    else:
-        name = f"tasklane_behind_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        target = url.set(database=name).render_as_string(hide_password=False)
-        drop = name
-    app = create_app(TestConfig, {"SQLALCHEMY_DATABASE_URI": target})
-    with app.app_context():
-        upgrade(revision=previous)
-        db.engine.dispose()
-    yield target, previous, head
-    if drop:
-        with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{drop}" WITH (FORCE)')
+    scripts = ScriptDirectory(str(ROOT / "migrations"))
+    head = scripts.get_current_head()
+    previous = scripts.get_revision(head).down_revision
+    with new_database(database_url, tmp_path) as target:
+        app = create_app(TestConfig, {"SQLALCHEMY_DATABASE_URI": target})
+        with app.app_context():
+            upgrade(revision=previous)
+            db.engine.dispose()
+        yield target, previous, head
 
 
 def test_readyz_503_when_the_database_is_behind_the_migrations(make_app, database_behind_head):

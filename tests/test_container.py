@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import http.client
 import json
 import os
 import pwd
@@ -223,8 +224,18 @@ def install(venv: Path, workdir: Path) -> None:
 
 
 def boots_and_serves(app: Stage, filesystem: Path, venv: Path, database_url: str) -> None:
-    """Start the CMD as the unprivileged user with the stage's ENV; fail unless it answers
-    /readyz 200, the sign-in page and every static file that page names."""
+    """Start the CMD as the unprivileged user with the stage's ENV; fail (AssertionError)
+    unless it answers /readyz 200, the sign-in page and every static file that page names,
+    and its HEALTHCHECK passes."""
+    try:
+        _boot_and_ask(app, filesystem, venv, database_url)
+    except (OSError, http.client.HTTPException) as error:  # no CMD, a dropped connection...
+        log = filesystem / "boot.log"
+        said = log.read_text()[-3000:] if log.exists() else ""
+        raise AssertionError(f"the image does not serve: {error!r}\n{said}") from error
+
+
+def _boot_and_ask(app: Stage, filesystem: Path, venv: Path, database_url: str) -> None:
     uid, _ = run_user()
     workdir = filesystem / app.workdir.lstrip("/")
     install(venv, workdir)
@@ -266,6 +277,10 @@ def boots_and_serves(app: Stage, filesystem: Path, venv: Path, database_url: str
         assert assets, "the sign-in page names no static file"
         for asset in assets:
             assert client.get(asset).status == 200, f"{asset} is missing from the image"
+        probe = subprocess.run(
+            healthcheck(app), cwd=workdir, env=env, user=uid, capture_output=True, timeout=10
+        )
+        assert probe.returncode == 0, f"the HEALTHCHECK failed: {probe.stderr}"
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
@@ -274,6 +289,12 @@ def boots_and_serves(app: Stage, filesystem: Path, venv: Path, database_url: str
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=5)
+
+
+def healthcheck(app: Stage) -> list[str]:
+    """The HEALTHCHECK's command (exec form), its options left to Docker."""
+    (args,) = app.values("HEALTHCHECK")
+    return json.loads(args[args.index("CMD") + len("CMD") :])
 
 
 def _wait_ready(process, base: str, log: Path) -> None:
@@ -321,6 +342,7 @@ def test_the_image_migrates_and_serves_as_an_unprivileged_user(
     filesystem = scratch / "full"
     app = lay_out(stages, filesystem)
     assert app.values("USER") == ["tasklane"], "the image must not run as root"
+    assert "/healthz" in " ".join(healthcheck(app)), "liveness, not readiness, for Docker"
     uid, who = run_user()
     with new_database(postgres_url, tmp_path) as database:
         boots_and_serves(app, filesystem, venv, database)

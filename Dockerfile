@@ -29,6 +29,12 @@ RUN mkdir -p /app/instance && chown tasklane:tasklane /app/instance
 VOLUME ["/app/instance"]
 USER tasklane
 EXPOSE 8000
+# Liveness: the process answers. /healthz asks nothing else, so a database outage does not
+# mark every container unhealthy for an orchestrator to restart. Readiness (whether to send
+# it traffic) is /readyz, which compose.yaml's healthchecks ask. Python: slim has no curl.
+# The worker (below) serves no HTTP: give its container a healthcheck of its own or none.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '8000'), timeout=4)"]
 # The web server. With no QUEUE_URL it also runs the job consumer (a SQLite queue in
 # instance/). In production set QUEUE_URL=redis://... and run the same image a second time
 # as the worker (the consumer and its scheduler; SIGTERM lets a running job finish):

@@ -103,3 +103,14 @@ static/vendor/htmx.min.js: node_modules/.package-lock.json
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor .pytest_cache .ruff_cache
+
+# ---- backups (app/backup.py): FILE=path; restore goes into an empty database unless
+# RESTORE_ARGS="--force" (or --into URL). SQLite: the online backup API; PostgreSQL: pg_dump.
+.PHONY: backup restore
+backup: install
+	@test -n "$(FILE)" || { echo "make backup FILE=path/to/backup"; exit 2; }
+	$(FLASK) backup "$(FILE)"
+
+restore: install
+	@test -n "$(FILE)" || { echo "make restore FILE=path/to/backup [RESTORE_ARGS=--force]"; exit 2; }
+	$(FLASK) restore "$(FILE)" $(RESTORE_ARGS)

@@ -6,6 +6,9 @@ their time waiting on the database, which threads overlap, while processes use b
 
 import gc
 import os
+from pathlib import Path
+
+from dotenv import dotenv_values
 
 worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -16,6 +19,13 @@ keepalive = 5
 # Tasklane logs one line per request itself (app/request_log.py); no second access log.
 accesslog = None
 errorlog = "-"
+# LOG_FORMAT=json (in the environment or .env, as the app reads it): gunicorn's own lines
+# as JSON too, through the app's formatter, so that every line on stderr parses.
+_env_file = dotenv_values(Path(__file__).with_name(".env"))
+if (os.environ.get("LOG_FORMAT") or _env_file.get("LOG_FORMAT") or "").strip().lower() == "json":
+    from app.log_format import gunicorn_config
+
+    logconfig_dict = gunicorn_config()
 # Do not import the app in the master: each worker opens its own database pool.
 preload_app = False
 # No control socket: it lives at one fixed path per user, so a second instance (tests, the

@@ -62,9 +62,14 @@ def configure_routing(app: Flask) -> None:
 
 
 def configure_logging(app: Flask) -> None:
+    from app import log_format
+
     level = app.config["LOG_LEVEL"]
+    # A host that configured logging already (gunicorn with LOG_FORMAT=json, pytest) keeps
+    # its handlers; otherwise one stderr handler in the format LOG_FORMAT names.
+    handler = log_format.handler(app.config["LOG_FORMAT"], app.config["INSTANCE_NAME"] or None)
     if not logging.getLogger().handlers:
-        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+        logging.basicConfig(level=level, handlers=[handler])
     logging.getLogger("tasklane").setLevel(level)
 
 
@@ -93,6 +98,7 @@ def configure_blueprints(app: Flask) -> None:
         admin,
         auth,
         errors,
+        health,
         main,
         notifications,
         projects,
@@ -103,7 +109,8 @@ def configure_blueprints(app: Flask) -> None:
     )
 
     blueprints = (
-        errors, main, auth, account, addresses, tasks, projects, sharing, tags, admin, notifications
+        errors, health, main, auth, account, addresses, tasks, projects, sharing, tags, admin,
+        notifications,
     )  # fmt: skip
     for module in blueprints:
         app.register_blueprint(module.bp)
@@ -140,9 +147,11 @@ def configure_templates(app: Flask) -> None:
 
 
 def configure_cli(app: Flask) -> None:
-    from app.cli import users
+    from app.cli import backup_database, restore_database, users
 
     app.cli.add_command(users)
+    app.cli.add_command(backup_database)
+    app.cli.add_command(restore_database)
 
 
 def configure_proxies(app: Flask) -> None:

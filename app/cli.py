@@ -1,15 +1,19 @@
-"""`flask users ...`: manage accounts from the command line."""
+"""`flask users ...`: manage accounts from the command line; `flask backup` and
+`flask restore`: the whole database (app/backup.py)."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
-from flask.cli import AppGroup
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
-from app import user_actions
+from app import backup, user_actions
 from app.auth.services import EmailTaken, create_user, find_user
+from app.config import normalise_database_url
 from app.extensions import db
 from app.models import User
 from app.passwords import policy_error
@@ -148,3 +152,32 @@ def list_users() -> None:
         click.echo(
             f"{user.id}\t{user.email}\t{user.display_name}\t{flags or '-'}\tlast login {last}"
         )
+
+
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@with_appcontext
+def backup_database(file: Path) -> None:
+    """Back up the whole database to FILE (SQLite: a database file; PostgreSQL: pg_dump's
+    custom format). The app may keep serving meanwhile."""
+    try:
+        backup.backup(current_app.config["SQLALCHEMY_DATABASE_URI"], file)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Backed up the database to {file}.")
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--into", "into", default="", help="Restore into this database URL instead.")
+@click.option("--force", is_flag=True, help="Replace what the target database holds.")
+@with_appcontext
+def restore_database(file: Path, into: str, force: bool) -> None:
+    """Restore the backup FILE into the app's database (or --into URL); the target must be
+    empty unless --force. Stop the app first when restoring into its own database."""
+    target = normalise_database_url(into) if into else current_app.config["SQLALCHEMY_DATABASE_URI"]
+    try:
+        backup.restore(file, target, force=force)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Restored {file}. Run `flask db upgrade` if the code's migrations are newer.")

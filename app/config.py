@@ -137,6 +137,11 @@ class Config:
     MAIL_FILE_DIR = ""  # where messages go without MAIL_HOST; empty: instance/mail
 
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    # "text" (one readable line per record) or "json" (one JSON object per line: app/log_format.py).
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "").strip().lower() or "text"
+    # This instance's name when several serve one site: in each JSON log line (the host name
+    # when empty) and, when set, in an X-Instance response header.
+    INSTANCE_NAME = os.environ.get("INSTANCE_NAME", "").strip()
 
 
 class TestConfig(Config):
@@ -171,6 +176,8 @@ class TestConfig(Config):
     TRUSTED_PROXIES = 0
     TIMEZONE = "UTC"
     LOG_LEVEL = "INFO"
+    LOG_FORMAT = "text"
+    INSTANCE_NAME = ""
     DATABASE_CONNECT_TIMEOUT = 2
     DATABASE_ANSWER_TIMEOUT = 2
     BASE_URL = "http://tasklane.test"

@@ -1,4 +1,5 @@
-"""One log line per request: method, path, status, duration, user id, request id.
+"""One log line per request: method, path, status, duration, user id, request id (as JSON
+with LOG_FORMAT=json), and the X-Request-ID and X-Instance response headers.
 
 Only the path is logged, never the query string, form data, headers or cookies, so no
 password, token or session can reach the log.
@@ -25,10 +26,15 @@ def init_app(app: Flask) -> None:
         # 32 hex digits like a UUID's, from os.urandom directly: uuid4() cost 6x as much.
         g.request_id = incoming if incoming and _VALID_ID.match(incoming) else os.urandom(16).hex()
 
+    # Behind a proxy with several instances, which one answered (tests, debugging).
+    instance = app.config["INSTANCE_NAME"]
+
     @app.after_request
     def _finish(response):
         request_id = g.get("request_id", "-")
         response.headers["X-Request-ID"] = request_id
+        if instance:
+            response.headers["X-Instance"] = instance
         if not log.isEnabledFor(logging.INFO):  # the line's values cost more than the check
             return response
         started = g.get("request_started")
@@ -36,13 +42,20 @@ def init_app(app: Flask) -> None:
         # Only a user flask-login already loaded: logging must not add a query (static files).
         user = g.get("_login_user")
         user_id = user.id if user is not None and user.is_authenticated else "-"
+        method, path, status = request.method, request.path, response.status_code
         log.info(
             "%s %s %s %.1fms user=%s rid=%s",
-            request.method,
-            request.path,
-            response.status_code,
-            elapsed_ms,
-            user_id,
-            request_id,
+            *(method, path, status, elapsed_ms, user_id, request_id),
+            # The same values as fields of their own, for LOG_FORMAT=json (app/log_format.py).
+            extra={
+                "fields": {
+                    "method": method,
+                    "path": path,
+                    "status": status,
+                    "duration_ms": round(elapsed_ms, 1),
+                    "user": user_id,
+                    "request_id": request_id,
+                }
+            },
         )
         return response

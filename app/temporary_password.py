@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import flash, make_response, redirect, request, url_for
 from flask_login import current_user
 
+from app.health import PROBES
 from app.htmx import is_htmx
 
 TEMPORARY_PASSWORD = (
@@ -24,7 +25,8 @@ TEMPORARY_PASSWORD_ALLOWS = frozenset({"account.page", "account.password", "auth
 def require_new_password():
     """App-wide before_request: a user with a temporary password goes to /account until they
     have chosen a new one (the password view clears the flag)."""
-    if request.endpoint in TEMPORARY_PASSWORD_ALLOWS or request.endpoint is None:
+    endpoint = request.endpoint
+    if endpoint in TEMPORARY_PASSWORD_ALLOWS or endpoint in PROBES or endpoint is None:
         return None
     if not current_user.is_authenticated or not current_user.must_change_password:
         return None

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import re
+import uuid
 from datetime import date, timedelta
 
+import psycopg
 from sqlalchemy import event, func, insert, select
 from sqlalchemy.engine import make_url
 
@@ -26,7 +28,8 @@ HTMX = {"HX-Request": "true"}
 PUBLIC_ENDPOINTS = frozenset(
     {
         "main.index",
-        "main.healthz",
+        "health.healthz",
+        "health.readyz",
         "main.favicon",
         "auth.login",
         "auth.register",
@@ -342,3 +345,21 @@ def app_today(app) -> date:
 def libpq_url(url: str) -> str:
     """A SQLAlchemy PostgreSQL URL as psycopg.connect() takes it (no +driver)."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@contextlib.contextmanager
+def new_database(database_url: str, folder):
+    """The URL of a new, empty database on the same kind of server as `database_url` (a
+    SQLite file in `folder`, or a PostgreSQL database dropped afterwards)."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        yield f"sqlite:///{folder / f'new-{uuid.uuid4().hex[:8]}.sqlite3'}"
+        return
+    name = f"tasklane_new_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

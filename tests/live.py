@@ -64,16 +64,18 @@ def live_environment(database_url: str, *, workers=2, threads=4, **env) -> dict[
 
 
 @contextlib.contextmanager
-def gunicorn(database_url: str, *, workers=2, threads=4, **env):
-    """Tasklane under gunicorn on a free port; yields its base URL; always stopped."""
+def gunicorn(database_url: str, *, workers=2, threads=4, log: Path | None = None, **env):
+    """Tasklane under gunicorn on a free port; yields its base URL; always stopped. `log`: a
+    file that gets its stderr (read it after the block: the server has stopped)."""
     port = free_port()
     environment = live_environment(database_url, workers=workers, threads=threads, **env)
+    log_file = log.open("w") if log is not None else None
     process = subprocess.Popen(
         [GUNICORN, "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
         cwd=ROOT,
         env=environment,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log_file or subprocess.PIPE,
         text=True,
     )
     base = f"127.0.0.1:{port}"
@@ -81,12 +83,13 @@ def gunicorn(database_url: str, *, workers=2, threads=4, **env):
         deadline = time.monotonic() + 30
         while True:
             try:
-                if Client(base).get("/healthz").status in (200, 503):
+                if Client(base).get("/healthz").status == 200:
                     break
             except OSError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("gunicorn did not start:\n" + (process.stderr.read() or ""))
+                said = log.read_text() if log is not None else process.stderr.read()
+                raise RuntimeError("gunicorn did not start:\n" + (said or ""))
             time.sleep(0.2)
         yield base
     finally:
@@ -96,7 +99,7 @@ def gunicorn(database_url: str, *, workers=2, threads=4, **env):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
-        process.stderr.close()
+        (log_file or process.stderr).close()
 
 
 class Response:

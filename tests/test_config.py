@@ -65,6 +65,8 @@ HOSTILE = {
     "SESSION_MAX_HOURS": "1",
     "REMEMBER_DAYS": "1",
     "LOG_LEVEL": "DEBUG",
+    "LOG_FORMAT": "json",
+    "INSTANCE_NAME": "someone-elses",
     "FLASK_DEBUG": "1",
     "TASKLANE_PRODUCTION": "1",
     "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/nothing",

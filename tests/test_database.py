@@ -1,4 +1,5 @@
-"""Migrations agree with the models, run both ways, and /healthz tells the truth."""
+"""Migrations agree with the models, run both ways, and /readyz tells the truth (with
+tests/test_health.py)."""
 
 from __future__ import annotations
 
@@ -143,12 +144,6 @@ def test_sqlite_runs_in_wal_mode_with_busy_timeout_and_mapped_reads(app):
         assert db.session.execute(text("PRAGMA mmap_size")).scalar() == SQLITE_MMAP_SIZE
 
 
-def test_healthz_up(client):
-    response = client.get("/healthz")
-    assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "up"}
-
-
 def test_database_down_answers_503_fast(make_app, app):
     create_user(app)
     browser = app.test_client()
@@ -156,7 +151,7 @@ def test_database_down_answers_503_fast(make_app, app):
     down = make_app(SQLALCHEMY_DATABASE_URI="postgresql+psycopg://postgres@127.0.0.1:9/none")
     client = down.test_client()
     started = time.monotonic()
-    health = client.get("/healthz")
+    health = client.get("/readyz")
     assert health.status_code == 503
     # A signed-in user's page needs the database for the session: a friendly 503 page.
     client.set_cookie("tasklane_session", browser.get_cookie("tasklane_session").value)

@@ -187,7 +187,7 @@ def test_database_outage_answers_503_fast_and_recovers(app, database_url):
             assert client.get("/tasks").status == 200
 
             proxy.cut()
-            for path in ("/healthz", "/tasks", "/tags", "/login"):
+            for path in ("/readyz", "/tasks", "/tags", "/login"):
                 started = time.monotonic()
                 response = client.get(path)
                 timings[path] = time.monotonic() - started
@@ -197,7 +197,7 @@ def test_database_outage_answers_503_fast_and_recovers(app, database_url):
 
             proxy.restore()
             deadline = time.monotonic() + 10
-            while client.get("/healthz").status != 200:
+            while client.get("/readyz").status != 200:
                 assert time.monotonic() < deadline, "did not recover"
                 time.sleep(0.2)
             assert client.get("/tasks").status == 200  # same processes, same session
@@ -251,7 +251,7 @@ def test_database_that_accepts_and_never_answers_gets_503s_loses_nothing_and_rec
             assert seconds["in_flight"] < ANSWER_TIMEOUT + 1.5, seconds
 
             # (a) New requests, on pooled connections and on new ones alike.
-            for path in ("/healthz", "/tasks", "/tags", "/login"):
+            for path in ("/readyz", "/tasks", "/tags", "/login"):
                 started = time.monotonic()
                 response = client.get(path)
                 seconds[path] = time.monotonic() - started
@@ -267,7 +267,7 @@ def test_database_that_accepts_and_never_answers_gets_503s_loses_nothing_and_rec
 
             proxy.restore()
             deadline = time.monotonic() + 15
-            while client.get("/healthz").status != 200:
+            while client.get("/readyz").status != 200:
                 assert time.monotonic() < deadline, "did not recover"
                 time.sleep(0.2)
             # Refused with 503, so nothing may be stored: the task as it was, nothing created.

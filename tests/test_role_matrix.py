@@ -85,7 +85,8 @@ EXPECTED: dict[str, Rule] = {
     # not project-scoped
     "static": PUBLIC,
     "main.index": PUBLIC,
-    "main.healthz": PUBLIC,
+    "health.healthz": PUBLIC,
+    "health.readyz": PUBLIC,
     "main.favicon": PUBLIC,
     "auth.login": PUBLIC,
     "auth.register": PUBLIC,

@@ -1,0 +1,94 @@
+"""Migrations take a lock: two `flask db upgrade` started together on a new database (two
+instances booting at once) both succeed, and each revision runs once."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+
+from tests.helpers import libpq_url
+
+ROOT = Path(__file__).resolve().parent.parent
+FLASK = str(Path(sys.executable).with_name("flask"))
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
+
+
+def _head() -> str:
+    heads = subprocess.run(
+        [FLASK, "db", "heads"], cwd=ROOT, env=_env("sqlite://"), capture_output=True, text=True
+    )
+    return heads.stdout.split()[0]
+
+
+def _env(database_url: str) -> dict[str, str]:
+    return {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/"),
+        "PYTHON_DOTENV_DISABLED": "1",
+        "FLASK_APP": "wsgi:app",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "migration-lock-test",
+        "QUEUE_URL": "immediate",
+    }
+
+
+def _upgrade_twice_at_once(database_url: str) -> list[subprocess.CompletedProcess]:
+    processes = [
+        subprocess.Popen(
+            [FLASK, "db", "upgrade"],
+            cwd=ROOT,
+            env=_env(database_url),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    return [(p.wait(timeout=180), p.stdout.read()) for p in processes]
+
+
+def _ran_each_revision_once(outputs: list[str]) -> bool:
+    """Alembic logs "Running upgrade a -> b" per revision: once in all, not once per process."""
+    lines = [line for out in outputs for line in out.splitlines() if "Running upgrade" in line]
+    return len(lines) == len(set(lines)) and len(lines) > 0
+
+
+@pytest.fixture
+def new_postgres_database():
+    if not TEST_DATABASE_URL:
+        pytest.skip("TEST_DATABASE_URL is not set")
+    name = f"tasklane_lock_{uuid.uuid4().hex[:12]}"
+    admin = libpq_url(TEST_DATABASE_URL)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield make_url(admin).set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_two_upgrades_at_once_on_a_new_postgresql_database(new_postgres_database):
+    results = _upgrade_twice_at_once(new_postgres_database)
+    assert [code for code, _ in results] == [0, 0], results
+    assert _ran_each_revision_once([out for _, out in results]), results
+    with psycopg.connect(new_postgres_database) as conn:
+        versions = conn.execute("SELECT version_num FROM alembic_version").fetchall()
+    assert versions == [(_head(),)]
+
+
+def test_two_upgrades_at_once_on_a_new_sqlite_database(tmp_path):
+    path = tmp_path / "new.sqlite3"
+    results = _upgrade_twice_at_once(f"sqlite:///{path}")
+    assert [code for code, _ in results] == [0, 0], results
+    assert _ran_each_revision_once([out for _, out in results]), results
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        versions = conn.execute("SELECT version_num FROM alembic_version").fetchall()
+    assert versions == [(_head(),)]

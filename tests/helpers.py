@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import re
+import uuid
 from datetime import date, timedelta
 
+import psycopg
 from sqlalchemy import event, func, insert, select
 from sqlalchemy.engine import make_url
 
@@ -303,3 +305,17 @@ def app_today(app) -> date:
 def libpq_url(url: str) -> str:
     """A SQLAlchemy PostgreSQL URL as psycopg.connect() takes it (no +driver)."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@contextlib.contextmanager
+def new_postgres_database(server_url: str, prefix: str = "tasklane_test"):
+    """An empty database on the server `server_url` names, dropped after: its libpq URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin_url = libpq_url(server_url)
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -6,14 +6,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy.engine import make_url
 
-from tests.helpers import libpq_url
+from tests.helpers import new_postgres_database
 
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = str(Path(sys.executable).with_name("flask"))
@@ -61,23 +59,18 @@ def _ran_each_revision_once(outputs: list[str]) -> bool:
 
 
 @pytest.fixture
-def new_postgres_database():
+def new_database():
     if not TEST_DATABASE_URL:
         pytest.skip("TEST_DATABASE_URL is not set")
-    name = f"tasklane_lock_{uuid.uuid4().hex[:12]}"
-    admin = libpq_url(TEST_DATABASE_URL)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield make_url(admin).set(database=name).render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with new_postgres_database(TEST_DATABASE_URL, "tasklane_lock") as url:
+        yield url
 
 
-def test_two_upgrades_at_once_on_a_new_postgresql_database(new_postgres_database):
-    results = _upgrade_twice_at_once(new_postgres_database)
+def test_two_upgrades_at_once_on_a_new_postgresql_database(new_database):
+    results = _upgrade_twice_at_once(new_database)
     assert [code for code, _ in results] == [0, 0], results
     assert _ran_each_revision_once([out for _, out in results]), results
-    with psycopg.connect(new_postgres_database) as conn:
+    with psycopg.connect(new_database) as conn:
         versions = conn.execute("SELECT version_num FROM alembic_version").fetchall()
     assert versions == [(_head(),)]
 

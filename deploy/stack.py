@@ -169,7 +169,11 @@ class Stack:
                     raise RuntimeError(f"{name} did not boot new workers: see {self.log(name)}")
                 time.sleep(0.1)
             wait_serving(self.web_ports[name], self.pid(name))
-        self.write_nginx_conf()  # static files may have new hashes
+        self.route_to(INSTANCES)  # static files may have new hashes
+
+    def route_to(self, instances) -> None:
+        """nginx reloads its config (HUP: new workers, the old ones finish their requests)."""
+        self.write_nginx_conf(instances)
         os.kill(read_pid(self.run / "nginx" / "nginx.pid"), signal.SIGHUP)
 
     # ---- PostgreSQL and PgBouncer ----------------------------------------------------------
@@ -285,7 +289,8 @@ class Stack:
 
     # ---- nginx -----------------------------------------------------------------------------
 
-    def write_nginx_conf(self) -> Path:
+    def write_nginx_conf(self, instances=INSTANCES) -> Path:
+        """nginx's config in the run folder, routing to `instances` (the bench uses one)."""
         from app.static_files import IMMUTABLE, fingerprint
 
         static = ROOT / "static"
@@ -306,8 +311,10 @@ class Stack:
             port=self.port,
             static=static,
             static_hashes=hashes,
-            web1_port=self.web_ports["web1"],
-            web2_port=self.web_ports["web2"],
+            upstream_servers="\n".join(
+                f"        server 127.0.0.1:{self.web_ports[name]} max_fails=1 fail_timeout=5s;"
+                for name in instances
+            ),
         )
         return target
 

@@ -7,7 +7,7 @@ PORT ?= 5000
 export FLASK_APP := wsgi:app
 
 .PHONY: run dev worker test check-security bench bench-instructions install-valgrind lint format vendor install install-dev migrate-check \
-	clean install-wrk screenshots stack stack-stop stack-reload install-stack
+	clean install-wrk screenshots stack stack-stop stack-reload install-stack bench-stack
 
 run: install vendor
 	$(FLASK) db upgrade
@@ -60,6 +60,11 @@ install-stack:
 # BENCH_SECONDS, BENCH_ROUNDS, BENCH_QUICK=1, BENCH_DATABASE_URL: see bench/settings.py.
 bench: install-dev vendor $(VENV)/.installed-bench install-wrk
 	$(PY) -m bench.run
+
+# The list and toggle cases through the stack: straight to one instance, through nginx to one
+# and to two (bench/stack.py). BENCH_SECONDS, BENCH_ROUNDS, BENCH_SIZE as for `make bench`.
+bench-stack: install-dev vendor $(VENV)/.installed-bench install-wrk install-stack
+	$(PY) -m bench.stack
 
 # Instructions per toggle and per list page (Tasklane and raw) counted by callgrind: steady
 # where CPU time is not, for checking what a change saves in a minute (bench/instructions.py).

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -166,6 +167,7 @@ def main() -> int:
     finally:
         stack.stop()
         load.cleanup()
+        shutil.rmtree(stack.run, ignore_errors=True)
     table = _table(runs, settings)
     print(table)
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H%M%SZ")

@@ -41,7 +41,8 @@ def _postgres_admin_url() -> str:
     return url
 
 
-@pytest.fixture(scope="session")
+# Package scope: stopped after the last test here, not left running through the suite.
+@pytest.fixture(scope="package")
 def stack():
     for program in ("nginx", "pgbouncer"):
         if shutil.which(program, path=SEARCH_PATH) is None:
@@ -89,7 +90,7 @@ def stack():
         shutil.rmtree(run, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def account(stack):
     """A user registered through nginx: (email, password)."""
     email = f"stack-{uuid.uuid4().hex[:8]}@example.com"

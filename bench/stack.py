@@ -186,7 +186,9 @@ def _median(runs: list[dict], key: str) -> float:
 def _table(runs: dict[str, list[dict]], settings: Settings) -> str:
     lines = [
         f"wrk -t{settings.threads} -c{settings.connections}, {settings.rounds} rounds of "
-        f"{settings.seconds} s, medians; CPU in ms per request; {os.cpu_count()} cores",
+        f"{settings.seconds} s, medians; CPU in ms per request; {os.cpu_count()} cores, "
+        # Other work on the machine shows in every figure: say how much there was.
+        f"load average {os.getloadavg()[0]:.1f} at the end",
         "",
         "| case | route | req/s | p50 ms | p99 ms | app CPU | nginx CPU | PgBouncer CPU "
         "| non-2xx |",

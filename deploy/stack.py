@@ -158,7 +158,11 @@ class Stack:
     def reload(self) -> None:
         """Rolling restart: each instance in turn reloads (gunicorn's HUP: new workers with
         the new code, the old ones finish what they serve), and the next waits until its
-        new workers serve. The master keeps the listening socket, so nothing is refused."""
+        new workers serve. The master keeps the listening socket, so nothing is refused.
+
+        Not stop and start: a gunicorn stopping gracefully keeps its listening socket open
+        until its workers exit, so the kernel still accepts connections that nobody will
+        answer; nginx would send requests there, retry the GETs, and fail the POSTs."""
         for name in INSTANCES:
             booted = self.log(name).read_text().count("Booting worker")
             os.kill(self.pid(name), signal.SIGHUP)

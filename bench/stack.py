@@ -92,17 +92,7 @@ def _processes(stack: Stack, route: str) -> dict[str, list[int]]:
 
 def _measure(stack, route, case, ctx, settings: Settings, seconds: int) -> dict:
     port = stack.web_ports["web1"] if route == "straight" else stack.port
-    connections = settings.connections
-    spec = load.Load(
-        url=f"http://127.0.0.1:{port}{case.path}",
-        seconds=seconds,
-        connections=connections,
-        threads=settings.threads,
-        timeout=settings.timeout,
-        headers=case_lib.headers(case, ctx),
-        lua=case.lua,
-        args=case_lib.lua_args(case, ctx, min(settings.threads, connections)),
-    )
+    spec = case_lib.wrk_load(case, ctx, f"http://127.0.0.1:{port}", settings, seconds)
     if case.lua == "toggle":
         _reopen(ctx)
     pids = _processes(stack, route)

@@ -3,9 +3,12 @@ instances booting at once) both succeed, and each revision runs once."""
 
 from __future__ import annotations
 
+import fcntl
 import os
+import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import psycopg
@@ -37,8 +40,8 @@ def _env(database_url: str) -> dict[str, str]:
     }
 
 
-def _upgrade_twice_at_once(database_url: str) -> list[subprocess.CompletedProcess]:
-    processes = [
+def _start_two_upgrades(database_url: str) -> list[subprocess.Popen]:
+    return [
         subprocess.Popen(
             [FLASK, "db", "upgrade"],
             cwd=ROOT,
@@ -49,7 +52,16 @@ def _upgrade_twice_at_once(database_url: str) -> list[subprocess.CompletedProces
         )
         for _ in range(2)
     ]
+
+
+def _finish(processes: list[subprocess.Popen]) -> list[tuple[int, str]]:
     return [(p.wait(timeout=180), p.stdout.read()) for p in processes]
+
+
+def _waits_for_an_flock(pid: int) -> bool:
+    """Whether the kernel lists `pid` as blocked on an flock ("-> FLOCK" in /proc/locks)."""
+    lines = Path("/proc/locks").read_text().splitlines()
+    return any("-> FLOCK" in line and line.split()[5] == str(pid) for line in lines)
 
 
 def _ran_each_revision_once(outputs: list[str]) -> bool:
@@ -67,7 +79,7 @@ def new_database():
 
 
 def test_two_upgrades_at_once_on_a_new_postgresql_database(new_database):
-    results = _upgrade_twice_at_once(new_database)
+    results = _finish(_start_two_upgrades(new_database))
     assert [code for code, _ in results] == [0, 0], results
     assert _ran_each_revision_once([out for _, out in results]), results
     with psycopg.connect(new_database) as conn:
@@ -75,13 +87,21 @@ def test_two_upgrades_at_once_on_a_new_postgresql_database(new_database):
     assert versions == [(_head(),)]
 
 
-def test_two_upgrades_at_once_on_a_new_sqlite_database(tmp_path):
+def test_upgrades_of_a_sqlite_database_wait_for_the_lock_beside_it(tmp_path):
+    """SQLite migrates fast enough that two upgrades rarely overlap by chance: the test holds
+    the lock itself while both start, so that both must wait for it."""
     path = tmp_path / "new.sqlite3"
-    results = _upgrade_twice_at_once(f"sqlite:///{path}")
+    with open(f"{path}-migrate.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        processes = _start_two_upgrades(f"sqlite:///{path}")
+        deadline = time.monotonic() + 120
+        while not all(_waits_for_an_flock(p.pid) for p in processes):
+            assert all(p.poll() is None for p in processes), "an upgrade did not wait"
+            assert time.monotonic() < deadline, "the upgrades never asked for the lock"
+            time.sleep(0.1)
+    results = _finish(processes)
     assert [code for code, _ in results] == [0, 0], results
     assert _ran_each_revision_once([out for _, out in results]), results
-    import sqlite3
-
     with sqlite3.connect(path) as conn:
         versions = conn.execute("SELECT version_num FROM alembic_version").fetchall()
     assert versions == [(_head(),)]

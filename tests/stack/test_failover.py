@@ -23,8 +23,10 @@ def _stored(database, titles: list[str]) -> int:
 def test_an_instance_killed_under_load_loses_no_read_and_no_acknowledged_write(
     stack, account, database
 ):
+    access_log = stack.run / "nginx" / "nginx-access.log"
     with Load.signed_in(f"127.0.0.1:{stack.port}", *account) as load:
         load.wait_for(30)
+        killed_at = access_log.stat().st_size
         stack.kill("web1")  # SIGKILL, its workers with it
         load.wait_for(60)  # web2 alone
         log = stack.log("web1")
@@ -34,6 +36,9 @@ def test_an_instance_killed_under_load_loses_no_read_and_no_acknowledged_write(
         # nginx tries it again after fail_timeout (5 s) and it takes its share once more.
         wait_in_log(log, "GET /tasks 200", after=mark, seconds=60)
     assert load.failures("GET") == {}, load.outcomes
+    # nginx did retry: a request it tried on the dead instance, then on the other.
+    web1, web2 = (f"127.0.0.1:{stack.web_ports[n]}" for n in ("web1", "web2"))
+    wait_in_log(access_log, f"upstream={web1}, {web2} ", after=killed_at, seconds=1)
     # A POST in flight when its instance died may have failed (502, not retried: it may have
     # been stored); every one that was acknowledged was stored.
     assert set(load.failures("POST")) <= {502}, load.outcomes

@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import time
+from pathlib import Path
 from urllib.parse import urlencode
 
 from deploy.stack import wait_gone, wait_serving
@@ -54,6 +55,17 @@ def test_a_rolling_restart_under_load_fails_no_request(stack, account, database)
     assert load.stored and _stored(database, load.stored) == len(load.stored)
 
 
+def _waiting_to_be_accepted(port: int) -> int:
+    """Connections in the accept queue of the socket listening on `port` (for a listening
+    socket, /proc/net/tcp's rx_queue counts them)."""
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, state, queues = fields[1], fields[3], fields[4]
+        if state == "0A" and int(local.split(":")[1], 16) == port:  # 0A: LISTEN
+            return int(queues.split(":")[1], 16)
+    return 0
+
+
 def _serves_new_requests(port: int) -> bool:
     """Whether a new request is answered. gunicorn stopping gracefully no longer accepts,
     but its workers keep the listening socket open until they exit, so the kernel still
@@ -85,7 +97,10 @@ def test_sigterm_lets_the_request_in_flight_finish(stack, account):
     pid = stack.pid("web2")
     with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
         sock.sendall(head + body[:10])
-        time.sleep(1.5)  # the worker has taken the request and waits for the rest
+        deadline = time.monotonic() + 30
+        while _waiting_to_be_accepted(port):  # until a worker has taken the connection
+            assert time.monotonic() < deadline, "no worker took the connection"
+            time.sleep(0.05)
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + 15
         while _serves_new_requests(port):

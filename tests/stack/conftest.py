@@ -7,6 +7,7 @@ REQUIRE_STACK=1 (CI), where that fails instead."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import uuid
@@ -87,7 +88,17 @@ def stack():
     finally:
         stack.stop()
         stack.drop_database()
+        _remove_mail_written_by(stack)
         shutil.rmtree(run, ignore_errors=True)
+
+
+def _remove_mail_written_by(stack: Stack) -> None:
+    """The worker writes its .eml files to instance/mail/ (no MAIL_HOST), as `make run` does:
+    remove those of this run, which its log names."""
+    log = stack.log("worker")
+    if log.exists():
+        for path in re.findall(r"written to (\S+\.eml)", log.read_text(errors="replace")):
+            Path(path).unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="package")

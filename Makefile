@@ -7,7 +7,7 @@ PORT ?= 5000
 export FLASK_APP := wsgi:app
 
 .PHONY: run dev worker test check-security bench bench-instructions install-valgrind lint format vendor install install-dev migrate-check \
-	clean install-wrk screenshots
+	clean install-wrk screenshots stack stack-stop stack-reload install-stack bench-stack
 
 run: install vendor
 	$(FLASK) db upgrade
@@ -38,10 +38,33 @@ check-security: install-dev vendor
 screenshots: install-dev vendor
 	SCREENSHOTS=1 REQUIRE_BROWSER=1 $(PY) -m pytest tests/browser/test_screenshots.py $(PYTEST_ARGS)
 
+# The production shape on this machine (deploy/stack.py): nginx on STACK_PORT (8080) in front
+# of two instances, the worker, PgBouncer (transaction pooling) in front of PostgreSQL on
+# 127.0.0.1:5432 (database STACK_DATABASE, created), Redis on 127.0.0.1:6379. Files and logs
+# in instance/stack/; `make stack-stop` ends what it started, `make stack-reload` restarts
+# each instance in turn.
+stack: install vendor install-stack
+	$(PY) -m deploy.stack start
+
+stack-stop:
+	$(PY) -m deploy.stack stop
+
+stack-reload:
+	$(PY) -m deploy.stack reload
+
+install-stack:
+	$(call apt_install,nginx)
+	$(call apt_install,pgbouncer)
+
 # Measure Tasklane against its ceilings on PostgreSQL and SQLite (bench/README.md).
 # BENCH_SECONDS, BENCH_ROUNDS, BENCH_QUICK=1, BENCH_DATABASE_URL: see bench/settings.py.
 bench: install-dev vendor $(VENV)/.installed-bench install-wrk
 	$(PY) -m bench.run
+
+# The list and toggle cases through the stack: straight to one instance, through nginx to one
+# and to two (bench/stack.py). BENCH_SECONDS, BENCH_ROUNDS, BENCH_SIZE as for `make bench`.
+bench-stack: install-dev vendor $(VENV)/.installed-bench install-wrk install-stack
+	$(PY) -m bench.stack
 
 # Instructions per toggle and per list page (Tasklane and raw) counted by callgrind: steady
 # where CPU time is not, for checking what a change saves in a minute (bench/instructions.py).
@@ -53,10 +76,11 @@ $(VENV)/.installed-bench: bench/requirements.txt requirements.txt | $(PY)
 	$(PY) -m pip install --quiet -r bench/requirements.txt
 	touch $@
 
-# A Debian package, when its command is missing (as root, else through sudo).
+# A Debian package, when its command is missing (as root, else through sudo). Servers such
+# as nginx install to /usr/sbin, which a normal user's PATH may lack.
 define apt_install
-	@command -v $(1) >/dev/null || { \
-	  echo "bench: installing $(1)"; \
+	@{ command -v $(1) || [ -x /usr/sbin/$(1) ]; } >/dev/null || { \
+	  echo "installing $(1)"; \
 	  if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && \
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null; }

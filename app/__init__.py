@@ -50,7 +50,10 @@ def configure_settings(app: Flask, config_class: type[Config], overrides: dict) 
     from app.database import engine_options
 
     app.config.setdefault(
-        "SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
+        "SQLALCHEMY_ENGINE_OPTIONS",
+        engine_options(
+            app.config["SQLALCHEMY_DATABASE_URI"], app.config["DATABASE_TRANSACTION_POOLING"]
+        ),
     )
 
 

@@ -64,6 +64,8 @@ class Config:
     # request waits for each answer before it gives up with a 503 (0: no limit).
     DATABASE_CONNECT_TIMEOUT = _env_int("DATABASE_CONNECT_TIMEOUT", 2)
     DATABASE_ANSWER_TIMEOUT = _env_int("DATABASE_ANSWER_TIMEOUT", 2)
+    # PostgreSQL reached through PgBouncer in transaction mode (app/database.py says why).
+    DATABASE_TRANSACTION_POOLING = _env_bool("DATABASE_TRANSACTION_POOLING", False)
 
     MAX_CONTENT_LENGTH = 1024 * 1024
     MAX_FORM_MEMORY_SIZE = 1024 * 1024
@@ -180,6 +182,7 @@ class TestConfig(Config):
     INSTANCE_NAME = ""
     DATABASE_CONNECT_TIMEOUT = 2
     DATABASE_ANSWER_TIMEOUT = 2
+    DATABASE_TRANSACTION_POOLING = False
     BASE_URL = "http://tasklane.test"
     # Jobs run inline, in the request that queues them; the queue's own tests bind others.
     QUEUE_URL = "immediate"

@@ -89,16 +89,26 @@ def sqlite_writer(engine: Engine) -> WriterQueue:
     return _WRITERS[engine]
 
 
-def engine_options(uri: str) -> dict:
+def engine_options(uri: str, transaction_pooling: bool = False) -> dict:
     if uri.startswith("sqlite"):
         # check_same_thread off: gunicorn threads share the pool; the timeout is the busy wait.
         return {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT, "check_same_thread": False}}
-    return {
+    options = {
         "pool_timeout": 5,
         "pool_size": 5,
         "max_overflow": 5,
         "pool_recycle": 1800,
     }
+    if transaction_pooling:
+        # Behind PgBouncer in transaction mode, each transaction may run on another server
+        # connection, so nothing may outlive a transaction on the server. psycopg prepares a
+        # statement on the server after its fifth run on a connection and then only names
+        # it: on a server connection that never saw the PREPARE that fails ("prepared
+        # statement does not exist"). None: never prepare. Tasklane keeps no other session
+        # state (no SET, LISTEN, temporary tables or session advisory locks; the migration
+        # lock is transaction-scoped), and the answer timeout is kept by the client.
+        options["connect_args"] = {"prepare_threshold": None}
+    return options
 
 
 def configure(app: Flask) -> None:

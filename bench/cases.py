@@ -16,7 +16,7 @@ from urllib.parse import quote, quote_plus
 
 from sqlalchemy import event
 
-from bench import raw
+from bench import load, raw
 from bench.seed import PROJECTS_OF_P20, SHARED_MEMBERS, TOKENS, credentials, libpq_url
 from bench.settings import SECRET_KEY, USER_AGENT, Settings
 
@@ -285,6 +285,22 @@ def headers(case: Case, ctx: DbContext | None) -> dict:
         out["X-CSRFToken"] = ctx.csrf[case.user]
         out["Content-Type"] = "application/x-www-form-urlencoded"
     return out
+
+
+def wrk_load(case: Case, ctx, base: str, settings: Settings, seconds: int) -> load.Load:
+    """One wrk run of `case` against the server at `base` (http://host:port)."""
+    connections = case.connections or settings.connections
+    threads = min(settings.threads, connections)
+    return load.Load(
+        url=base + case.path.replace("{id}", "0"),  # scripted cases build their own paths
+        seconds=seconds,
+        connections=connections,
+        threads=settings.threads,
+        timeout=settings.timeout,
+        headers=headers(case, ctx),
+        lua=case.lua,
+        args=lua_args(case, ctx, threads) if ctx else (),
+    )
 
 
 def lua_args(case: Case, ctx: DbContext, threads: int) -> tuple[str, ...]:

@@ -59,18 +59,7 @@ def measure(case, ctx, server, settings: Settings, seconds: int) -> dict:
     """One wrk run of `case` with server CPU read from /proc before and after."""
     if case.resets:
         ctx.reset_pools()
-    connections = case.connections or settings.connections
-    path = case.path.replace("{id}", "0")  # scripted cases build their own paths
-    spec = load.Load(
-        url=server.base + path,
-        seconds=seconds,
-        connections=connections,
-        threads=settings.threads,
-        timeout=settings.timeout,
-        headers=case_lib.headers(case, ctx),
-        lua=case.lua,
-        args=case_lib.lua_args(case, ctx, min(settings.threads, connections)) if ctx else (),
-    )
+    spec = case_lib.wrk_load(case, ctx, server.base, settings, seconds)
     pids = server.workers()
     pg = ctx.pg_cpu if ctx else None
     pg_before = pg.snapshot() if pg else None
@@ -87,7 +76,7 @@ def measure(case, ctx, server, settings: Settings, seconds: int) -> dict:
     result["cpu_ms_per_request"] = cpu * 1000 / n if n else None
     result["db_cpu_ms_per_request"] = db_cpu * 1000 / n if n else None
     result["total_cpu_ms_per_request"] = (cpu + db_cpu) * 1000 / n if n else None
-    result["connections"] = connections
+    result["connections"] = spec.connections
     return result
 
 

@@ -1,5 +1,7 @@
 import contextlib
+import fcntl
 import logging
+import os
 from logging.config import fileConfig
 
 from alembic import context
@@ -96,12 +98,48 @@ def run_migrations_online():
 
     connectable = get_engine()
 
-    with connectable.connect() as connection:
+    with connectable.connect() as connection, _sqlite_migration_lock(connection):
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with _sqlite_foreign_keys_off(connection), context.begin_transaction():
+            _postgresql_migration_lock(connection)
             context.run_migrations()
             _check_foreign_keys(connection)
+
+
+# Any fixed number: every Tasklane process that migrates this database asks for the same lock.
+MIGRATION_LOCK_ID = 0x7A51_1A4E
+
+
+def _postgresql_migration_lock(connection):
+    """Two processes migrating at once (two instances booting on a new database) would both
+    read the old version and both run the same revision: the second fails halfway. So a
+    migration waits for the others, and only then reads which revisions remain (Alembic reads
+    the version table inside run_migrations, after this): the second finds the database at
+    head and does nothing.
+
+    A transaction-scoped advisory lock, released by the commit that records the new version:
+    PostgreSQL runs a whole upgrade in one transaction, and a session lock would not survive
+    PgBouncer's transaction pooling, which may hand the next transaction another connection.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_ID})")
+
+
+@contextlib.contextmanager
+def _sqlite_migration_lock(connection):
+    """On SQLite, the same wait on an flock of a file beside the database (SQLite has no
+    advisory locks, and each migration commits on its own); released when the process ends."""
+    database = connection.engine.url.database
+    if connection.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    fd = os.open(f"{database}-migrate.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing lets go of the lock
 
 
 @contextlib.contextmanager

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from datetime import datetime
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from sqlalchemy.engine import make_url
 from app import create_app, timezones
 from app.config import TestConfig
 from app.extensions import db
-from tests.helpers import create_user, libpq_url, login
+from tests.helpers import create_user, libpq_url, login, new_postgres_database
 from tests.mailbox import Mailbox
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
@@ -35,18 +34,13 @@ def postgres_url():
     """A database created for this run on the server TEST_DATABASE_URL names, dropped after."""
     if not TEST_DATABASE_URL:
         pytest.skip("TEST_DATABASE_URL is not set")
-    name = f"tasklane_test_{uuid.uuid4().hex[:12]}"
-    admin_url = libpq_url(TEST_DATABASE_URL)
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = _sqlalchemy(make_url(TEST_DATABASE_URL).set(database=name).render_as_string(False))
-    app = create_app(TestConfig, {"SQLALCHEMY_DATABASE_URI": url})
-    with app.app_context():
-        upgrade()
-        db.engine.dispose()
-    yield url
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with new_postgres_database(TEST_DATABASE_URL) as created:
+        url = _sqlalchemy(created)
+        app = create_app(TestConfig, {"SQLALCHEMY_DATABASE_URI": url})
+        with app.app_context():
+            upgrade()
+            db.engine.dispose()
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -355,11 +355,19 @@ def new_database(database_url: str, folder):
     if url.get_backend_name() == "sqlite":
         yield f"sqlite:///{folder / f'new-{uuid.uuid4().hex[:8]}.sqlite3'}"
         return
-    name = f"tasklane_new_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
+    with new_postgres_database(database_url, "tasklane_new") as libpq:
+        yield make_url(libpq).set(drivername=url.drivername).render_as_string(hide_password=False)
+
+
+@contextlib.contextmanager
+def new_postgres_database(server_url: str, prefix: str = "tasklane_test"):
+    """An empty database on the server `server_url` names, dropped after: its libpq URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin_url = libpq_url(server_url)
+    with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
-        yield url.set(database=name).render_as_string(hide_password=False)
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     finally:
-        with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -70,6 +70,7 @@ HOSTILE = {
     "FLASK_DEBUG": "1",
     "TASKLANE_PRODUCTION": "1",
     "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/nothing",
+    "DATABASE_TRANSACTION_POOLING": "1",
     "ARGON2_TIME_COST": "9",
     "QUEUE_URL": "redis://127.0.0.1:6379/9",
     "BASE_URL": "https://attacker.example",

@@ -246,3 +246,15 @@ def test_sqlite_writers_of_a_process_take_turns_and_a_failed_one_lets_go(app):
     assert not queue.locked()  # the rollback returned the connection, and the turn with it
     _write(app)  # and the next writer goes straight in
     assert not queue.locked()
+
+
+def test_transaction_pooling_keeps_psycopg_from_preparing_statements(make_app, database_url):
+    """Behind PgBouncer in transaction mode a statement prepared in one transaction is unknown
+    (or already known) on the server connection the next one gets; DATABASE_TRANSACTION_POOLING
+    makes psycopg never prepare. The stack tests (tests/stack/) run the app through PgBouncer."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a PostgreSQL setting")
+    for pooling, threshold in ((False, 5), (True, None)):
+        app = make_app(DATABASE_TRANSACTION_POOLING=pooling)
+        with app.app_context(), db.engine.connect() as conn:
+            assert conn.connection.driver_connection.prepare_threshold == threshold

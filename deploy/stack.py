@@ -428,13 +428,13 @@ def stop_pid_file(path: Path, sig: int, *, group=False, seconds: float = 30) -> 
 
 
 def wait_serving(port: int, pid: int | None = None, seconds: float = STARTUP_SECONDS) -> None:
-    """Until the server on `port` answers a page that needs the database and the app.
-    (GET /login, a public page; the one place to switch to a readiness endpoint.)"""
+    """Until the server on `port` is ready to serve: GET /readyz answers 200 (its database at
+    the migrations' head, Redis and the job queue answering)."""
     deadline = time.monotonic() + seconds
     while True:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
         try:
-            conn.request("GET", "/login")
+            conn.request("GET", "/readyz")
             if conn.getresponse().status == 200:
                 return
         except OSError:

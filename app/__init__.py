@@ -87,23 +87,26 @@ def configure_extensions(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
-    from app import (
+    from app import (  # noqa: F401 (reminders, digests: their jobs join the queue's schedule)
         account,
         addresses,
         admin,
         auth,
+        digests,
         errors,
         main,
         notifications,
         projects,
-        reminders,  # noqa: F401 (its every-minute job joins the queue's schedule)
+        reminders,
         sharing,
         tags,
         tasks,
+        unsubscribe,
     )
 
     blueprints = (
-        errors, main, auth, account, addresses, tasks, projects, sharing, tags, admin, notifications
+        errors, main, auth, account, addresses, tasks, projects, sharing, tags, admin,
+        notifications, unsubscribe,
     )  # fmt: skip
     for module in blueprints:
         app.register_blueprint(module.bp)

@@ -54,6 +54,9 @@ _SESSION_AND_USER = (
         User.email_verified_at.is_not(None),
         Project.id,
         User.timezone,
+        User.digest_hour,
+        User.reminder_mail,
+        User.default_reminder,
         LoginSession.id,
         LoginSession.remember,
         LoginSession.expires_at,
@@ -87,6 +90,11 @@ class SignedIn(UserMixin):
     email_verified: bool  # whether mail and invitations may reach them (app/models.User)
     inbox_id: int  # where quick add puts a task that names no project
     timezone: str | None  # where "today" is for them (app/timezones.py); None: the instance's
+    # The mail settings /account shows (app/digests.py, app/reminders.py): read by the same
+    # query, so that page needs no second read of the user.
+    digest_hour: int | None
+    reminder_mail: bool
+    default_reminder: int | None
     current_login_session: CurrentLogin
 
     def get_id(self) -> str:

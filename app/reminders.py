@@ -256,6 +256,7 @@ def fire(reminder_id: int) -> bool:
     db.session.commit()
     if created is not None:
         _mail(user, task)
+        db.session.rollback()  # end its reads (and the unsubscribe key's) before the write
     _write()
     db.session.execute(
         update(Reminder)
@@ -274,9 +275,13 @@ def _when(task: Task, user: User) -> str:
 
 
 def _mail(user: User, task: Task) -> None:
-    """Through the one rule for mail to an account's owner: only to a verified address."""
+    """Through the one rule for mail to an account's owner: only to a verified address; and
+    only if they did not turn reminder mail off (/account, or its unsubscribe link)."""
     from app.mail import external_url, send_to_user
+    from app.mail.unsubscribe import REMINDERS, url_for_user
 
+    if not user.reminder_mail:
+        return
     send_to_user(
         user,
         "reminder",
@@ -285,6 +290,8 @@ def _mail(user: User, task: Task) -> None:
         title=task.title,
         when=_when(task, user),
         task_url=external_url("tasks.detail", task_id=task.id),
+        unsubscribe_url=url_for_user(user, REMINDERS),
+        unsubscribe_label="Stop reminder emails",
     )
 
 

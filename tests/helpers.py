@@ -34,6 +34,8 @@ PUBLIC_ENDPOINTS = frozenset(
         "auth.reset_password",  # without a token: back to the form that asks for one
         "addresses.verify",  # the link's token decides; without one: the account page
         "addresses.confirm_change",
+        "unsubscribe.confirm",  # the signed token decides; without one: a 400 page
+        "unsubscribe.apply",
     }
 )
 

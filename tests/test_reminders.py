@@ -242,3 +242,25 @@ def test_the_editor_sets_reminders_and_a_repeat_carries_them(mail_app, mailbox, 
     ]
     clock(_utc(2026, 6, 3, 9, 0))
     assert _fire(mail_app) == 2  # the next occurrence's two; the done one's never fire
+
+
+def test_reminder_mail_carries_a_one_click_unsubscribe_that_keeps_in_app_notices(
+    mail_app, mailbox, clock
+):
+    clock(_utc(2026, 6, 1, 0, 0))
+    _setup(mail_app, "UTC", date(2026, 6, 2), time(9, 0), [0, 60])
+    clock(_utc(2026, 6, 2, 8, 0))
+    assert _fire(mail_app) == 1
+    [message] = mailbox.messages
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    link = message["List-Unsubscribe"].strip("<>")
+    assert link.startswith("http://tasklane.test/unsubscribe/reminders?token=")
+    client = mail_app.test_client()  # not signed in: the mail client's one-click POST
+    response = client.post(
+        link.removeprefix("http://tasklane.test"), data="List-Unsubscribe=One-Click"
+    )
+    assert response.status_code == 200 and "no longer get reminder emails" in response.text
+    clock(_utc(2026, 6, 2, 9, 0))
+    assert _fire(mail_app) == 1
+    assert len(mailbox.messages) == 1  # no second mail, but the notification is there
+    assert [kind for _, kind, _ in _notifications(mail_app)] == ["reminder", "reminder"]

@@ -55,6 +55,10 @@ STALE_CLAIM = timedelta(minutes=5)
 SCAN_LIMIT = 500  # reminders fired per scan; the next minute takes the rest
 
 
+# Whom a task's reminders are for.
+_RECIPIENT = func.coalesce(Task.assignee_id, Task.created_by_id)
+
+
 def describe(offset: int) -> str:
     if offset in OFFSETS:
         return OFFSETS[offset]
@@ -94,10 +98,13 @@ def set_offsets(task_id: int, offsets: Iterable[int]) -> None:
     reschedule([task_id])
 
 
-def add_default(task_id: int, user_id: int) -> None:
-    """A new task with a time gets its creator's default reminder, if they chose one."""
-    offset = db.session.scalar(select(User.default_reminder).where(User.id == user_id))
-    if offset is not None:
+def add_default(task_id: int) -> None:
+    """A task that just got a time, with no reminder of its own, gets the default reminder
+    (/account) of the person its reminders are for: its assignee, or its creator."""
+    offset = db.session.scalar(
+        select(User.default_reminder).join(Task, User.id == _RECIPIENT).where(Task.id == task_id)
+    )
+    if offset is not None and not offsets_of(task_id):
         set_offsets(task_id, [offset])
 
 
@@ -116,9 +123,6 @@ def copy_reminders(new_id_of: dict[int, int]) -> None:
             )
         )
         reschedule(set(new_id_of.values()))
-
-
-_RECIPIENT = func.coalesce(Task.assignee_id, Task.created_by_id)
 
 
 def reschedule(task_ids: Iterable[int]) -> None:

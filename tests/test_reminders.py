@@ -264,3 +264,42 @@ def test_reminder_mail_carries_a_one_click_unsubscribe_that_keeps_in_app_notices
     assert _fire(mail_app) == 1
     assert len(mailbox.messages) == 1  # no second mail, but the notification is there
     assert [kind for _, kind, _ in _notifications(mail_app)] == ["reminder", "reminder"]
+
+
+def test_the_default_reminder_applies_when_a_task_gets_a_time_without_one_of_its_own(
+    mail_app, clock
+):
+    from tests.helpers import login
+
+    clock(_utc(2026, 6, 1, 0, 0))
+    client = mail_app.test_client()
+    login(client)
+    assert post(client, "/account/mail", {"default_reminder": "60"}).status_code == 302
+
+    def offsets(title):
+        with mail_app.app_context():
+            task_id = db.session.scalar(select(Task.id).where(Task.title == title))
+            return task_id, reminders.offsets_of(task_id)
+
+    post(client, "/tasks", {"title": "Dentist 2026-06-02 9:00"})
+    post(client, "/tasks", {"title": "Someday"})
+    assert offsets("Dentist")[1] == [60]  # quick add with a time
+    assert offsets("Someday")[1] == []  # no time, no reminder
+    task_id, _ = offsets("Someday")
+    data = {"title": "Someday", "priority": "0", "due_date": "2026-06-03", "version": "1"}
+    assert post(client, f"/tasks/{task_id}", data).status_code == 303
+    assert offsets("Someday")[1] == []  # a date alone: nothing to remind at
+    timed = {**data, "due_time": "10:00", "version": "2"}
+    assert post(client, f"/tasks/{task_id}", timed).status_code == 303
+    assert offsets("Someday")[1] == [60]  # it got a time, and chose no reminder
+    assert post(client, f"/tasks/{task_id}", {**timed, "version": "3"}).status_code == 303
+    assert offsets("Someday")[1] == []  # unticked on a task that had its time: stays off
+    dentist, _ = offsets("Dentist")
+    chosen = {"title": "Dentist", "priority": "0", "due_date": "2026-06-02", "version": "1"}
+    post(client, f"/tasks/{dentist}", {**chosen, "due_time": ""})
+    post(
+        client,
+        f"/tasks/{dentist}",
+        {**chosen, "due_time": "9:00", "reminders": "10", "version": "2"},
+    )
+    assert offsets("Dentist")[1] == [10]  # chosen in the same save: the default stays out

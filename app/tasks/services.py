@@ -102,7 +102,7 @@ def create_task(
         activity.record_tasks("assigned", [task.id], detail=assignees.name_of(assignee_id))
         notify_assigned([task.id], assignee_id, user_id)
     if task.due_time is not None:
-        reminders.add_default(task.id, user_id)
+        reminders.add_default(task.id)
     db.session.commit()
     return task
 
@@ -114,6 +114,7 @@ def update_task(task: Task, seen_version: int, changes: TaskChanges, user_id: in
     the same version cannot both win, on either database.
     """
     edited = _edited_fields(task, changes)
+    had_time = task.due_time is not None
     if changes.project_id:
         activity.record_move(Task.id == task.id, changes.project_id, actor_id=user_id)
     result = db.session.execute(
@@ -153,6 +154,8 @@ def update_task(task: Task, seen_version: int, changes: TaskChanges, user_id: in
         reminders.set_offsets(task.id, changes.reminders)  # rescheduled there
     else:
         reminders.reschedule([task.id])
+    if task.due_time is not None and not had_time:  # unless the save chose reminders
+        reminders.add_default(task.id)
     db.session.commit()
     return task
 

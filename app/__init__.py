@@ -87,11 +87,12 @@ def configure_extensions(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
-    from app import (  # noqa: F401 (reminders, digests: their jobs join the queue's schedule)
+    from app import (  # noqa: F401 (cleanup, digests, reminders: their jobs join the schedule)
         account,
         addresses,
         admin,
         auth,
+        cleanup,
         digests,
         errors,
         main,

@@ -32,6 +32,7 @@ from huey import crontab
 from sqlalchemy import and_, delete, func, or_, select, update
 
 from app import timezones
+from app.access import is_member
 from app.extensions import db
 from app.jobs import job
 from app.models import Notification, Reminder, Task, User
@@ -145,7 +146,8 @@ def reschedule(task_ids: Iterable[int]) -> None:
             User.timezone,
         )
         .join(Task, Task.id == Reminder.task_id)
-        .outerjoin(User, User.id == _RECIPIENT)
+        # Only a member of the task's project: someone removed is never reminded of it.
+        .outerjoin(User, and_(User.id == _RECIPIENT, is_member(Task.project_id, User.id)))
         .where(Reminder.task_id.in_(ids))
     ).all()
     now = timezones.now()

@@ -303,3 +303,37 @@ def test_the_default_reminder_applies_when_a_task_gets_a_time_without_one_of_its
         {**chosen, "due_time": "9:00", "reminders": "10", "version": "2"},
     )
     assert offsets("Dentist")[1] == [10]  # chosen in the same save: the default stays out
+
+
+def test_removing_a_member_moves_or_cancels_their_reminders_in_that_project(
+    mail_app, mailbox, clock
+):
+    """Bob's reminders in Ada's project: the task he was assigned reminds its creator, Ada,
+    once he is removed; the task he added himself reminds nobody; his Inbox's still him."""
+    from app.models import Role
+    from tests.helpers import add_member, add_project, login, user_id
+
+    clock(_utc(2026, 6, 1, 0, 0))
+    create_user(mail_app, "bob@example.com", name="Bob")
+    team = add_project(mail_app, name="Team")
+    add_member(mail_app, team, "bob@example.com", Role.EDITOR)
+    bob = user_id(mail_app, "bob@example.com")
+    due = {"due_date": date(2026, 6, 2), "due_time": time(9, 0)}
+    assigned = add_task(mail_app, title="Assigned", project_id=team, assignee_id=bob, **due)
+    his_own = add_task(mail_app, "bob@example.com", title="His own", project_id=team, **due)
+    his_inbox = add_task(mail_app, "bob@example.com", title="His inbox", **due)
+    with mail_app.app_context():
+        for task_id in (assigned, his_own, his_inbox):
+            reminders.set_offsets(task_id, [0])
+        db.session.commit()
+    client = mail_app.test_client()
+    login(client)
+    response = post(client, f"/projects/{team}/members/{bob}/remove")
+    assert response.status_code == 303
+    clock(_utc(2026, 6, 2, 9, 0))
+    assert _fire(mail_app) == 2
+    sent = sorted((m["To"], m["Subject"]) for m in mailbox.messages)
+    assert sent == [
+        ("ada@example.com", "Reminder: Assigned"),
+        ("bob@example.com", "Reminder: His inbox"),
+    ]

@@ -19,7 +19,7 @@ Mail goes through send_to_user (verified addresses only) with a one-click unsubs
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 from types import SimpleNamespace
 
 from huey import crontab
@@ -29,6 +29,7 @@ from app import access, timezones
 from app.extensions import db
 from app.jobs import job
 from app.models import Project, Task, User
+from app.tasks.dates import is_overdue
 
 # How many hours after the chosen one a digest may still go out (a scheduler that was down).
 CATCH_UP = 2
@@ -94,12 +95,6 @@ def claim(user_id: int, local_date: date) -> bool:
     return claimed is not None
 
 
-def is_overdue(due: date, at: time | None, local_now: datetime) -> bool:
-    """Overdue on the user's clock: a day before today, or today at a time already past."""
-    today = local_now.date()
-    return due < today or (due == today and at is not None and at <= local_now.time())
-
-
 def sections(user: User, local_now: datetime) -> dict[str, list[Line]]:
     """What the digest lists for `user`: open tasks of the projects they are a member of,
     overdue or due today, and the rest of those assigned to them (soonest first)."""
@@ -119,7 +114,7 @@ def sections(user: User, local_now: datetime) -> dict[str, list[Line]]:
     ).all()
     found: dict[str, list[Line]] = {"overdue": [], "today": [], "assigned": []}
     for task, project in rows:
-        if task.due_date is not None and is_overdue(task.due_date, task.due_time, local_now):
+        if task.due_date and is_overdue(task.due_date, task.due_time, today, local_now.time()):
             section = "overdue"
         elif task.due_date == today:
             section = "today"

@@ -6,7 +6,6 @@ clock is the `clock` fixture; mail goes to a real SMTP server (aiosmtpd)."""
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlsplit
 
@@ -19,6 +18,7 @@ from app.extensions import db
 from app.mail.unsubscribe import token_for
 from app.models import Role, Task, User
 from tests.helpers import add_member, add_project, add_task, create_user, login, post
+from tests.live import all_at_once
 from tests.mailbox import parts
 
 ADA, BOB = "ada@example.com", "bob@example.com"  # Auckland, Los Angeles
@@ -97,18 +97,7 @@ def test_once_a_day_however_many_schedulers_scan(shared, make_app, mailbox, cloc
     minute, then again later that hour and the next: one digest."""
     other = make_app(**mailbox.settings)
     clock(AUCKLAND_8AM)
-    start = threading.Barrier(2)
-    sent: list[int] = []
-
-    def scheduler(app):
-        start.wait()
-        sent.append(_send(app))
-
-    threads = [threading.Thread(target=scheduler, args=(app,)) for app in (shared, other)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    sent = all_at_once([lambda: _send(shared), lambda: _send(other)])
     assert sorted(sent) == [0, 1]
     for later in (timedelta(minutes=1), timedelta(minutes=59), timedelta(hours=2)):
         clock(AUCKLAND_8AM + later)

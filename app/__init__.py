@@ -95,25 +95,28 @@ def configure_extensions(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
-    from app import (
+    from app import (  # noqa: F401 (cleanup, digests, reminders: their jobs join the schedule)
         account,
         addresses,
         admin,
         auth,
+        cleanup,
+        digests,
         errors,
         health,
         main,
         notifications,
         projects,
-        reminders,  # noqa: F401 (its every-minute job joins the queue's schedule)
+        reminders,
         sharing,
         tags,
         tasks,
+        unsubscribe,
     )
 
     blueprints = (
         errors, health, main, auth, account, addresses, tasks, projects, sharing, tags, admin,
-        notifications,
+        notifications, unsubscribe,
     )  # fmt: skip
     for module in blueprints:
         app.register_blueprint(module.bp)

@@ -125,7 +125,9 @@ class Config:
     # The job queue (app/jobs): redis://... in production; empty, a SQLite file in instance/
     # whose consumer the web server starts itself; "immediate" runs each job inline (tests).
     QUEUE_URL = os.environ.get("QUEUE_URL", "").strip()
-    QUEUE_NAME = "tasklane"  # its keys in Redis (tests use names of their own)
+    # Its keys in Redis: instances sharing one Redis database need names of their own (the
+    # tests do too).
+    QUEUE_NAME = os.environ.get("QUEUE_NAME", "").strip() or "tasklane"
 
     # Outgoing mail (app/mail). No MAIL_HOST: messages are written to instance/mail/ as .eml
     # files and their links logged, so a fresh clone can reset a password.
@@ -186,6 +188,7 @@ class TestConfig(Config):
     BASE_URL = "http://tasklane.test"
     # Jobs run inline, in the request that queues them; the queue's own tests bind others.
     QUEUE_URL = "immediate"
+    QUEUE_NAME = "tasklane"  # as the worker processes some tests start have it
     # No SMTP unless a test starts its own server; .eml files go to the test's own folder
     # (tests/conftest.py's make_app), never to instance/.
     MAIL_HOST = ""

@@ -63,6 +63,9 @@ _SESSION_AND_USER = (
         Project.id,
         User.timezone,
         _UNREAD,
+        User.digest_hour,
+        User.reminder_mail,
+        User.default_reminder,
         LoginSession.id,
         LoginSession.remember,
         LoginSession.expires_at,
@@ -97,6 +100,11 @@ class SignedIn(UserMixin):
     inbox_id: int  # where quick add puts a task that names no project
     timezone: str | None  # where "today" is for them (app/timezones.py); None: the instance's
     unread_notifications: int  # the header's badge, up to counts.CAP + 1, as the request began
+    # The mail settings /account shows (app/digests.py, app/reminders.py): read by the same
+    # query, so that page needs no second read of the user.
+    digest_hour: int | None
+    reminder_mail: bool
+    default_reminder: int | None
     current_login_session: CurrentLogin
 
     def get_id(self) -> str:

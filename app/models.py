@@ -98,6 +98,15 @@ class User(UserMixin, db.Model):
     # Minutes before the due time that a new task with a time reminds its assignee (or its
     # creator); None: no reminder unless one is chosen (app/reminders).
     default_reminder: Mapped[int | None] = mapped_column(Integer)
+    # The daily digest (app/digests.py): the local hour (0-23, in the user's zone) it is
+    # mailed at, None when off; and the local date of the last one, its once-a-day key.
+    digest_hour: Mapped[int | None] = mapped_column(SmallInteger)
+    digest_sent_on: Mapped[date | None]
+    # Whether reminders are mailed as well as shown in the app (unsubscribe turns it off).
+    reminder_mail: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
+    # Random, signed into every unsubscribe link (app/unsubscribe.py): a new value voids
+    # the links mailed before. Filled the first time a link is made.
+    mail_key: Mapped[str | None] = mapped_column(String(32))
 
     login_sessions: Mapped[list[LoginSession]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
@@ -110,6 +119,13 @@ class User(UserMixin, db.Model):
     def email_verified(self) -> bool:
         """As login_sessions.SignedIn has it, so views read either alike."""
         return self.email_verified_at is not None
+
+    @property
+    def registration_pending(self) -> bool:
+        """Registered through the form, and neither verified nor ever signed in: not usable
+        until the link mailed to the address is opened (app/auth/registration.py). Accounts
+        registered before that rule signed in at once, so they are not pending."""
+        return self.email_verified_at is None and self.last_login_at is None
 
     def get_id(self) -> str:
         # flask-login keeps this in the session and remember cookies: it is the login-session

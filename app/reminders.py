@@ -32,6 +32,7 @@ from huey import crontab
 from sqlalchemy import and_, delete, func, or_, select, update
 
 from app import timezones
+from app.access import is_member
 from app.extensions import db
 from app.jobs import job
 from app.models import Notification, Reminder, Task, User
@@ -53,6 +54,10 @@ MAX_OFFSET = 40320  # four weeks, the column's CHECK
 # job's queueing time (the SMTP conversation runs in the deliver job, not here).
 STALE_CLAIM = timedelta(minutes=5)
 SCAN_LIMIT = 500  # reminders fired per scan; the next minute takes the rest
+
+
+# Whom a task's reminders are for.
+_RECIPIENT = func.coalesce(Task.assignee_id, Task.created_by_id)
 
 
 def describe(offset: int) -> str:
@@ -94,10 +99,13 @@ def set_offsets(task_id: int, offsets: Iterable[int]) -> None:
     reschedule([task_id])
 
 
-def add_default(task_id: int, user_id: int) -> None:
-    """A new task with a time gets its creator's default reminder, if they chose one."""
-    offset = db.session.scalar(select(User.default_reminder).where(User.id == user_id))
-    if offset is not None:
+def add_default(task_id: int) -> None:
+    """A task that just got a time, with no reminder of its own, gets the default reminder
+    (/account) of the person its reminders are for: its assignee, or its creator."""
+    offset = db.session.scalar(
+        select(User.default_reminder).join(Task, User.id == _RECIPIENT).where(Task.id == task_id)
+    )
+    if offset is not None and not offsets_of(task_id):
         set_offsets(task_id, [offset])
 
 
@@ -116,9 +124,6 @@ def copy_reminders(new_id_of: dict[int, int]) -> None:
             )
         )
         reschedule(set(new_id_of.values()))
-
-
-_RECIPIENT = func.coalesce(Task.assignee_id, Task.created_by_id)
 
 
 def reschedule(task_ids: Iterable[int]) -> None:
@@ -141,7 +146,8 @@ def reschedule(task_ids: Iterable[int]) -> None:
             User.timezone,
         )
         .join(Task, Task.id == Reminder.task_id)
-        .outerjoin(User, User.id == _RECIPIENT)
+        # Only a member of the task's project: someone removed is never reminded of it.
+        .outerjoin(User, and_(User.id == _RECIPIENT, is_member(Task.project_id, User.id)))
         .where(Reminder.task_id.in_(ids))
     ).all()
     now = timezones.now()
@@ -256,6 +262,7 @@ def fire(reminder_id: int) -> bool:
     db.session.commit()
     if created is not None:
         _mail(user, task)
+        db.session.rollback()  # end its reads (and the unsubscribe key's) before the write
     _write()
     db.session.execute(
         update(Reminder)
@@ -274,9 +281,13 @@ def _when(task: Task, user: User) -> str:
 
 
 def _mail(user: User, task: Task) -> None:
-    """Through the one rule for mail to an account's owner: only to a verified address."""
+    """Through the one rule for mail to an account's owner: only to a verified address; and
+    only if they did not turn reminder mail off (/account, or its unsubscribe link)."""
     from app.mail import external_url, send_to_user
+    from app.mail.unsubscribe import REMINDERS, url_for_user
 
+    if not user.reminder_mail:
+        return
     send_to_user(
         user,
         "reminder",
@@ -285,6 +296,8 @@ def _mail(user: User, task: Task) -> None:
         title=task.title,
         when=_when(task, user),
         task_url=external_url("tasks.detail", task_id=task.id),
+        unsubscribe_url=url_for_user(user, REMINDERS),
+        unsubscribe_label="Stop reminder emails",
     )
 
 

@@ -58,10 +58,23 @@ def browser_name(user_agent: str) -> str:
     return f"{browser} on {system}" if system else browser
 
 
+def time_of_day():
+    """The signed-in user's time of day, read once per request (rows due today with a time
+    ask for it, to tell whether that time has passed)."""
+    from flask import g
+
+    from app.tasks.listing import local_time
+
+    if "time_of_day" not in g:
+        g.time_of_day = local_time()
+    return g.time_of_day
+
+
 def init_app(app: Flask) -> None:
     from app.counts import count_label, count_spoken
     from app.tasks.dates import due_label, due_state
 
+    app.add_template_global(time_of_day, "time_of_day")
     app.add_template_filter(due_state, "due_state")
     app.add_template_filter(due_label, "due_label")
     app.add_template_filter(format_datetime, "datetime")

@@ -38,6 +38,7 @@ ACCOUNT = {
     "account.delete": {"confirm_email": ROOT, "password": PASSWORD},
     "account.profile": None,
     "account.timezone": None,
+    "account.mail": None,
     "account.password": None,
     "account.end_session": None,
 }

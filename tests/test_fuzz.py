@@ -52,7 +52,8 @@ FIELDS = [
     "display_name", "current_password", "new_password", "confirm_email", "q", "status",
     "sort", "due", "limit", "after", "role", "page", "remember", "done", "next", "actor",
     "target", "token", "timezone", "new_email", "due_time", "project", "project_id",
-    "assignee", "assignee_id", "new_owner", "move_to", "before", "v",
+    "assignee", "assignee_id", "new_owner", "move_to", "before", "v", "digest", "digest_hour",
+    "reminder_mail", "default_reminder", "List-Unsubscribe",
 ]  # fmt: skip
 NASTY = [
     "", "0", "-1", "1", "2147483647", "2147483648", "99999999999999999999999", "1e9", "NaN",

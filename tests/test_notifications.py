@@ -80,3 +80,25 @@ def test_the_header_says_99_plus(app, auth_client, user):
         db.session.commit()
     page = auth_client.get("/tasks").get_data(as_text=True)
     assert ">99+</span>" in page and 'aria-label="more than 99 unread"' in page
+
+
+def test_an_invitation_notifies_a_verified_account_and_nobody_else(app, auth_client):
+    create_user(app, "cy@example.com", name="Cy")
+    create_user(app, "dee@example.com", name="Dee", verified=False)
+    project_id = add_project(app, name="Garden")
+    for email in ("cy@example.com", "dee@example.com", "nobody@example.com"):
+        response = post(
+            auth_client, f"/projects/{project_id}/invitations", {"email": email, "role": "2"}
+        )
+        assert response.status_code == 303, email
+    with app.app_context():
+        rows = db.session.execute(
+            select(Notification.kind, Notification.project_id, Notification.text)
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("invitation", project_id, "Ada invited you to “Garden” as editor.")
+    ]
+    cy = app.test_client()
+    login(cy, email="cy@example.com")
+    page = cy.get("/notifications").get_data(as_text=True)
+    assert 'href="/invitations"' in page and "Ada invited you to “Garden” as editor." in page

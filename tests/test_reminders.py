@@ -242,3 +242,98 @@ def test_the_editor_sets_reminders_and_a_repeat_carries_them(mail_app, mailbox, 
     ]
     clock(_utc(2026, 6, 3, 9, 0))
     assert _fire(mail_app) == 2  # the next occurrence's two; the done one's never fire
+
+
+def test_reminder_mail_carries_a_one_click_unsubscribe_that_keeps_in_app_notices(
+    mail_app, mailbox, clock
+):
+    clock(_utc(2026, 6, 1, 0, 0))
+    _setup(mail_app, "UTC", date(2026, 6, 2), time(9, 0), [0, 60])
+    clock(_utc(2026, 6, 2, 8, 0))
+    assert _fire(mail_app) == 1
+    [message] = mailbox.messages
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    link = message["List-Unsubscribe"].strip("<>")
+    assert link.startswith("http://tasklane.test/unsubscribe/reminders?token=")
+    client = mail_app.test_client()  # not signed in: the mail client's one-click POST
+    response = client.post(
+        link.removeprefix("http://tasklane.test"), data="List-Unsubscribe=One-Click"
+    )
+    assert response.status_code == 200 and "no longer get reminder emails" in response.text
+    clock(_utc(2026, 6, 2, 9, 0))
+    assert _fire(mail_app) == 1
+    assert len(mailbox.messages) == 1  # no second mail, but the notification is there
+    assert [kind for _, kind, _ in _notifications(mail_app)] == ["reminder", "reminder"]
+
+
+def test_the_default_reminder_applies_when_a_task_gets_a_time_without_one_of_its_own(
+    mail_app, clock
+):
+    from tests.helpers import login
+
+    clock(_utc(2026, 6, 1, 0, 0))
+    client = mail_app.test_client()
+    login(client)
+    assert post(client, "/account/mail", {"default_reminder": "60"}).status_code == 302
+
+    def offsets(title):
+        with mail_app.app_context():
+            task_id = db.session.scalar(select(Task.id).where(Task.title == title))
+            return task_id, reminders.offsets_of(task_id)
+
+    post(client, "/tasks", {"title": "Dentist 2026-06-02 9:00"})
+    post(client, "/tasks", {"title": "Someday"})
+    assert offsets("Dentist")[1] == [60]  # quick add with a time
+    assert offsets("Someday")[1] == []  # no time, no reminder
+    task_id, _ = offsets("Someday")
+    data = {"title": "Someday", "priority": "0", "due_date": "2026-06-03", "version": "1"}
+    assert post(client, f"/tasks/{task_id}", data).status_code == 303
+    assert offsets("Someday")[1] == []  # a date alone: nothing to remind at
+    timed = {**data, "due_time": "10:00", "version": "2"}
+    assert post(client, f"/tasks/{task_id}", timed).status_code == 303
+    assert offsets("Someday")[1] == [60]  # it got a time, and chose no reminder
+    assert post(client, f"/tasks/{task_id}", {**timed, "version": "3"}).status_code == 303
+    assert offsets("Someday")[1] == []  # unticked on a task that had its time: stays off
+    dentist, _ = offsets("Dentist")
+    chosen = {"title": "Dentist", "priority": "0", "due_date": "2026-06-02", "version": "1"}
+    post(client, f"/tasks/{dentist}", {**chosen, "due_time": ""})
+    post(
+        client,
+        f"/tasks/{dentist}",
+        {**chosen, "due_time": "9:00", "reminders": "10", "version": "2"},
+    )
+    assert offsets("Dentist")[1] == [10]  # chosen in the same save: the default stays out
+
+
+def test_removing_a_member_moves_or_cancels_their_reminders_in_that_project(
+    mail_app, mailbox, clock
+):
+    """Bob's reminders in Ada's project: the task he was assigned reminds its creator, Ada,
+    once he is removed; the task he added himself reminds nobody; his Inbox's still him."""
+    from app.models import Role
+    from tests.helpers import add_member, add_project, login, user_id
+
+    clock(_utc(2026, 6, 1, 0, 0))
+    create_user(mail_app, "bob@example.com", name="Bob")
+    team = add_project(mail_app, name="Team")
+    add_member(mail_app, team, "bob@example.com", Role.EDITOR)
+    bob = user_id(mail_app, "bob@example.com")
+    due = {"due_date": date(2026, 6, 2), "due_time": time(9, 0)}
+    assigned = add_task(mail_app, title="Assigned", project_id=team, assignee_id=bob, **due)
+    his_own = add_task(mail_app, "bob@example.com", title="His own", project_id=team, **due)
+    his_inbox = add_task(mail_app, "bob@example.com", title="His inbox", **due)
+    with mail_app.app_context():
+        for task_id in (assigned, his_own, his_inbox):
+            reminders.set_offsets(task_id, [0])
+        db.session.commit()
+    client = mail_app.test_client()
+    login(client)
+    response = post(client, f"/projects/{team}/members/{bob}/remove")
+    assert response.status_code == 303
+    clock(_utc(2026, 6, 2, 9, 0))
+    assert _fire(mail_app) == 2
+    sent = sorted((m["To"], m["Subject"]) for m in mailbox.messages)
+    assert sent == [
+        ("ada@example.com", "Reminder: Assigned"),
+        ("bob@example.com", "Reminder: His inbox"),
+    ]

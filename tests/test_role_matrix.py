@@ -96,6 +96,7 @@ EXPECTED: dict[str, Rule] = {
     "account.page": SIGNED_IN,
     "account.profile": SIGNED_IN,
     "account.timezone": SIGNED_IN,
+    "account.mail": SIGNED_IN,
     "account.password": SIGNED_IN,
     "account.delete": SIGNED_IN,
     "account.end_session": PERSONAL,
@@ -104,6 +105,9 @@ EXPECTED: dict[str, Rule] = {
     # The token in the link decides (without one: back to the account page).
     "addresses.verify": PUBLIC,
     "addresses.confirm_change": PUBLIC,
+    # The signed token in the link decides (without one: 400 for everybody).
+    "unsubscribe.confirm": PUBLIC,
+    "unsubscribe.apply": PUBLIC,
     "notifications.index": SIGNED_IN,
     "notifications.count": SIGNED_IN,
     "notifications.read_all": SIGNED_IN,
@@ -284,6 +288,7 @@ def _world(app, n: int) -> dict:
             "user_id": people["target"].id,
             "admin_id": people["admin"].id,
             "filename": "css/app.css",
+            "kind": "digest",
             "emails": emails,
         }
 

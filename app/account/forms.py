@@ -1,10 +1,20 @@
 from __future__ import annotations
 
 from flask import current_app
-from wtforms import SelectField, StringField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms import BooleanField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, NumberRange, ValidationError
 
-from app.forms import BaseForm, confirm_field, current_password_field, new_password_field, strip
+from app.digests import HOURS, hour_label
+from app.forms import (
+    BaseForm,
+    confirm_field,
+    current_password_field,
+    new_password_field,
+    strip,
+    whole_number,
+)
+from app.reminders import OFFSETS
 from app.timezones import is_known, zone_names
 
 UNKNOWN_ZONE = "Unknown time zone: choose one from the list (a name such as Europe/Paris)."
@@ -33,6 +43,33 @@ class TimezoneForm(BaseForm):
         default = current_app.config["TIMEZONE"]
         zones = [(name, name) for name in zone_names()]
         self.timezone.choices = [("", f"Same as the server ({default})"), *zones]
+
+
+def _offset_or_none(value) -> int | None:
+    """The default reminder menu's coerce: "" is "no reminder"."""
+    return None if value in ("", None) else whole_number(value)
+
+
+class MailForm(BaseForm):
+    """The daily digest, reminder mail, and the default reminder of new tasks with a time."""
+
+    digest = BooleanField("Mail me a daily digest: overdue, due today, assigned to me")
+    digest_hour = SelectField(
+        "Send it at",
+        choices=[SelectChoice(hour, hour_label(hour)) for hour in HOURS],
+        coerce=whole_number,
+        validators=[NumberRange(min=0, max=23, message="Choose an hour from 00:00 to 23:00.")],
+        validate_choice=False,
+        default=8,
+    )
+    reminder_mail = BooleanField("Email me my reminders (they always show in the app)")
+    default_reminder = SelectField(
+        "Default reminder for tasks with a time",
+        choices=[SelectChoice("", "No reminder")]
+        + [SelectChoice(offset, label) for offset, label in OFFSETS.items()],
+        coerce=_offset_or_none,
+        validate_choice=True,
+    )
 
 
 class PasswordForm(BaseForm):

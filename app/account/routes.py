@@ -1,5 +1,5 @@
-"""The account page: the signed-in user's name, time zone, password, login sessions, and
-deleting the account."""
+"""The account page: the signed-in user's name, time zone, mail and reminder settings,
+password, login sessions, and deleting the account."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from app.account import bp
 from app.account.forms import (
     DeleteAccountForm,
     EmptyForm,
+    MailForm,
     PasswordForm,
     ProfileForm,
     TimezoneForm,
@@ -29,8 +30,18 @@ def _signed_in_only():
     pass
 
 
+def _mail_form(user) -> MailForm:
+    return MailForm(
+        digest=user.digest_hour is not None,
+        digest_hour=user.digest_hour if user.digest_hour is not None else 8,
+        reminder_mail=user.reminder_mail,
+        default_reminder=user.default_reminder,
+    )
+
+
 def _page(status: int = 200, **forms):
     context = {
+        "mail_form": _mail_form(current_user),
         "profile_form": ProfileForm(display_name=current_user.display_name),
         "timezone_form": TimezoneForm(timezone=current_user.timezone or ""),
         # What the user's zone makes of this moment, so they can tell the choice is right.
@@ -71,6 +82,20 @@ def timezone():
     reminders.reschedule_user(current_user.id)  # their reminders fire on their new clock
     db.session.commit()
     flash("Your time zone was saved.", "success")
+    return redirect(url_for("account.page"))
+
+
+@bp.post("/mail")
+def mail():
+    form = MailForm()
+    if not form.validate_on_submit():
+        return _page(422, mail_form=form)
+    user = login_sessions.signed_in_user()
+    user.digest_hour = form.digest_hour.data if form.digest.data else None
+    user.reminder_mail = form.reminder_mail.data
+    user.default_reminder = form.default_reminder.data
+    db.session.commit()
+    flash("Your email and reminder settings were saved.", "success")
     return redirect(url_for("account.page"))
 
 

@@ -20,7 +20,9 @@ def external_url(endpoint: str, **values) -> str:
 
 
 def compose(to: str, template: str, subject: str, context: dict) -> EmailMessage:
-    """The message `template` makes for `to`: text part first, HTML as its alternative."""
+    """The message `template` makes for `to`: text part first, HTML as its alternative.
+    With `unsubscribe_url` in `context` (app/mail/unsubscribe.py), the footers show it and
+    the List-Unsubscribe headers carry it."""
     config = current_app.config
     values = {**context, "subject": subject, "home_url": external_url("main.index")}
     message = EmailMessage()
@@ -31,6 +33,11 @@ def compose(to: str, template: str, subject: str, context: dict) -> EmailMessage
     message["Message-ID"] = make_msgid(domain=urlsplit(config["BASE_URL"]).hostname)
     # RFC 3834: sent by a program, so auto-responders do not answer it.
     message["Auto-Submitted"] = "auto-generated"
+    if values.get("unsubscribe_url"):
+        # RFC 2369 and RFC 8058: mail clients offer an "Unsubscribe" button that POSTs
+        # "List-Unsubscribe=One-Click" to this address, with no page in between.
+        message["List-Unsubscribe"] = f"<{values['unsubscribe_url']}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(render_template(f"mail/{template}.txt", **values))
     message.add_alternative(render_template(f"mail/{template}.html", **values), subtype="html")
     return message

@@ -1,5 +1,5 @@
 """Writing and reading notifications. Reminders write theirs in app/reminders.py (with the
-reminder's key); assignments here."""
+reminder's key); assignments and invitations here."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import Notification, Task, utcnow
+from app.models import Notification, Task, User, utcnow
 
 PAGE_SIZE = 100  # the page lists the newest ones
 
@@ -32,6 +32,21 @@ def notify_assigned(task_ids: Iterable[int], assignee_id: int | None, actor_id: 
                 project_id=project_id,
                 text=f"You were assigned “{title}”.",
             )
+        )
+
+
+def notify_invited(email: str, project_id: int, text: str) -> None:
+    """Tell the account with `email`, if there is one and its address is verified (the
+    invitations page shows nothing to anyone else), that it was invited. Nothing shows the
+    inviter whether it found one: their answer was given before this runs."""
+    user_id = db.session.scalar(
+        select(User.id).where(
+            User.email == email, User.is_active.is_(True), User.email_verified_at.is_not(None)
+        )
+    )
+    if user_id is not None:
+        db.session.add(
+            Notification(user_id=user_id, kind="invitation", project_id=project_id, text=text[:300])
         )
 
 

@@ -27,9 +27,10 @@ from flask import abort, session
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app import access, activity, audit, login_sessions, mail
+from app import access, activity, audit, login_sessions, mail, reminders
 from app.extensions import db
-from app.models import Invitation, Membership, Project, Role, Task, User
+from app.models import Invitation, Membership, Project, Reminder, Role, Task, User
+from app.notifications.services import notify_invited
 
 # Most invitations one project may have waiting: past that, cancel some first.
 MAX_PENDING = 100
@@ -97,6 +98,18 @@ def _unassign(project_id: int, user_id: int) -> None:
     )
 
 
+def _reschedule_reminders(project_id: int, user_id: int) -> None:
+    """The reminders that were for someone who left: those of tasks they were assigned go to
+    the task's creator; those of their own tasks go to nobody (a former member is never
+    reminded of a task they can no longer see: app/reminders.py)."""
+    task_ids = db.session.scalars(
+        select(Reminder.task_id)
+        .join(Task, Task.id == Reminder.task_id)
+        .where(Task.project_id == project_id, Reminder.user_id == user_id)
+    ).all()
+    reminders.reschedule(set(task_ids))
+
+
 def _explain_miss(project_id: int, user_id: int) -> None:
     """After a conditional write matched nothing: 404 when `user_id` is not a member, else
     409 (they are the owner)."""
@@ -147,6 +160,7 @@ def _leave_or_remove(project: Project, user_id: int, action: str, target: User) 
     if not gone:
         _explain_miss(project.id, user_id)
     _unassign(project.id, user_id)
+    _reschedule_reminders(project.id, user_id)
     audit.record(action, target=target, detail=_name(project))
     if action == "member_left":
         activity.record(project.id, "left")
@@ -227,6 +241,11 @@ def invite(project: Project, email: str, role: Role) -> bool:
                 raise
             continue
         _mail_invitation(project, email, role)
+        inviter = login_sessions.current_actor().display_name
+        notify_invited(
+            email, project.id, f"{inviter} invited you to “{project.name}” as {role.label.lower()}."
+        )
+        db.session.commit()
         return True
     return True  # pragma: no cover (the loop returns or raises)
 

@@ -3,15 +3,24 @@ app.timezones.today_for)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 
 SOON_DAYS = 7
 
 
-def due_state(due: date | None, on: date) -> str:
+def is_overdue(due: date, at: time | None, on: date, now: time | None) -> bool:
+    """Overdue on the user's clock (`on` their today, `now` their time of day): due on an
+    earlier day, or today at a time that has passed. listing.overdue_condition says the same
+    in SQL."""
+    return due < on or (due == on and at is not None and now is not None and at < now)
+
+
+def due_state(due: date | None, on: date, at: time | None = None, now: time | None = None) -> str:
+    """What a due date is, seen from `on`; with the task's time `at` and the user's time of
+    day `now`, a task due today whose time has passed is overdue."""
     if due is None:
         return "none"
-    if due < on:
+    if is_overdue(due, at, on, now):
         return "overdue"
     if due == on:
         return "today"

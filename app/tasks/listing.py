@@ -282,6 +282,21 @@ def _equals(expr, value):
 # ---- filtering --------------------------------------------------------------------------
 
 
+def overdue_condition(today, now):
+    """Overdue in SQL, as dates.is_overdue: due before `today`, or today before `now` (the
+    user's time of day). Values or bound parameters alike."""
+    return or_(Task.due_date < today, and_(Task.due_date == today, Task.due_time < now))
+
+
+def local_time() -> time:
+    """The signed-in user's time of day, on the same clock as their today (app/timezones)."""
+    from flask_login import current_user
+
+    from app.timezones import now_for
+
+    return now_for(current_user).time()
+
+
 def _filtered(project_id: int, query: ListQuery, today: date) -> Select:
     stmt = select(Task).where(Task.project_id == project_id, Task.deleted_at.is_(None))
     if query.status == "open":
@@ -299,7 +314,7 @@ def _filtered(project_id: int, query: ListQuery, today: date) -> Select:
     if query.priority is not None:
         stmt = stmt.where(Task.priority == query.priority)
     if query.due == "overdue":
-        stmt = stmt.where(Task.due_date < today)
+        stmt = stmt.where(overdue_condition(today, local_time()))
     elif query.due == "today":
         stmt = stmt.where(Task.due_date == today)
     elif query.due == "week":

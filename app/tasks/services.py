@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import (
     Connection,
+    and_,
     bindparam,
     case,
     delete,
@@ -102,7 +103,7 @@ def create_task(
         activity.record_tasks("assigned", [task.id], detail=assignees.name_of(assignee_id))
         notify_assigned([task.id], assignee_id, user_id)
     if task.due_time is not None:
-        reminders.add_default(task.id, user_id)
+        reminders.add_default(task.id)
     db.session.commit()
     return task
 
@@ -114,6 +115,7 @@ def update_task(task: Task, seen_version: int, changes: TaskChanges, user_id: in
     the same version cannot both win, on either database.
     """
     edited = _edited_fields(task, changes)
+    had_time = task.due_time is not None
     if changes.project_id:
         activity.record_move(Task.id == task.id, changes.project_id, actor_id=user_id)
     result = db.session.execute(
@@ -153,6 +155,8 @@ def update_task(task: Task, seen_version: int, changes: TaskChanges, user_id: in
         reminders.set_offsets(task.id, changes.reminders)  # rescheduled there
     else:
         reminders.reschedule([task.id])
+    if task.due_time is not None and not had_time:  # unless the save chose reminders
+        reminders.add_default(task.id)
     db.session.commit()
     return task
 
@@ -385,7 +389,7 @@ def soft_delete(tasks: list[Task]) -> None:
     for task in tasks:
         task.deleted_at = now
     if tasks:
-        _purge_expired({task.project_id for task in tasks}, now)
+        purge_deleted(now - UNDO_WINDOW, {task.project_id for task in tasks})
     activity.record_tasks("deleted", [task.id for task in tasks])
     db.session.commit()
 
@@ -398,11 +402,14 @@ def restore(tasks: list[Task]) -> None:
     db.session.commit()
 
 
-def _purge_expired(project_ids: set[int], now) -> None:
-    """Deleted tasks of these projects past the undo window go for good."""
-    db.session.execute(
-        delete(Task).where(Task.project_id.in_(project_ids), Task.deleted_at < now - UNDO_WINDOW)
-    )
+def purge_deleted(before: datetime, project_ids: set[int] | None = None) -> int:
+    """Tasks deleted before `before` (past the undo window) go for good, in the caller's
+    transaction: those of `project_ids` when a delete there passes by, or every project's
+    (the hourly clean-up job, app/cleanup.py). How many went."""
+    condition = Task.deleted_at < before
+    if project_ids is not None:
+        condition = and_(condition, Task.project_id.in_(project_ids))
+    return db.session.execute(delete(Task).where(condition)).rowcount
 
 
 def tasks_for(

@@ -66,6 +66,8 @@ from app.tasks.listing import (
     attach_tags,
     encode_cursor,
     fetch_page,
+    local_time,
+    overdue_condition,
 )
 
 VIEWS = {
@@ -220,6 +222,8 @@ def _params(query: ListQuery, today: date) -> dict:
         params["pattern"] = "%" + _escape_like(query.q.lower()) + "%"
     if query.priority is not None:
         params["priority"] = query.priority
+    if query.due == "overdue":
+        params["now"] = local_time()
     for i, name in enumerate(query.tags):
         params[f"tag{i}"] = name.casefold()
     return params
@@ -245,7 +249,7 @@ def _filters(shape: _Shape) -> list:
         where.append(Task.priority == bindparam("priority"))
     day, week_end = bindparam("today"), bindparam("week_end")
     where += {
-        "overdue": [Task.due_date < day],
+        "overdue": [overdue_condition(day, bindparam("now"))],
         "today": [Task.due_date == day],
         "week": [Task.due_date >= day, Task.due_date <= week_end],
         "none": [Task.due_date.is_(None)],

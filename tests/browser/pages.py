@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.extensions import db
+from app.mail.unsubscribe import DIGEST, token_for
 from app.models import Invitation, Role, Tag, User
 from tests.browser.helpers import sign_in
 from tests.helpers import PUBLIC_ENDPOINTS, add_member, add_project, add_task, create_user
@@ -26,7 +27,10 @@ def _urls(app, visitor: str, ids: dict[str, int], admin: bool) -> list[str]:
                 continue
             if visitor == "anonymous" and rule.endpoint not in PUBLIC:
                 continue
-            urls.append(rule.build({a: ids[a] for a in rule.arguments})[1])
+            url = rule.build({a: ids[a] for a in rule.arguments})[1]
+            if rule.endpoint == "unsubscribe.confirm":  # opened from a mail: its signed token
+                url += f"?token={ids['unsubscribe_token']}"
+            urls.append(url)
     return sorted(urls)
 
 
@@ -65,6 +69,9 @@ def _seed(app):
         db.session.add(invitation)
         db.session.commit()
     ids["admin-target"] = ids["ada@example.com"]["user_id"]
+    with app.app_context():
+        ada = db.session.get(User, ids["admin-target"])
+        ids["unsubscribe_token"] = token_for(ada, DIGEST)
     return ids
 
 
@@ -79,6 +86,7 @@ def every_page(app, page, visitor: str) -> list[str]:
         own = dict(ids[visitor], user_id=ids["admin-target"])
     else:
         own = {"task_id": 0, "tag_id": 0, "user_id": 0, "project_id": 0}
+    own.update(kind=DIGEST, unsubscribe_token=ids["unsubscribe_token"])
     urls = _urls(app, visitor, own, admin)
     assert len(urls) >= (4 if visitor == "anonymous" else 12 if not admin else 16)
     return urls

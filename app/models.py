@@ -120,13 +120,6 @@ class User(UserMixin, db.Model):
         """As login_sessions.SignedIn has it, so views read either alike."""
         return self.email_verified_at is not None
 
-    @property
-    def registration_pending(self) -> bool:
-        """Registered through the form, and neither verified nor ever signed in: not usable
-        until the link mailed to the address is opened (app/auth/registration.py). Accounts
-        registered before that rule signed in at once, so they are not pending."""
-        return self.email_verified_at is None and self.last_login_at is None
-
     def get_id(self) -> str:
         # flask-login keeps this in the session and remember cookies: it is the login-session
         # token, not the user id, so that ending the server-side record ends the cookie too.

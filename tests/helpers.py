@@ -124,16 +124,11 @@ def create_user(
     app, email="ada@example.com", password=PASSWORD, name="Ada", admin=False, verified=True
 ):
     """A user as the command line makes them: their address verified unless `verified` is
-    False. Unverified, they have signed in before (as accounts registered before
-    registration waited for the link did), so they can sign in: a new registration that
-    waits for its link is made through the form (app/auth/registration.py)."""
+    False (as registration leaves it until the link is opened)."""
     from app.auth.services import create_user as create
 
     with app.app_context():
         user = create(email, password, name, is_admin=admin, verified=verified)
-        if not verified:
-            user.last_login_at = utcnow()
-            db.session.commit()
         return user.id
 
 

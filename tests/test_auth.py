@@ -24,15 +24,16 @@ def test_root_sends_visitors_to_login_and_users_to_tasks(client, user):
     assert client.get("/").headers["Location"] == "/tasks"
 
 
-def test_register_creates_a_waiting_user_and_normalises_email(app, client):
-    """The account waits for the link mailed to it (tests/test_addresses.py follows it)."""
+def test_register_creates_user_signs_in_and_normalises_email(app, client):
     response = register(client, email="  Grace@Example.COM ")
-    assert response.status_code == 200
-    assert "Check your email" in response.get_data(as_text=True)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/tasks"
     [user] = users(app)
-    assert user.email == "grace@example.com" and user.registration_pending
+    assert user.email == "grace@example.com"
     assert user.password_hash.startswith("$argon2id$")
-    assert client.get("/tasks").headers["Location"].startswith("/login")  # not signed in
+    page = client.get("/tasks")
+    assert page.status_code == 200
+    assert "Grace" in page.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(
@@ -60,17 +61,11 @@ def test_register_rejects_bad_input_and_keeps_what_was_typed(app, client, fields
     assert PASSWORD not in body
 
 
-def test_register_with_an_email_in_use_whatever_its_case_changes_nothing(app, client, user):
-    """The same answer as for a new address (no "already exists"); the owner is mailed."""
-    before = users(app)[0].password_hash
-    response = register(client, email="ADA@example.com", password="another-" + PASSWORD,
-                        confirm="another-" + PASSWORD)  # fmt: skip
-    assert response.status_code == 200
-    body = response.get_data(as_text=True)
-    assert "Check your email" in body and "already exists" not in body
-    [ada] = users(app)
-    assert ada.password_hash == before and not ada.registration_pending
-    assert login(client).status_code == 302
+def test_register_refuses_an_email_in_use_whatever_its_case(app, client, user):
+    response = register(client, email="ADA@example.com")
+    assert response.status_code == 422
+    assert "already exists" in response.get_data(as_text=True)
+    assert len(users(app)) == 1
 
 
 def test_every_form_field_has_a_label(client):

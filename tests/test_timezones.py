@@ -288,7 +288,7 @@ def test_registration_keeps_the_browsers_zone_only_if_the_server_knows_it(
     app, client, sent, stored
 ):
     response = register(client, **sent)
-    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.status_code == 302, response.get_data(as_text=True)
     assert stored_zone(app, "grace@example.com") == stored
 
 

@@ -25,7 +25,6 @@ from flask_login import current_user, login_required
 from app import login_sessions, user_tokens
 from app.addresses import bp, services
 from app.addresses.forms import ChangeEmailForm
-from app.auth.services import sign_in
 from app.extensions import db, limiter
 from app.forms import WRONG_PASSWORD, LinkForm
 from app.models import User
@@ -132,13 +131,7 @@ def verify():
         if not user_tokens.redeem(token, user_tokens.VERIFY):  # used a moment ago
             db.session.rollback()
             _gone()
-        first = held.user.registration_pending
         services.mark_verified(held.user)
-        if first and not current_user.is_authenticated:
-            # A new account's first link: it proves the address, and opens the account.
-            sign_in(held.user, remember=False)
-            flash(f"Your address {held.email} is verified. Welcome to Tasklane!", "success")
-            return redirect(url_for("tasks.index"), 303)
         return _done(held.user, f"Your address {held.email} is verified.")
     return render_template("addresses/verify.html", form=form, email=held.email)
 

@@ -8,13 +8,19 @@ from flask_limiter import RequestLimit
 from flask_login import current_user, login_required
 
 from app import audit, login_sessions
+from app.addresses.services import mail_verification_link
 from app.auth import bp
 from app.auth.forms import LoginForm, RegisterForm
-from app.auth.registration import register_or_notify
-from app.auth.services import authenticate, find_user, sign_in, sign_out
+from app.auth.services import (
+    EmailTaken,
+    authenticate,
+    create_user,
+    find_user,
+    sign_in,
+    sign_out,
+)
 from app.extensions import db, limiter
 from app.forms import has_control_chars, normalise_email
-from app.passwords import hash_password
 from app.urls import safe_next
 
 LOGIN_FAILED = "Email or password is incorrect."
@@ -67,15 +73,29 @@ limit_by_email = limiter.limit(
 @limit_by_ip
 @limit_by_email
 def register():
-    """One answer whether or not the address has an account: app/auth/registration.py."""
     if current_user.is_authenticated:
         return redirect(url_for("tasks.index"))
     form = RegisterForm()
     if form.validate_on_submit():
-        # Hashed here, for every address alike (the costly part, and the same time).
-        hashed = hash_password(form.password.data)
-        register_or_notify(form.email.data, form.display_name.data, hashed, form.timezone.data)
-        return render_template("auth/register_sent.html", email=form.email.data)
+        try:
+            user = create_user(
+                form.email.data,
+                form.password.data,
+                form.display_name.data,
+                timezone=form.timezone.data,
+            )
+        except EmailTaken:
+            form.email.errors.append("An account with this email already exists.")
+        else:
+            sign_in(user, remember=False)
+            # Usable at once; mail and invitations wait until the address is verified.
+            mail_verification_link(user.id)
+            flash("Welcome to Tasklane!", "success")
+            flash(
+                f"To verify your address, open the link we sent to {user.email}.",
+                "info",
+            )
+            return redirect(url_for("tasks.index"))
     status = 422 if form.is_submitted() else 200
     return render_template("auth/register.html", form=form), status
 

@@ -32,16 +32,14 @@ def create_user(
     is_admin: bool = False,
     timezone: str | None = None,
     verified: bool = False,
-    hashed: str | None = None,
 ) -> User:
     """Add and commit a user; raises EmailTaken when the address is in use (race-safe).
     `timezone`: a zone app.timezones knows, or None for the instance's. `verified`: whoever
-    creates it vouches for the address (the command line), so no link needs to prove it.
-    `hashed`: the password's hash, made already (registration's job), instead of `password`."""
+    creates it vouches for the address (the command line), so no link needs to prove it."""
     email = normalise_email(email)
     user = User(
         email=email,
-        password_hash=hashed or hash_password(password),
+        password_hash=hash_password(password),
         display_name=display_name or email.split("@")[0],
         is_admin=is_admin,
         timezone=timezone,
@@ -62,9 +60,7 @@ def authenticate(email: str, password: str) -> User | None:
     """The user for these credentials, or None; the same work is done for an unknown email."""
     user = find_user(email)
     ok = verify_password(user.password_hash if user else None, password)
-    # An account waiting for its first verification cannot sign in yet, and says so no more
-    # than a wrong password would (app/auth/registration.py).
-    if not ok or user is None or not user.is_active or user.registration_pending:
+    if not ok or user is None or not user.is_active:
         return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)

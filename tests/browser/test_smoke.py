@@ -13,12 +13,12 @@ from tests.helpers import PASSWORD
 pytestmark = pytest.mark.browser
 
 
-def test_register_sign_out_and_sign_in_again(app, page, live_server):
+def test_register_sign_out_and_sign_in_again(page, live_server):
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/login$"))
     page.get_by_role("link", name="Create an account").click()
 
-    register(page, app, "newcomer@example.com", "Newcomer")
+    register(page, "newcomer@example.com", "Newcomer")
     expect(page.get_by_role("heading", name="Inbox")).to_be_visible()
     expect(page.get_by_text("Welcome to Tasklane!")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "tasks-first-visit.png"))

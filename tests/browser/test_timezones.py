@@ -17,7 +17,7 @@ pytestmark = pytest.mark.browser
     ids=["javascript", "no-javascript"],
 )
 def test_registration_takes_the_browsers_zone_and_the_account_page_shows_it(
-    app, browser, live_server, javascript, shown
+    browser, live_server, javascript, shown
 ):
     context = browser.new_context(
         base_url=live_server, timezone_id="Pacific/Auckland", java_script_enabled=javascript
@@ -25,7 +25,7 @@ def test_registration_takes_the_browsers_zone_and_the_account_page_shows_it(
     try:
         page = context.new_page()
         page.goto("/register")
-        register(page, app, "kiri@example.com", "Kiri")
+        register(page, "kiri@example.com", "Kiri")
         page.goto("/account")
         menu = page.get_by_label("Time zone")
         expect(menu.locator("option:checked")).to_have_text(shown)

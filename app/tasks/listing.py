@@ -18,12 +18,15 @@ from urllib.parse import urlencode
 
 from sqlalchemy import (
     Boolean,
+    ColumnElement,
     Connection,
     Result,
     Select,
     SQLColumnExpression,
     and_,
+    any_,
     bindparam,
+    exists,
     false,
     func,
     literal,
@@ -34,6 +37,7 @@ from sqlalchemy import (
 
 from app.extensions import db
 from app.models import Priority, Tag, Task, task_tags
+from app.tasks import search
 
 STATUSES = ("open", "done", "all")
 DUE_FILTERS = ("overdue", "today", "week", "none")
@@ -289,13 +293,7 @@ def _filtered(project_id: int, query: ListQuery, today: date) -> Select:
     elif query.status == "done":
         stmt = stmt.where(Task.done.is_(True))
     if query.q:
-        pattern = "%" + _escape_like(query.q.lower()) + "%"
-        stmt = stmt.where(
-            or_(
-                func.lower(Task.title).like(pattern, escape="\\"),
-                func.lower(Task.notes).like(pattern, escape="\\"),
-            )
-        )
+        stmt = stmt.where(search.condition(db.engine.dialect.name, **search.terms(query.q)))
     if query.priority is not None:
         stmt = stmt.where(Task.priority == query.priority)
     if query.due == "overdue":
@@ -307,19 +305,32 @@ def _filtered(project_id: int, query: ListQuery, today: date) -> Select:
     elif query.due == "none":
         stmt = stmt.where(Task.due_date.is_(None))
     for name in query.tags:
-        # By name, whoever made the tag: everyone who sees a shared task sees its tags
-        # (README, "Tags on shared tasks"). Checked per listed row, from task_tags' key.
-        stmt = stmt.where(
-            select(task_tags.c.task_id)
-            .join(Tag, Tag.id == task_tags.c.tag_id)
-            .where(task_tags.c.task_id == Task.id, Tag.name_key == name.casefold())
-            .exists()
-        )
+        stmt = stmt.where(tagged(db.engine.dialect.name, name.casefold()))
     return stmt
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def tagged(dialect: str, name_key) -> ColumnElement[bool]:
+    """Tasks with a tag of this name (a value or a bound parameter), whoever made the tag:
+    everyone who sees a shared task sees its tags (README, "Tags on shared tasks").
+
+    Checked per listed row, from task_tags' key. On PostgreSQL the ids of the tags of that
+    name are found first, once (an ARRAY(subquery) is an InitPlan), so a row costs one probe
+    of task_tags' key: joining tags inside the check read each row's every tag (3 task_tags
+    and 3 tags lookups a row: 22,600 buffers for a page of a 6% tag at 100,000 tasks,
+    against 2,750), and as IN (subquery) the planner joined them per row again. SQLite keeps
+    the join: it has no index to find tags by name alone, and its per-row lookups are cheap
+    (the first form cost it 281 hundred steps a page there, the ids first 475)."""
+    if dialect == "postgresql":
+        ids = select(Tag.id).where(Tag.name_key == name_key).scalar_subquery()
+        return exists().where(
+            task_tags.c.task_id == Task.id, task_tags.c.tag_id == any_(func.array(ids))
+        )
+    return (
+        select(task_tags.c.task_id)
+        .join(Tag, Tag.id == task_tags.c.tag_id)
+        .where(task_tags.c.task_id == Task.id, Tag.name_key == name_key)
+        .exists()
+    )
 
 
 @dataclass(slots=True)

@@ -64,6 +64,7 @@ from app.tasks.listing import (
     attach_tags,
     encode_cursor,
     fetch_page,
+    tag_ids,
     tagged,
 )
 
@@ -172,7 +173,7 @@ def view_statement(dialect: str, view: str, query: ListQuery, today: date) -> tu
     adds user_id). First pages, most of what is asked for, are built once per shape (the
     filters' values and the user are bound parameters); a page after a cursor is built for
     its cursor, which decides which arms and pieces remain."""
-    params = _params(query, today)
+    params = _params(dialect, query, today)
     shape = _Shape(
         dialect,
         view,
@@ -202,7 +203,7 @@ class _Shape:
     limit: int
 
 
-def _params(query: ListQuery, today: date) -> dict:
+def _params(dialect: str, query: ListQuery, today: date) -> dict:
     params = {
         "today": today,
         "tomorrow": today + timedelta(days=1),
@@ -214,6 +215,8 @@ def _params(query: ListQuery, today: date) -> dict:
         params["priority"] = query.priority
     for i, name in enumerate(query.tags):
         params[f"tag{i}"] = name.casefold()
+        if dialect == "postgresql":
+            params[f"tag{i}_ids"] = tag_ids(name.casefold())
     return params
 
 
@@ -239,7 +242,8 @@ def _filters(shape: _Shape) -> list:
         "": [],
     }[shape.due]
     for i in range(shape.tags):
-        where.append(tagged(shape.dialect, bindparam(f"tag{i}")))
+        ids = bindparam(f"tag{i}_ids", expanding=True)
+        where.append(tagged(shape.dialect, bindparam(f"tag{i}"), ids))
     return where
 
 

@@ -29,9 +29,10 @@ MIN_INDEXED = 3  # characters: the trigram tokenizer matches nothing shorter
 # Up to this many tasks in the whole database containing the term, SQLite reads their ids
 # from the index into a set and the list checks each row against it (cheap); beyond it the
 # term is common, most rows match, and the list's LIKE finds a page sooner than collecting
-# every match would. Measured at 100,000 tasks (README, "Performance"): counting up to
-# 5,000 matches costs ~0.5 ms; "zephyr" (3,320 matches) went from 12 to ~1.5 ms, a term
-# that matches nothing from 200 ms to ~10 ms, and "report" (19,000) stays at ~1 ms.
+# every match would. Measured on the bench's data (326,000 tasks, 100,000 in the listed
+# project; README, "Performance"): "zephyr" (3,320 matches) went from 12-15 ms to 1.5-2 ms,
+# a term that matches nothing from 200-280 ms to 6-20 ms (the list is still read, each row
+# a cheap check), and "report" (19,000 matches: the LIKE) from ~1 ms to ~2 ms, the count.
 COMMON = 5_000
 
 

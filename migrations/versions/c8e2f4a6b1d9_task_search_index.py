@@ -3,16 +3,17 @@
 PostgreSQL: the pg_trgm extension and a GIN trigram index on (lower(title), lower(notes))
 of listed tasks, which serves the list's `lower(...) LIKE '%term%'` as it is written. Where
 the extension cannot be created (a role without the privilege, a server without contrib),
-the migration logs a warning and leaves the index out: search then reads the list's rows
-as before (README, "Performance"). Run it again as a superuser (or `CREATE EXTENSION
-pg_trgm` first) and upgrade: see `ensure_postgresql_index` below, which the next migration
-touching tasks can call.
+the migration logs a warning and leaves the index out: search answers the same rows, by
+reading the list's rows as before (README, "Performance"). To add the index later, have a
+superuser run `CREATE EXTENSION pg_trgm` in the database, then create ix_tasks_search as
+POSTGRESQL_INDEX below does.
 
 SQLite: an FTS5 table with the trigram tokenizer (SQLite 3.34+) over tasks' title and
 notes, an external-content table (it stores only the index; the text stays in tasks), kept
 in step by triggers on insert, delete and update of title or notes, and filled from the
 existing rows here. A batch migration that rebuilds `tasks` drops its triggers: such a
-migration must call `create_sqlite_triggers` again (tests/test_search.py fails otherwise).
+migration must create them again, as SQLITE_TRIGGERS below (tests/test_search.py fails
+otherwise: the index no longer follows writes).
 
 Revision ID: c8e2f4a6b1d9
 Revises: a9c4e2f7b1d3

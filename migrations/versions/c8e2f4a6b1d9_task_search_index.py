@@ -1,7 +1,9 @@
 """task search index: ?q= substring search over titles and notes served by an index
 
 PostgreSQL: the pg_trgm extension and a GIN trigram index on (lower(title), lower(notes))
-of listed tasks, which serves the list's `lower(...) LIKE '%term%'` as it is written. Where
+of listed tasks, which serves the list's `lower(...) LIKE '%term%'` as it is written, and
+statistics on both expressions, by which the planner tells a rare term (read the index) from
+a common one (read the list index in order and stop at a page). Where
 the extension cannot be created (a role without the privilege, a server without contrib),
 the migration logs a warning and leaves the index out: search answers the same rows, by
 reading the list's rows as before (README, "Performance"). To add the index later, have a
@@ -35,6 +37,15 @@ depends_on = None
 
 log = logging.getLogger("alembic.runtime.migration")
 
+# Statistics on the searched expressions, so that the planner estimates how many rows a
+# LIKE '%term%' matches from a sample of the text (without them it guesses from the
+# pattern's length alone, and at 100,000 tasks read a term in half of them from the index
+# and sorted 50,000 rows: 45 ms, against 0.2 ms reading the list index in order). The list
+# index on lower(title) is partial, and PostgreSQL ignores partial indexes' statistics.
+POSTGRESQL_STATISTICS = {
+    "st_tasks_lower_title": "lower(title)",
+    "st_tasks_lower_notes": "lower(notes)",
+}
 POSTGRESQL_INDEX = (
     "CREATE INDEX IF NOT EXISTS ix_tasks_search ON tasks USING gin "
     "(lower(title) gin_trgm_ops, lower(notes) gin_trgm_ops) WHERE deleted_at IS NULL"
@@ -91,6 +102,8 @@ def create_sqlite_triggers(bind) -> None:
 def upgrade():
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
+        for name, expression in POSTGRESQL_STATISTICS.items():
+            bind.exec_driver_sql(f"CREATE STATISTICS IF NOT EXISTS {name} ON ({expression}) FROM tasks")
         ensure_postgresql_index(bind)
     elif bind.dialect.name == "sqlite":
         bind.exec_driver_sql(SQLITE_TABLE)
@@ -104,6 +117,8 @@ def downgrade():
         # The extension stays: other databases' objects may use it, and dropping it needs the
         # privilege creating it did.
         bind.exec_driver_sql("DROP INDEX IF EXISTS ix_tasks_search")
+        for name in POSTGRESQL_STATISTICS:
+            bind.exec_driver_sql(f"DROP STATISTICS IF EXISTS {name}")
     elif bind.dialect.name == "sqlite":
         for name in SQLITE_TRIGGERS:
             bind.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")

@@ -354,6 +354,19 @@ for _name, *_keys in LIST_INDEX_KEYS:
             postgresql_include=_INCLUDE.get(_name, []),
         )
 
+# ?q= search on PostgreSQL (app/tasks/search.py): pg_trgm's GIN index serves the list's
+# `lower(title) LIKE '%term%' OR lower(notes) LIKE ...`. PostgreSQL only (SQLite has an FTS5
+# table instead, which no model describes), and only where the extension could be created
+# (migration c8e2f4a6b1d9 skips it with a warning otherwise).
+Index(
+    "ix_tasks_search",
+    func.lower(Task.title).label("title_lower"),
+    func.lower(Task.notes).label("notes_lower"),
+    postgresql_using="gin",
+    postgresql_ops={"title_lower": "gin_trgm_ops", "notes_lower": "gin_trgm_ops"},
+    postgresql_where=_listed,
+).ddl_if(dialect="postgresql")
+
 
 class Tag(db.Model):
     __tablename__ = "tags"

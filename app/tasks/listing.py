@@ -18,12 +18,14 @@ from urllib.parse import urlencode
 
 from sqlalchemy import (
     Boolean,
+    ColumnElement,
     Connection,
     Result,
     Select,
     SQLColumnExpression,
     and_,
     bindparam,
+    exists,
     false,
     func,
     literal,
@@ -34,6 +36,7 @@ from sqlalchemy import (
 
 from app.extensions import db
 from app.models import Priority, Tag, Task, task_tags
+from app.tasks import search
 
 STATUSES = ("open", "done", "all")
 DUE_FILTERS = ("overdue", "today", "week", "none")
@@ -304,13 +307,7 @@ def _filtered(project_id: int, query: ListQuery, today: date) -> Select:
     elif query.status == "done":
         stmt = stmt.where(Task.done.is_(True))
     if query.q:
-        pattern = "%" + _escape_like(query.q.lower()) + "%"
-        stmt = stmt.where(
-            or_(
-                func.lower(Task.title).like(pattern, escape="\\"),
-                func.lower(Task.notes).like(pattern, escape="\\"),
-            )
-        )
+        stmt = stmt.where(search.condition(db.engine.dialect.name, **search.terms(query.q)))
     if query.priority is not None:
         stmt = stmt.where(Task.priority == query.priority)
     if query.due == "overdue":
@@ -321,20 +318,42 @@ def _filtered(project_id: int, query: ListQuery, today: date) -> Select:
         stmt = stmt.where(Task.due_date >= today, Task.due_date <= today + timedelta(days=7))
     elif query.due == "none":
         stmt = stmt.where(Task.due_date.is_(None))
+    dialect = db.engine.dialect.name
     for name in query.tags:
-        # By name, whoever made the tag: everyone who sees a shared task sees its tags
-        # (README, "Tags on shared tasks"). Checked per listed row, from task_tags' key.
-        stmt = stmt.where(
-            select(task_tags.c.task_id)
-            .join(Tag, Tag.id == task_tags.c.tag_id)
-            .where(task_tags.c.task_id == Task.id, Tag.name_key == name.casefold())
-            .exists()
-        )
+        key = name.casefold()
+        stmt = stmt.where(tagged(dialect, key, tag_ids(key) if dialect == "postgresql" else None))
     return stmt
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def tagged(dialect: str, name_key, ids=None) -> ColumnElement[bool]:
+    """Tasks with a tag of this name (a value or a bound parameter), whoever made the tag:
+    everyone who sees a shared task sees its tags (README, "Tags on shared tasks").
+
+    On PostgreSQL `ids` are that name's tag ids (tag_ids(), or a parameter standing for
+    them), so that the planner plans with the tags' own statistics in task_tags: for a
+    common tag it reads the list index in order and probes task_tags' key once a row; for a
+    rare one it fetches the tag's tasks and sorts just those. Measured at 100,000 tasks
+    (README, "Performance"), a page of a 6% tag read 2,750 buffers this way against 22,600
+    joining tags inside the check (each row's every tag: 3 task_tags and 3 tags lookups); an
+    ARRAY(subquery) of the ids, planned blind, walked a whole project for a rare tag.
+    SQLite keeps the join: its per-row lookups are cheap (281 hundred steps a page of a 6%
+    tag, against 475 with the ids)."""
+    if dialect == "postgresql":
+        return exists().where(task_tags.c.task_id == Task.id, task_tags.c.tag_id.in_(ids))
+    return (
+        select(task_tags.c.task_id)
+        .join(Tag, Tag.id == task_tags.c.tag_id)
+        .where(task_tags.c.task_id == Task.id, Tag.name_key == name_key)
+        .exists()
+    )
+
+
+_TAG_IDS = select(Tag.id).where(Tag.name_key == bindparam("name_key"))
+
+
+def tag_ids(name_key: str) -> list[int]:
+    """The ids of the tags named `name_key`, whoever made them (tagged() on PostgreSQL)."""
+    return list(db.session.connection().execute(_TAG_IDS, {"name_key": name_key}).scalars())
 
 
 @dataclass(slots=True)

@@ -38,9 +38,7 @@ from sqlalchemy import (
     bindparam,
     exists,
     false,
-    func,
     literal_column,
-    or_,
     select,
     true,
     union_all,
@@ -49,7 +47,8 @@ from sqlalchemy.sql.util import ClauseAdapter
 
 from app.access import membership_join
 from app.extensions import db
-from app.models import Membership, Project, Tag, Task, task_tags
+from app.models import Membership, Project, Task
+from app.tasks import search
 from app.tasks.listing import (
     LISTED_COLUMNS,
     ListedTask,
@@ -57,7 +56,6 @@ from app.tasks.listing import (
     TaskPage,
     _comparable,
     _equals,
-    _escape_like,
     _is_flag,
     _minus_priority,
     _row_after,
@@ -68,6 +66,8 @@ from app.tasks.listing import (
     fetch_page,
     local_time,
     overdue_condition,
+    tag_ids,
+    tagged,
 )
 
 VIEWS = {
@@ -178,7 +178,7 @@ def view_statement(
     First pages, most of what is asked for, are built once per shape (the filters' values,
     the user and the project ids are bound parameters); a page after a cursor is built for
     its cursor, which decides which arms and pieces remain."""
-    params = _params(query, today)
+    params = _params(dialect, query, today)
     # Only SQLite's statement for Today, Upcoming and All has a shape per project count.
     per_project = dialect == "sqlite" and view in ("today", "upcoming", "all")
     shape = _Shape(
@@ -186,7 +186,7 @@ def view_statement(
         view,
         query.sort,
         query.status,
-        bool(query.q),
+        _search_kind(query.q),
         len(query.tags),
         query.priority is not None,
         query.due,
@@ -204,7 +204,7 @@ class _Shape:
     view: str
     sort: str
     status: str
-    searched: bool
+    search: str  # "", "like" (a term too short for the index) or "indexed"
     tags: int
     prioritised: bool
     due: str
@@ -212,20 +212,22 @@ class _Shape:
     projects: int  # SQLite's Today, Upcoming and All: one set of arms per project
 
 
-def _params(query: ListQuery, today: date) -> dict:
+def _params(dialect: str, query: ListQuery, today: date) -> dict:
     params = {
         "today": today,
         "tomorrow": today + timedelta(days=1),
         "week_end": today + timedelta(days=UPCOMING_DAYS),
     }
     if query.q:
-        params["pattern"] = "%" + _escape_like(query.q.lower()) + "%"
+        params.update(search.terms(query.q))
     if query.priority is not None:
         params["priority"] = query.priority
     if query.due == "overdue":
         params["now"] = local_time()
     for i, name in enumerate(query.tags):
         params[f"tag{i}"] = name.casefold()
+        if dialect == "postgresql":
+            params[f"tag{i}_ids"] = tag_ids(name.casefold())
     return params
 
 
@@ -237,14 +239,9 @@ def _first_page(shape: _Shape) -> Select:
 def _filters(shape: _Shape) -> list:
     """The URL's filters (listing._filtered's, as bound parameters) on the arms' table."""
     where = []
-    if shape.searched:
-        pattern = bindparam("pattern")
-        where.append(
-            or_(
-                func.lower(Task.title).like(pattern, escape="\\"),
-                func.lower(Task.notes).like(pattern, escape="\\"),
-            )
-        )
+    if shape.search:
+        phrase = bindparam("phrase") if shape.search == "indexed" else None
+        where.append(search.condition(shape.dialect, bindparam("pattern"), phrase))
     if shape.prioritised:
         where.append(Task.priority == bindparam("priority"))
     day, week_end = bindparam("today"), bindparam("week_end")
@@ -256,13 +253,15 @@ def _filters(shape: _Shape) -> list:
         "": [],
     }[shape.due]
     for i in range(shape.tags):
-        where.append(
-            select(task_tags.c.task_id)
-            .join(Tag, Tag.id == task_tags.c.tag_id)
-            .where(task_tags.c.task_id == Task.id, Tag.name_key == bindparam(f"tag{i}"))
-            .exists()
-        )
+        ids = bindparam(f"tag{i}_ids", expanding=True)
+        where.append(tagged(shape.dialect, bindparam(f"tag{i}"), ids))
     return where
+
+
+def _search_kind(q: str) -> str:
+    if not q:
+        return ""
+    return "indexed" if search.terms(q)["phrase"] is not None else "like"
 
 
 def _dated_range(view: str) -> list:

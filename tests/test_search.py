@@ -1,0 +1,432 @@
+"""?q= search (app/tasks/search.py): the same rows as a plain substring filter through every
+sort, keyset page and view; the index kept in step with every write; and the index read
+(EXPLAIN), on both databases."""
+
+from __future__ import annotations
+
+import random
+import re
+import uuid
+from datetime import date, timedelta
+
+import psycopg
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import delete, event, insert, select, text, update
+from sqlalchemy.engine import make_url
+
+from app.extensions import db
+from app.models import Task, task_tags, utcnow
+from app.tasks import search, views
+from tests.helpers import (
+    HTMX,
+    add_project,
+    add_task,
+    create_user,
+    get_task,
+    inbox_of,
+    libpq_url,
+    login,
+    post,
+)
+from tests.test_list_plans import _list_statement, _plan, _seed
+
+# Characters LIKE and FTS5 treat specially, quotes, and text whose lower() is the same in
+# Python and both databases (ASCII, and non-ASCII already in lower case), so the expected
+# rows are a plain `in`.
+PIECES = [
+    "a",
+    "B",
+    "c",
+    "%",
+    "_",
+    "\\",
+    "'",
+    '"',
+    "é",
+    "ß",
+    "日本",
+    "😀",
+    " ",
+    "zeph",
+    "ZEPH",
+    "yr",
+]
+TERMS = ["%", "_", "\\", "'", '"', "a%", "%_", "\\%", "\\_", "é", "ß", "日本", "😀", "ze"]
+TERMS += ["zeph", "Zephyr", "eph", "b c", "'\"", "日本😀", "a_b", "zzz", "%%%", "phz"]
+
+
+def _text(rnd: random.Random) -> str:
+    return "".join(rnd.choice(PIECES) for _ in range(rnd.randint(1, 8)))
+
+
+def _seed_odd(app, rnd: random.Random, count: int = 240) -> list[dict]:
+    """Ada's tasks with odd titles and notes (20% done, 10% deleted), and Bea's with the same
+    words, which Ada must never find. Returns Ada's rows as inserted, with their ids."""
+    create_user(app, "bea@example.com", name="Bea")
+    now = utcnow()
+    rows = []
+    with app.app_context():
+        for email, n in (("ada@example.com", count), ("bea@example.com", 40)):
+            owner, inbox = inbox_of(email)
+            batch = [
+                {
+                    "project_id": inbox,
+                    "created_by_id": owner,
+                    "title": _text(rnd).strip() or "x",
+                    "notes": _text(rnd) if rnd.random() < 0.5 else "",
+                    "done": rnd.random() < 0.2,
+                    "priority": rnd.randint(0, 3),
+                    "due_date": None
+                    if rnd.random() < 0.3
+                    else date(2030, 1, 1) + timedelta(rnd.randint(0, 40)),
+                    "deleted_at": now if rnd.random() < 0.1 else None,
+                    "position": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                    "version": 1,
+                }
+                for _ in range(n)
+            ]
+            ids = db.session.scalars(insert(Task).returning(Task.id), batch).all()
+            if email == "ada@example.com":
+                rows = [{**row, "id": i} for row, i in zip(batch, ids, strict=True)]
+        db.session.commit()
+    return rows
+
+
+def _expected(rows, q: str, status: str = "all") -> set[int]:
+    term = q.strip().lower()
+    return {
+        r["id"]
+        for r in rows
+        if r["deleted_at"] is None
+        and (status == "all" or r["done"] == (status == "done"))
+        and (term in r["title"].lower() or term in r["notes"].lower())
+    }
+
+
+def _listed(client, path: str, params: dict) -> list[int]:
+    """Every row the list shows for these arguments, following "Load more" to the end."""
+    ids: list[int] = []
+    response = client.get(path, query_string=params, headers=HTMX)
+    for _ in range(200):
+        assert response.status_code == 200, response.get_data(as_text=True)
+        page = response.get_data(as_text=True)
+        ids += [int(i) for i in re.findall(r'<div role="row" id="task-(\d+)"', page)]
+        more = re.search(r'hx-get="([^"]+after=[^"]+)"', page)
+        if not more:
+            return ids
+        response = client.get(more.group(1).replace("&amp;", "&"), headers=HTMX)
+    raise AssertionError("more than 200 pages")
+
+
+@pytest.fixture(params=["usual", "common"])
+def threshold(request, monkeypatch):
+    """SQLite reads the index's matches only for terms rarer than search.COMMON: "common"
+    makes every term common, so the list's LIKE alone answers (the other branch)."""
+    if request.param == "common":
+        monkeypatch.setattr(search, "COMMON", 1)
+    views._first_page.cache_clear()  # statements built with the other threshold
+    yield request.param
+    views._first_page.cache_clear()
+
+
+def _terms(rows, rnd: random.Random) -> list[str]:
+    """The fixed odd terms and substrings of the rows' own text (1 to 6 characters)."""
+    found = []
+    for row in rnd.sample(rows, 10):
+        source = row["title"] + row["notes"]
+        start = rnd.randrange(len(source))
+        found.append(source[start : start + rnd.randint(1, 6)])
+    return [t for t in TERMS + found if t.strip()]
+
+
+def test_search_finds_exactly_the_substring_matches_on_every_page(app, auth_client, threshold):
+    rnd = random.Random(19)
+    rows = _seed_odd(app, rnd)
+    for q in _terms(rows, rnd):
+        for sort in ("created", "-created", "due", "-priority", "title"):
+            got = _listed(
+                auth_client, "/tasks", {"q": q, "sort": sort, "status": "all", "limit": 9}
+            )
+            assert len(got) == len(set(got)), (q, sort, got)
+            assert set(got) == _expected(rows, q), (q, sort)
+            if sort in ("created", "-created"):
+                assert got == sorted(got, reverse=sort == "-created"), (q, sort)
+
+
+@pytest.mark.parametrize("view", ["all", "assigned", "project"])
+def test_views_and_project_pages_search_the_same_way(app, auth_client, threshold, view):
+    rnd = random.Random(20)
+    rows = _seed_odd(app, rnd, count=120)
+    ada, inbox = inbox_of_app(app)
+    with app.app_context():
+        if view == "assigned":
+            db.session.execute(update(Task).where(Task.project_id == inbox).values(assignee_id=ada))
+        db.session.commit()
+    if view == "project":  # a project of its own (the Inbox's page is /tasks)
+        work = add_project(app, name="Work")
+        with app.app_context():
+            db.session.execute(update(Task).where(Task.project_id == inbox).values(project_id=work))
+            db.session.commit()
+    path = {"all": "/tasks/all", "assigned": "/tasks/assigned"}.get(view) or f"/projects/{work}"
+    for q in _terms(rows, rnd):
+        for status in ("open", "all"):
+            got = _listed(auth_client, path, {"q": q, "status": status, "limit": 8})
+            assert len(got) == len(set(got)), (q, got)
+            assert set(got) == _expected(rows, q, status), (view, q, status)
+
+
+def inbox_of_app(app) -> tuple[int, int]:
+    with app.app_context():
+        return inbox_of()
+
+
+# ---- kept in step with every write ---------------------------------------------------------
+
+
+def _found(client, q: str) -> set[int]:
+    """What a search across all of the user's projects finds."""
+    return set(_listed(client, "/tasks/all", {"q": q, "status": "all"}))
+
+
+def _index_agrees_with_tasks(app) -> None:
+    """SQLite: FTS5's own check that the index holds exactly the text of tasks' rows (rank 1:
+    compare with the external content table). PostgreSQL's index is maintained by PostgreSQL
+    itself; there the searches above are the check."""
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            db.session.execute(
+                text("INSERT INTO tasks_search (tasks_search, rank) VALUES ('integrity-check', 1)")
+            )
+            db.session.rollback()
+
+
+def test_the_index_follows_edits_deletes_bulk_changes_and_raw_updates(app, auth_client):
+    kept = add_task(app, title="Quarterly zephyr report", notes="")
+    edited = add_task(app, title="Plain", notes="nothing")
+    deleted = add_task(app, title="Zephyr to delete")
+    purged = add_task(app, title="Zephyr purged")
+    repeating = add_task(
+        app, title="Water the zephyr", due_date=date(2031, 1, 6), recurrence="FREQ=DAILY"
+    )
+    work = add_project(app, name="Work")
+    in_work = add_task(app, title="Zephyr at work", project_id=work)
+    assert _found(auth_client, "zephyr") == {kept, deleted, purged, repeating, in_work}
+
+    # An edit through the editor: the title and the notes.
+    task = get_task(app, edited)
+    data = {"title": "Now a ZEPHYR", "notes": "", "priority": "0", "due_date": "", "tags": ""}
+    data |= {"repeat": "", "interval": "1"}
+    saved = post(auth_client, f"/tasks/{edited}", {**data, "version": str(task.version)})
+    assert saved.status_code in (200, 303)
+    task = get_task(app, edited)
+    data.update(title="Plain again", notes="notes say zephyr", version=str(task.version))
+    assert post(auth_client, f"/tasks/{edited}", data).status_code in (200, 303)
+    assert edited in _found(auth_client, "say zeph")
+    assert _found(auth_client, "now a") == set()
+
+    # A delete (the row stays for Undo, the list hides it), and Undo.
+    assert post(auth_client, f"/tasks/{deleted}", htmx=True, method="DELETE").status_code == 200
+    assert deleted not in _found(auth_client, "zephyr")
+    assert post(auth_client, "/tasks/restore", {"ids": str(deleted)}, htmx=True).status_code == 200
+    assert deleted in _found(auth_client, "zephyr")
+
+    # Bulk "done" on a repeating task inserts its next copy (INSERT ... RETURNING).
+    bulk = post(auth_client, "/tasks/bulk", {"ids": [str(repeating)], "action": "done"}, htmx=True)
+    assert bulk.status_code == 200
+    with app.app_context():
+        copy = db.session.scalar(
+            select(Task.id).where(Task.title == "Water the zephyr", Task.id != repeating)
+        )
+    assert copy and copy in _found(auth_client, "water the")
+
+    # Raw statements: an UPDATE of the title, a DELETE, and a project's cascade.
+    with app.app_context():
+        db.session.execute(update(Task).where(Task.id == kept).values(title="Monthly budget"))
+        db.session.execute(delete(Task).where(Task.id == purged))
+        db.session.execute(text("DELETE FROM projects WHERE id = :id"), {"id": work})
+        db.session.commit()
+    assert _found(auth_client, "zephyr") == {edited, deleted, repeating, copy}
+    assert _found(auth_client, "monthly bud") == {kept}
+    _index_agrees_with_tasks(app)
+
+
+def test_the_migration_fills_the_index_from_existing_tasks(app, user):
+    """Downgrade below the search index, add tasks, upgrade: they are found."""
+    from flask_migrate import downgrade
+
+    with app.app_context():
+        downgrade(revision="a9c4e2f7b1d3")
+    add_task(app, title="Old zephyr task", notes="from before the index")
+    with app.app_context():
+        upgrade()
+        if db.engine.dialect.name == "postgresql":
+            names = db.session.scalars(text("SELECT indexname FROM pg_indexes")).all()
+            assert "ix_tasks_search" in names
+        else:
+            hit = db.session.scalars(
+                text("SELECT rowid FROM tasks_search WHERE tasks_search MATCH '\"old zephyr\"'")
+            ).all()
+            assert len(hit) == 1
+    _index_agrees_with_tasks(app)
+
+
+# ---- the plans -----------------------------------------------------------------------------
+
+
+def _search_statement(app, client, url):
+    """The page query a search sends (it counts the index's matches on SQLite, which
+    _list_statement would take for the project list's count)."""
+    with app.app_context():
+        engine = db.engine
+    seen = []
+
+    def capture(_conn, _cursor, statement, parameters, *_):
+        page = "count(*)" not in statement or "tasks_search" in statement
+        if re.search(r"FROM tasks\b", statement) and "LIMIT" in statement and page:
+            seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        assert client.get(url, headers=HTMX).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    assert len(seen) == 1, seen
+    return seen[0]
+
+
+@pytest.fixture
+def searchable(app, auth_client):
+    """test_list_plans' 20,000 tasks, 0.2% of them with "zephyr" in the title and half with
+    "halfway", beside 40,000
+    of another user's (at 24,000 rows PostgreSQL reads the whole table rather than an index
+    of any kind: the bench's database has 326,000), vacuumed as autovacuum would. (At 1%, the
+    bench's share, the planner's estimate from ANALYZE's sample of this small table sometimes
+    rose to 2%, and walking the list index then looked as cheap: at the bench's scale it
+    reads the index.)"""
+    inbox = _seed(app)
+    with app.app_context():
+        db.session.execute(
+            update(Task).where(Task.id % 500 == 0).values(title=Task.title + " zephyr")
+        )
+        db.session.execute(
+            update(Task).where(Task.id % 2 == 1).values(title=Task.title + " halfway")
+        )
+        columns = ["project_id", "created_by_id", "title", "notes", "done", "priority"]
+        columns += ["due_date", "position", "created_at", "updated_at", "version"]
+        other = select(Task.project_id).where(Task.project_id != inbox).limit(1).scalar_subquery()
+        copy = select(other, *[getattr(Task, c) for c in columns[1:]]).where(
+            Task.project_id == inbox
+        )
+        for _ in range(2):
+            db.session.execute(insert(Task).from_select(columns, copy))
+        db.session.commit()
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            # VACUUM: rows inserted after a GIN index wait in its pending list (fastupdate)
+            # until a vacuum merges them, and the planner counts that list against the index.
+            conn.exec_driver_sql(
+                "VACUUM ANALYZE" if conn.dialect.name == "postgresql" else "ANALYZE"
+            )
+    return inbox
+
+
+@pytest.mark.parametrize("path", ["/tasks", "/tasks/all"])
+def test_a_rare_term_is_read_from_the_search_index(app, auth_client, searchable, path):
+    statement, parameters = _search_statement(app, auth_client, f"{path}?q=zephyr")
+    plan = "\n".join(_plan(app, statement, parameters))
+    if db_name(app) == "postgresql":
+        assert "ix_tasks_search" in plan, plan
+        assert "Seq Scan on tasks" not in plan, plan
+    else:
+        # The matching ids are collected once from the FTS5 table; the list index is then
+        # read in order, each row checked against them.
+        assert re.search(r"SCAN tasks_search VIRTUAL TABLE INDEX \d+:M", plan), plan
+        assert "LIST SUBQUERY" in plan and "ix_tasks_list_due" in plan, plan
+        assert "SCAN tasks\n" not in plan + "\n", plan
+
+
+@pytest.mark.parametrize("term", ["task", "halfway"])
+def test_a_common_term_walks_the_list_index_in_order(app, auth_client, searchable, term):
+    """Every title holds "task", half of them "halfway": a page is the first rows of the
+    list index, read in order (on PostgreSQL, the planner knows from the statistics on
+    lower(title) that the term is common; by its length alone it took "halfway" for rare)."""
+    statement, parameters = _search_statement(app, auth_client, f"/tasks?q={term}")
+    plan = "\n".join(_plan(app, statement, parameters))
+    assert "ix_tasks_list_due" in plan, plan
+    if db_name(app) == "postgresql":
+        assert "Sort" not in plan and "ix_tasks_search" not in plan, plan
+    else:
+        assert "TEMP B-TREE FOR ORDER BY" not in plan, plan
+
+
+def test_the_tag_filter_plans_with_the_tags_statistics_on_postgresql(app, auth_client):
+    """A common tag (~6% of tasks): the list index in order, one probe of task_tags' key a
+    row (never each row's every tag joined with tags). A rare one (20 tasks): from the
+    tag's rows in task_tags, never the whole list walked."""
+    if db_name(app) != "postgresql":
+        pytest.skip("SQLite joins tags per row (app/tasks/listing.tagged)")
+    inbox = _seed(app)
+    rare = add_task(app, title="Rare", tags=["rare"])
+    with app.app_context():
+        tag = db.session.scalar(select(task_tags.c.tag_id).where(task_tags.c.task_id == rare))
+        ids = db.session.scalars(
+            select(Task.id).where(Task.project_id == inbox, Task.id != rare).limit(19)
+        ).all()
+        db.session.execute(insert(task_tags), [{"task_id": i, "tag_id": tag} for i in ids])
+        db.session.commit()
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ANALYZE")
+    common = _list_statement(app, auth_client, "/tasks?tag=tag7&sort=due", None)
+    plan = "\n".join(_plan(app, *common))
+    assert "pk_tags" not in plan and "Index Only Scan using pk_task_tags" in plan, plan
+    assert "ix_tasks_list_due" in plan and "Sort" not in plan, plan
+    plan = "\n".join(_plan(app, *_list_statement(app, auth_client, "/tasks?tag=rare", None)))
+    assert "ix_task_tags_tag_id" in plan, plan
+    assert not re.search(r"Scan using ix_tasks_list_\w+ on tasks", plan), plan
+
+
+def db_name(app) -> str:
+    with app.app_context():
+        return db.engine.dialect.name
+
+
+def test_without_pg_trgm_the_migration_warns_and_search_still_answers(
+    app, make_app, capfd, postgres_url
+):
+    """A role that may not create extensions (no CREATE on its database; pg_trgm is a trusted
+    extension, so that is what it takes): the migrations complete without the index, with a
+    warning, and search finds the same rows by reading the list."""
+    if db_name(app) != "postgresql":
+        pytest.skip("pg_trgm is PostgreSQL's")
+    suffix = uuid.uuid4().hex[:10]
+    role, name = f"tasklane_noext_{suffix}", f"tasklane_noext_{suffix}"
+    admin = libpq_url(postgres_url)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {role} LOGIN")
+        conn.execute(f"CREATE DATABASE {name}")
+    try:
+        with psycopg.connect(make_url(admin).set(database=name).render_as_string(False)) as conn:
+            conn.execute(f"GRANT ALL ON SCHEMA public TO {role}")
+            conn.commit()
+        url = make_url(postgres_url).set(database=name, username=role)
+        limited = make_app(SQLALCHEMY_DATABASE_URI=url.render_as_string(False))
+        with limited.app_context():
+            upgrade()
+            names = db.session.scalars(text("SELECT indexname FROM pg_indexes")).all()
+            assert "ix_tasks_search" not in names and "ix_tasks_list_due" in names
+        # Alembic's logger writes to the console (migrations/alembic.ini): read stderr.
+        assert "pg_trgm could not be created" in capfd.readouterr().err
+        create_user(limited)
+        found = add_task(limited, title="A zephyr without an index")
+        add_task(limited, title="Something else")
+        client = limited.test_client()
+        login(client)
+        assert _listed(client, "/tasks", {"q": "ZEPHYR"}) == [found]
+        with limited.app_context():
+            db.engine.dispose()
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            conn.execute(f"DROP ROLE IF EXISTS {role}")

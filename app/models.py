@@ -100,8 +100,9 @@ class User(UserMixin, db.Model):
     default_reminder: Mapped[int | None] = mapped_column(Integer)
     # The tasks this user added (tasks.created_by_id; deleted ones waiting for "Undo"
     # included) and how many of them are open: what the admin pages show and sort by. Kept by
-    # the database's triggers on tasks (migration c6d2e8f4a1b9 says why), in the transaction
-    # of every write, so the app never writes them and a page never counts tasks.
+    # the database's triggers on tasks (migration c6d2e8f4a1b9 says why and how), in the
+    # transaction of every write (on PostgreSQL, as it commits), so the app never writes them
+    # and a page never counts tasks.
     open_tasks: Mapped[int] = mapped_column(Integer, server_default="0")
     total_tasks: Mapped[int] = mapped_column(Integer, server_default="0")
 

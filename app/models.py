@@ -107,6 +107,13 @@ class User(UserMixin, db.Model):
     # Random, signed into every unsubscribe link (app/unsubscribe.py): a new value voids
     # the links mailed before. Filled the first time a link is made.
     mail_key: Mapped[str | None] = mapped_column(String(32))
+    # The tasks this user added (tasks.created_by_id; deleted ones waiting for "Undo"
+    # included) and how many of them are open: what the admin pages show and sort by. Kept by
+    # the database's triggers on tasks (migration c6d2e8f4a1b9 says why and how), in the
+    # transaction of every write (on PostgreSQL, as it commits), so the app never writes them
+    # and a page never counts tasks.
+    open_tasks: Mapped[int] = mapped_column(Integer, server_default="0")
+    total_tasks: Mapped[int] = mapped_column(Integer, server_default="0")
 
     login_sessions: Mapped[list[LoginSession]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
@@ -129,6 +136,10 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"
+
+
+# The admin list's sort "Most tasks": read in order from the index, ties by id.
+Index("ix_users_total_tasks", User.total_tasks.desc(), User.id)
 
 
 class LoginSession(db.Model):
@@ -268,8 +279,8 @@ class Task(db.Model):
     __table_args__ = (
         CheckConstraint("priority BETWEEN 0 AND 3", name="priority_range"),
         CheckConstraint("length(title) BETWEEN 1 AND 200", name="title_length"),
-        # Admin task counts per user who added them (deleted tasks included), and the
-        # users.id SET NULL.
+        # The users.id SET NULL, and the backfill of the users' task counters (migration
+        # c6d2e8f4a1b9).
         Index("ix_tasks_created_by_done", "created_by_id", "done"),
         Index("ix_tasks_assignee", "assignee_id"),
     )

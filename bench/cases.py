@@ -219,7 +219,23 @@ def build(settings: Settings, contexts: list[DbContext]) -> list[Case]:
                 resets=True,
                 about="inline editor save",
             ),
-            Case(f"{d}:admin_users", d, tl, "tasklane", "/admin/users", about="/admin/users"),
+            # A (100,000 tasks) is first in both orders: by email and by most tasks.
+            Case(
+                f"{d}:admin_users",
+                d,
+                tl,
+                "tasklane",
+                "/admin/users",
+                about="/admin/users, 10,000 users",
+            ),
+            Case(
+                f"{d}:admin_by_tasks",
+                d,
+                tl,
+                "tasklane",
+                "/admin/users?sort=-tasks",
+                about="/admin/users by most tasks",
+            ),
             Case(f"{d}:sweep_1k", d, tl, "tasklane", "/tasks", user="a1k", about="1,000 tasks"),
             Case(f"{d}:sweep_10k", d, tl, "tasklane", "/tasks", user="a10k", about="10,000 tasks"),
             Case(

@@ -20,6 +20,8 @@ METRICS = (
     "total_cpu_ms_per_request",
     "bytes_per_request",
 )
+# "Within 1.5 times the list" (issue 19) as a speed ratio: list / case >= 1 / 1.5, rounded.
+WITHIN_1_5 = 0.67
 
 
 def _stats(values: list[float]) -> dict | None:
@@ -72,6 +74,8 @@ def _ratio_defs(dbs: list[str]) -> list[tuple[str, str, str]]:
             (f"{d}: first page at 10k / at 1k", f"{d}:sweep_10k", f"{d}:sweep_1k"),
             (f"{d}: shared project / list", f"{d}:shared", f"{d}:list"),
             (f"{d}: Today in 20 projects / list", f"{d}:today_20", f"{d}:list"),
+            (f"{d}: admin users / list", f"{d}:admin_users", f"{d}:list"),
+            (f"{d}: admin users by tasks / list", f"{d}:admin_by_tasks", f"{d}:list"),
         ]
     if "pg" in dbs and "sqlite" in dbs:
         defs.append(("sqlite list / pg list", "sqlite:list", "pg:list"))
@@ -177,6 +181,12 @@ def _goals(data: dict, dbs: list[str]) -> list[dict]:
             f"{d}: Today in 20 projects / list",
             0.9,
         )
+        for what, label in (("", "admin users"), (" by most tasks", "admin users by tasks")):
+            ratio_goal(
+                f"/admin/users{what} within 1.5× of the list ({name})",
+                f"{d}: {label} / list",
+                WITHIN_1_5,
+            )
         toggle, page = cases[f"{d}:toggle"]["body_bytes"], cases[f"{d}:list"]["body_bytes"]
         share = toggle / page
         goals.append(

@@ -57,7 +57,7 @@ def users():
 
 
 def _user_list(form, filters, status=200):
-    page, counts = services.user_page(filters) if filters else (None, {})
+    page = services.user_page(filters) if filters else None
     return render(
         "admin/users.html",
         "admin/_user_results.html",
@@ -65,7 +65,6 @@ def _user_list(form, filters, status=200):
         form=form,
         filters=filters or services.UserFilters(),
         results=page,
-        counts=counts,
         sorts=services.SORTS,
     )
 
@@ -80,11 +79,8 @@ def user_detail(user_id: int):
 
 def _user_panel(user: User, status: int = 200, **forms):
     """The user's page, or for htmx the panel that every action swaps in place."""
-    open_, total = services.task_counts([user.id]).get(user.id, (0, 0))
     context = {
         "user": user,
-        "open_tasks": open_,
-        "total_tasks": total,
         "session_count": len(login_sessions.active_for(user.id)),
         "recent": services.recent_events(user.email),
         "actions": ACTIONS,

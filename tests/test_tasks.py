@@ -652,6 +652,7 @@ def test_keyset_pages_cover_every_task_once(app, auth_client, sort):
     while url:
         body = text(auth_client.get(url, headers=HTMX if seen else {}))
         seen += re.findall(r'<div role="row" id="task-(\d+)"', body)
+        assert body.count('id="load-more"') == 1  # the next page's link replaces this one
         more = re.search(r'hx-get="(/tasks\?[^"]+after=[^"]+)"', body)
         url = more.group(1).replace("&amp;", "&") if more else None
     assert len(seen) == 57 and len(set(seen)) == 57

@@ -141,6 +141,7 @@ def configure_responses(app: Flask) -> None:
 def configure_templates(app: Flask) -> None:
     from app import access, static_files, template_filters
     from app.models import Priority, Role
+    from app.palette import PALETTE_CLASS
     from app.urls import row_url, tag_url
 
     template_filters.init_app(app)
@@ -150,6 +151,7 @@ def configure_templates(app: Flask) -> None:
     app.jinja_env.globals["can_edit"] = access.can_edit
     app.jinja_env.globals["row_url"] = row_url
     app.jinja_env.globals["tag_url"] = tag_url
+    app.jinja_env.globals["PALETTE_CLASS"] = PALETTE_CLASS
 
 
 def configure_cli(app: Flask) -> None:

@@ -17,11 +17,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
 from app.models import Tag
+from app.palette import PALETTE
 
 MAX_NAME = 50
 
 # Colours for tags created on the fly (chosen by the name's hash, so stable).
-PALETTE = ("#4f46e5", "#0891b2", "#059669", "#ca8a04", "#ea580c", "#dc2626", "#db2777", "#7c3aed")
 
 
 def clean_name(raw: str) -> str:

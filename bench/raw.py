@@ -54,6 +54,7 @@ dates = _load("app/tasks/dates.py", "_raw_dates")
 timezones = _load("app/timezones.py", "_raw_timezones")
 quickadd = _load("app/tasks/quickadd.py", "_raw_quickadd")
 counts = _load("app/counts.py", "_raw_counts")
+palette = _load("app/palette.py", "_raw_palette")
 
 
 class Role(enum.IntEnum):  # as app.models.Role
@@ -571,6 +572,7 @@ def create_app(database_url: str | None = None, secret_key: str | None = None) -
         Priority=Priority,
         Role=Role,
         can_edit=can_edit,
+        PALETTE_CLASS=palette.PALETTE_CLASS,
     )
     app.add_template_filter(dates.due_state, "due_state")
     app.add_template_filter(dates.due_label, "due_label")

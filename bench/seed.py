@@ -28,6 +28,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+from app.palette import PALETTE
 from bench.settings import SECRET_KEY, USER_AGENT
 
 
@@ -37,7 +38,6 @@ def _words(text: str) -> list[str]:
 
 SEARCH_WORD = "zephyr"
 PASSWORD = "bench-password-not-secret"  # noqa: S105 (a bench database holds no real user)
-PALETTE = ("#4f46e5", "#0891b2", "#059669", "#ca8a04", "#ea580c", "#dc2626", "#db2777", "#7c3aed")
 TAG_WORDS = _words(
     "work home errands finance health garden reading travel family school music sport "
     "car house kitchen office email calls meetings review design code ops writing "

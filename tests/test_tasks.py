@@ -76,11 +76,19 @@ def test_open_tasks_by_default_and_status_filter(app, auth_client):
     assert "Finished one" in done_view and "Open one" not in done_view
 
 
-def test_list_fragment_for_htmx_is_just_the_results(auth_client):
+def test_list_fragment_for_htmx_is_just_the_results(app, auth_client):
+    """Search and filters swap the rows and "load more" only: not the filter bar, the bulk bar,
+    quick add or any form's token (each keystroke's answer carries nothing that stays)."""
+    add_task(app, title="x marks the spot")
     response = auth_client.get("/tasks?q=x", headers=HTMX)
     assert response.status_code == 200
-    assert "<html" not in text(response)
-    assert 'id="task-results"' in text(response)
+    body = text(response)
+    assert "<html" not in body
+    assert 'id="task-results"' in body and 'id="load-more"' in body
+    assert "x marks the spot" in body
+    for stays in ('id="filters"', 'id="bulk-form"', 'id="row-actions"', 'id="quick-add"'):
+        assert stays not in body and stays in text(auth_client.get("/tasks"))
+    assert "csrf_token" not in body
     assert "HX-Request" in response.headers["Vary"]
 
 
@@ -647,6 +655,7 @@ def test_keyset_pages_cover_every_task_once(app, auth_client, sort):
     while url:
         body = text(auth_client.get(url, headers=HTMX if seen else {}))
         seen += re.findall(r'<div role="row" id="task-(\d+)"', body)
+        assert body.count('id="load-more"') == 1  # the next page's link replaces this one
         more = re.search(r'hx-get="(/tasks\?[^"]+after=[^"]+)"', body)
         url = more.group(1).replace("&amp;", "&") if more else None
     assert len(seen) == 57 and len(set(seen)) == 57

@@ -95,3 +95,32 @@ def test_the_notes_marker_is_the_same_from_every_view(app, auth_client):
     [following] = {int(i) for i in re.findall(r'id="task-(\d+)"', toggled)} - {repeating}
     assert following > repeating
     assert MARKER in _row(toggled, following)
+
+
+def _plain_form(page: str, task_id: int, label: str) -> tuple[str, dict]:
+    """What a browser without JavaScript posts for a row's button: the button's formaction,
+    with the #row-actions form's fields and the button's own name and value."""
+    row = _row(page, task_id)
+    button = re.search(rf'<button [^>]*form="row-actions"[^>]*>{label}', row)
+    assert button, f"no {label} button in the row"
+    attrs = dict(re.findall(r'([\w-]+)="([^"]*)"', button.group(0)))
+    form = re.search(r'<form id="row-actions" method="post">(.*?)</form>', page, re.DOTALL)
+    data = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', form.group(1)))
+    if "name" in attrs:
+        data[attrs["name"]] = attrs["value"]
+    return attrs["formaction"], data
+
+
+def test_a_rows_plain_buttons_post_the_one_row_actions_form(app, auth_client):
+    """Without JavaScript, Save marks an open task done and a done one open again, and Delete
+    deletes: each button submits the page's one #row-actions form to its own row's URL."""
+    task_id = add_task(app, title="Plain")
+    for done in (True, False):
+        page = auth_client.get("/tasks?status=all").get_data(as_text=True)
+        path, data = _plain_form(page, task_id, "Save")
+        assert auth_client.post(path, data=data).status_code == 303
+        assert get_task(app, task_id).done is done
+    page = auth_client.get("/tasks?status=all").get_data(as_text=True)
+    path, data = _plain_form(page, task_id, "Delete")
+    assert auth_client.post(path, data=data).status_code == 303
+    assert get_task(app, task_id).deleted_at is not None

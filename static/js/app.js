@@ -150,6 +150,21 @@ function clickIn(row, selector) {
 
 const onSelected = (selector) => () => clickIn(selectedRow(), selector);
 
+// Search and filters: a query the list already shows is not asked for again (the search box
+// fires `change` on the filter form when it loses focus, after its keystrokes already sent
+// that query; Enter fires `search`). Their requests push their URL, so the address bar says
+// which query the list shows.
+function queryKey(params) {
+  return [...new Set([...params].map(([name, value]) => `${name}=${value}`))].sort().join("&");
+}
+document.addEventListener("htmx:configRequest", (event) => {
+  const { verb, path, formData, target } = event.detail;
+  if (verb !== "get" || target?.id !== "task-results") return;
+  if (new URL(path, window.location.href).pathname !== window.location.pathname) return;
+  const shown = new URLSearchParams(window.location.search);
+  if (queryKey(new URLSearchParams(formData)) === queryKey(shown)) event.preventDefault();
+});
+
 // Only one row is edited at a time: opening an editor cancels any other open one.
 document.addEventListener("htmx:beforeRequest", (event) => {
   const trigger = event.detail.elt;

@@ -246,6 +246,27 @@ def test_search_as_you_type_updates_list_and_url(ada, page):
     expect(page.locator(".task-row")).to_have_count(2)
 
 
+def test_an_unchanged_query_is_not_asked_for_again(ada, page):
+    """Leaving the search box fires `change` on the filter form: the query its keystrokes
+    already sent is not sent twice. A filter that does change is."""
+    add_task(ada, title="Call the plumber")
+    sign_in(page)
+    sent = []
+    page.on("request", lambda r: sent.append(r.url) if r.headers.get("hx-request") else None)
+    search = page.get_by_label("Search")
+    search.fill("plumb")
+    expect(page).to_have_url(re.compile(r"q=plumb"))
+    settled(page)
+    search.press("Tab")
+    page.wait_for_timeout(500)
+    assert len(sent) == 1, sent
+    page.get_by_label("Show").select_option("all")
+    expect(page).to_have_url(re.compile(r"status=all"))
+    assert len(sent) == 2, sent
+    expect(page.locator(".task-row")).to_have_count(1)
+    assert_no_reload(page)
+
+
 def test_clicking_a_tag_chip_filters_by_it(ada, page):
     add_task(ada, title="Tagged task", tags=["Errands"])
     add_task(ada, title="Plain task")

@@ -573,6 +573,8 @@ def create_app(database_url: str | None = None, secret_key: str | None = None) -
         Role=Role,
         can_edit=can_edit,
         PALETTE_CLASS=palette.PALETTE_CLASS,
+        # As app/template_filters.time_of_day (rows due today at a time ask for it).
+        time_of_day=lambda: timezones.now_for(g.raw_user).time(),
     )
     app.add_template_filter(dates.due_state, "due_state")
     app.add_template_filter(dates.due_label, "due_label")

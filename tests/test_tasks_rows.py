@@ -112,12 +112,13 @@ def _plain_form(page: str, task_id: int, label: str) -> tuple[str, dict]:
 
 
 def test_a_rows_plain_buttons_post_the_one_row_actions_form(app, auth_client):
-    """Without JavaScript, Save marks an open task done and a done one open again, and Delete
-    deletes: each button submits the page's one #row-actions form to its own row's URL."""
+    """Without JavaScript, "Mark done" marks an open task done and "Reopen" a done one open
+    again, and Delete deletes: each button submits the page's one #row-actions form to its
+    own row's URL."""
     task_id = add_task(app, title="Plain")
-    for done in (True, False):
+    for done, label in ((True, "Mark done"), (False, "Reopen")):
         page = auth_client.get("/tasks?status=all").get_data(as_text=True)
-        path, data = _plain_form(page, task_id, "Save")
+        path, data = _plain_form(page, task_id, label)
         assert auth_client.post(path, data=data).status_code == 303
         assert get_task(app, task_id).done is done
     page = auth_client.get("/tasks?status=all").get_data(as_text=True)

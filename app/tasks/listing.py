@@ -318,10 +318,12 @@ def _filtered(project_id: int, query: ListQuery, today: date) -> Select:
         stmt = stmt.where(Task.due_date >= today, Task.due_date <= today + timedelta(days=7))
     elif query.due == "none":
         stmt = stmt.where(Task.due_date.is_(None))
-    dialect = db.engine.dialect.name
-    for name in query.tags:
-        key = name.casefold()
-        stmt = stmt.where(tagged(dialect, key, tag_ids(key) if dialect == "postgresql" else None))
+    if query.tags:  # the dialect only then: without tags the statement needs no database
+        dialect = db.engine.dialect.name
+        for name in query.tags:
+            key = name.casefold()
+            ids = tag_ids(key) if dialect == "postgresql" else None
+            stmt = stmt.where(tagged(dialect, key, ids))
     return stmt
 
 

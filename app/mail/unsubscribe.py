@@ -18,7 +18,8 @@ import secrets
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db
 from app.models import User
@@ -35,19 +36,23 @@ def _serializer(kind: str) -> URLSafeSerializer:
 
 
 def _mail_key(user: User) -> str:
-    """The user's mail_key, made (and committed at once, so that a link mailed works even if
-    the caller's transaction fails later) the first time a link is needed. Two processes
-    making it at once: the conditional UPDATE lets the first win, the other reads it."""
-    if user.mail_key is None:
-        db.session.execute(
+    """The user's mail_key, made the first time a link is needed, in a short write
+    transaction of its own (as login_sessions' bookkeeping writes): committed at once, so a
+    link mailed works even if the caller's transaction fails later, and the caller's
+    transaction is left alone (on SQLite a read transaction cannot become a write once another
+    connection has written: two schedulers failed with "database is locked"). Two processes
+    making it at once: the conditional UPDATE lets the first win, and both read the winner's."""
+    if user.mail_key is not None:
+        return user.mail_key
+    with db.engine.connect().execution_options(tasklane_write=True) as conn, conn.begin():
+        conn.execute(
             update(User)
             .where(User.id == user.id, User.mail_key.is_(None))
             .values(mail_key=secrets.token_hex(16))
-            .execution_options(synchronize_session=False)
         )
-        db.session.commit()
-        db.session.refresh(user)
-    return user.mail_key
+        key = conn.execute(select(User.mail_key).where(User.id == user.id)).scalar_one()
+    set_committed_value(user, "mail_key", key)
+    return key
 
 
 def token_for(user: User, kind: str) -> str:

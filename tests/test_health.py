@@ -4,6 +4,8 @@ and job queue answering), and what fails when it cannot, without secrets."""
 
 from __future__ import annotations
 
+import socket
+import threading
 import uuid
 
 import pytest
@@ -90,6 +92,23 @@ def test_readyz_503_when_redis_is_unreachable(make_app, setting):
     check = {"RATELIMIT_STORAGE_URI": "rate_limits", "QUEUE_URL": "job_queue"}[setting]
     reason = _unavailable(response, check)
     assert "127.0.0.1" not in response.get_data(as_text=True), reason
+
+
+@pytest.mark.parametrize("setting", ["RATELIMIT_STORAGE_URI", "QUEUE_URL"])
+def test_readyz_503_when_redis_accepts_but_never_answers(make_app, setting):
+    """A hung Redis (the port open, nothing read) fails the check after a socket timeout
+    (redis-py's default, 5 s, for both clients) instead of holding the probe, and the thread
+    serving it, forever. Guards against a client upgrade or a setting that drops it."""
+    with socket.create_server(("127.0.0.1", 0), backlog=16) as silent:  # never accepts
+        port = silent.getsockname()[1]
+        app = make_app(**{setting: f"redis://127.0.0.1:{port}/0"})
+        answered = []
+        probe = threading.Thread(target=lambda: answered.append(app.test_client().get("/readyz")))
+        probe.start()
+        probe.join(30)  # a bound on a hang, not a speed figure: without timeouts it never ends
+        assert answered, "/readyz still waiting on a silent Redis"
+    check = {"RATELIMIT_STORAGE_URI": "rate_limits", "QUEUE_URL": "job_queue"}[setting]
+    _unavailable(answered[0], check)
 
 
 @pytest.fixture

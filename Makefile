@@ -41,8 +41,8 @@ screenshots: install-dev vendor
 # The production shape on this machine (deploy/stack.py): nginx on STACK_PORT (8080) in front
 # of two instances, the worker, PgBouncer (transaction pooling) in front of PostgreSQL on
 # 127.0.0.1:5432 (database STACK_DATABASE, created), Redis on 127.0.0.1:6379. Files and logs
-# in instance/stack/; `make stack-stop` ends what it started, `make stack-reload` restarts
-# each instance in turn.
+# in instance/stack/; run again, it starts whatever part has died; `make stack-stop` ends
+# what it started, `make stack-reload` restarts each instance in turn.
 stack: install vendor install-stack
 	$(PY) -m deploy.stack start
 

@@ -5,6 +5,7 @@ nginx -> two Tasklane instances (gunicorn, gunicorn.conf.py) -> PgBouncer (trans
 pooling) -> PostgreSQL, with the job worker beside them and Redis for rate limits and the
 queue. Everything runs as the current user, its config, pid and log files in one run folder
 (instance/stack/ by default); stopping ends only the processes whose pid files it wrote.
+`start` on a running stack starts the parts that have died, with the first start's settings.
 The tests (tests/stack/) start their own stack with this module, on ports of their own.
 
 Settings (environment): STACK_PORT (nginx, 8080; the instances and PgBouncer take the next
@@ -16,6 +17,7 @@ three ports), STACK_DATABASE (tasklane_stack, created when missing), STACK_POSTG
 from __future__ import annotations
 
 import contextlib
+import functools
 import http.client
 import json
 import os
@@ -143,6 +145,29 @@ class Stack:
         except BaseException:
             self.stop()
             raise
+
+    def mend(self) -> list[str]:
+        """Start the parts of this running stack that have died (an instance killed, the
+        worker, PgBouncer, nginx) with their settings of the first start; `make stack` on a
+        running stack does this. Returns the parts it started."""
+        parts = {
+            "pgbouncer": (self.run / "pgbouncer" / "pgbouncer.pid", self.start_pgbouncer),
+            **{
+                name: (self.run / f"{name}.pid", functools.partial(self.start_instance, name))
+                for name in INSTANCES
+            },
+            "worker": (self.run / "worker.pid", self.start_worker),
+            "nginx": (self.run / "nginx" / "nginx.pid", self.start_nginx),
+        }
+        started = []
+        for name, (pid_file, start) in parts.items():  # in the order of a first start
+            if not alive(read_pid(pid_file)):
+                start()
+                started.append(name)
+        for name in INSTANCES:
+            wait_serving(self.web_ports[name], self.pid(name))
+        wait_serving(self.port)
+        return started
 
     def stop(self) -> None:
         """End every process this stack started (by its pid file), the proxy first."""
@@ -450,9 +475,16 @@ def wait_serving(port: int, pid: int | None = None, seconds: float = STARTUP_SEC
 
 def main(argv: list[str]) -> None:
     command = argv[1] if len(argv) > 1 else "start"
+    run = Path(os.environ.get("STACK_DIR", ROOT / "instance" / "stack")).resolve()
     if command == "start":
         for name in ("nginx", "pgbouncer"):
             program(name)
+        if (run / "stack.json").exists() and Stack.load(run).running():
+            stack = Stack.load(run)  # its ports and database, not this shell's settings
+            started = stack.mend()
+            done = f"started again: {', '.join(started)}" if started else "it was all running"
+            print(f"Tasklane's stack is serving on {stack.url} ({done})")
+            return
         stack = Stack.from_environment()
         stack.start()
         print(
@@ -460,7 +492,6 @@ def main(argv: list[str]) -> None:
             "`make stack-stop` ends it"
         )
         return
-    run = Path(os.environ.get("STACK_DIR", ROOT / "instance" / "stack")).resolve()
     if not (run / "stack.json").exists():
         raise SystemExit(f"no stack in {run}")
     stack = Stack.load(run)

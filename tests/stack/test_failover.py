@@ -112,3 +112,28 @@ def test_sigterm_lets_the_request_in_flight_finish(stack, account):
     assert wait_gone(pid, 30)
     stack.start_instance("web2")
     wait_serving(port, stack.pid("web2"))
+
+
+def test_make_stack_again_starts_what_died_and_only_that(stack, monkeypatch, capsys):
+    """`make stack` on a stack that lost an instance and its worker starts those two again
+    (with the first start's ports and database), leaves the rest running, and nginx sends
+    the instance its share once more."""
+    untouched = {name: stack.pid(name) for name in ("web2",)}
+    for name in ("web1", "worker"):
+        stack.kill(name)
+    monkeypatch.setenv("STACK_DIR", str(stack.run))
+    monkeypatch.setenv("STACK_PORT", "1")  # ignored: a running stack keeps its own ports
+
+    from deploy.stack import main
+
+    main(["stack", "start"])
+    assert "started again: web1, worker" in capsys.readouterr().out
+    assert {name: stack.pid(name) for name in untouched} == untouched
+    nginx = Client(f"127.0.0.1:{stack.port}")
+    deadline = time.monotonic() + 60  # nginx tries web1 again after its fail_timeout (5 s)
+    while nginx.get("/healthz").headers.get("X-Instance") != "web1":
+        assert time.monotonic() < deadline, "nginx never reached the restarted web1"
+        time.sleep(0.2)
+
+    main(["stack", "start"])
+    assert "it was all running" in capsys.readouterr().out

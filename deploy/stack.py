@@ -426,7 +426,17 @@ def alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    return not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    """Ended but not yet reaped by its parent (here PID 1 may take its time): kill(0) still
+    finds it. Linux's /proc says so; elsewhere assume it runs."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] == "Z"  # the state follows the (command)
 
 
 def wait_gone(pid: int, seconds: float) -> bool:

@@ -21,6 +21,14 @@ def render(page: str, fragment: str, status: int = 200, /, **context):
     return render_template(template, **context), status
 
 
+def trigger(response, event: str):
+    """Have htmx fire `event` on the page's body when `response` arrives (the HX-Trigger
+    header, which takes several events separated by commas); returns `response`."""
+    existing = response.headers.get("HX-Trigger")
+    response.headers["HX-Trigger"] = f"{existing}, {event}" if existing else event
+    return response
+
+
 def vary_on_hx_request(headers: list[tuple[str, str]]) -> None:
     """Caches must key pages on HX-Request: the same URL answers a page or a fragment.
 

@@ -490,6 +490,7 @@ LINKED = [
     ("/tasks/bulk", "tasks.bulk", ["POST"]),
     ("/tags", "tags.index", ["GET"]),
     ("/projects", "projects.index", ["GET"]),
+    ("/projects/nav", "projects.nav_list", ["GET"]),
     ("/projects/<int:project_id>", "projects.show", ["GET"]),
     ("/projects/<int:project_id>/settings", "projects.settings", ["GET"]),
     ("/projects/<int:project_id>/activity", "projects.activity_log", ["GET"]),

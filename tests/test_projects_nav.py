@@ -20,6 +20,7 @@ from tests.helpers import (
     add_task,
     count_queries,
     create_user,
+    csrf_token,
     inbox_of,
     sent_statement,
     sqlite_steps,
@@ -55,6 +56,34 @@ def test_the_list_shows_each_live_project_with_its_open_tasks(app, auth_client):
     # The same list beside a project's own page, which it marks as the current one.
     page = auth_client.get(f"/projects/{work}").get_data(as_text=True)
     assert f'href="/projects/{work}" aria-current="page"' in page
+
+
+def test_an_htmx_change_to_tasks_has_the_list_fetch_its_counts_again(app, auth_client):
+    """The list carries where to fetch it and on which event; a change made through htmx
+    answers that event (a refused one does not), and the fetch gives the fresh counts."""
+    inbox = auth_client.get("/tasks").get_data(as_text=True)
+    with app.app_context():
+        _, inbox_id = inbox_of()
+    assert (
+        f'<ul class="project-nav-list" hx-get="/projects/nav?current={inbox_id}" '
+        'hx-trigger="tasks-changed from:body"' in inbox
+    )
+    token = csrf_token(auth_client, "/tasks")
+    added = auth_client.post("/tasks", data={"title": "Fresh", "csrf_token": token}, headers=HTMX)
+    assert added.status_code == 200
+    assert added.headers["HX-Trigger"] == "tasks-changed"
+    refused = auth_client.post("/tasks", data={"title": "", "csrf_token": token}, headers=HTMX)
+    assert refused.status_code == 422 and "HX-Trigger" not in refused.headers
+    listed = auth_client.get(f"/projects/nav?current={inbox_id}", headers=HTMX)
+    fragment = listed.get_data(as_text=True)
+    assert fragment.lstrip().startswith('<ul class="project-nav-list"')
+    assert 'href="/tasks" aria-current="page"' in fragment
+    assert re.search(r'Inbox</span><span class="project-count"[^>]*>1<', fragment)
+    # Not a page of its own; a number it cannot read is refused, not guessed.
+    assert auth_client.get("/projects/nav").status_code == 302
+    for bad in ("x", "0", "1e3", str(10**30)):
+        answer = auth_client.get(f"/projects/nav?current={bad}", headers=HTMX)
+        assert answer.status_code == 400, bad
 
 
 def _queries(app, client, url, **kwargs) -> int:

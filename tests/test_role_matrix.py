@@ -138,6 +138,7 @@ EXPECTED: dict[str, Rule] = {
     "admin.delete": INSTANCE_ADMIN,
     "sharing.invitations": SIGNED_IN,
     "projects.index": SIGNED_IN,
+    "projects.nav_list": SIGNED_IN,
     "projects.create": SIGNED_IN,
     "sharing.accept": ADDRESSEE,
     "sharing.decline": ADDRESSEE,

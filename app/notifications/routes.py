@@ -6,7 +6,7 @@ from flask import flash, make_response, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from app import access
-from app.htmx import is_htmx, render
+from app.htmx import is_htmx, render, trigger
 from app.models import Notification
 from app.notifications import bp, services
 
@@ -57,6 +57,5 @@ def _answer():
         )
         # The header's badge refetches itself on this event: its count was read as this request
         # began (with who is signed in), before the marking.
-        response.headers["HX-Trigger"] = "notifications-read"
-        return response
+        return trigger(response, "notifications-read")
     return redirect(url_for("notifications.index"), code=303)

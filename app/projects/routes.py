@@ -70,6 +70,26 @@ def _colour(form: ProjectForm) -> str:
     return form.colour.data.lower()
 
 
+BAD_CURRENT = "“current” is the number of the project the page shows."
+
+
+@bp.get("/nav")
+def nav_list():
+    """The project list beside the tasks with fresh open-task counts: htmx asks for it when a
+    change to tasks answers `tasks-changed` (app/tasks/routes.py). `current` is the project
+    the page shows, marked as such."""
+    if not is_htmx():
+        return redirect(url_for("projects.index"))
+    current_id = None
+    if request.args.get("current"):
+        try:
+            current_id = parse_bounded_int(request.args["current"], 1, MAX_ID, BAD_CURRENT)
+        except ValueError as error:
+            abort(400, description=str(error))
+    rows = services.project_rows(current_user.id, archived=False)
+    return render_template("projects/_nav_list.html", rows=rows, current_id=current_id)
+
+
 @bp.get("/<int:project_id>")
 def show(project_id: int):
     project, role = _project(project_id)

@@ -16,7 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from app import access, reminders, session_cookie
 from app.extensions import db
-from app.htmx import is_htmx, render
+from app.htmx import is_htmx, render, trigger
 from app.markdown import render_notes
 from app.models import Project, Role, Tag, Task
 from app.projects.services import addable_projects, project_named, project_rows
@@ -45,6 +45,17 @@ UNDO_KEY = session_cookie.disposable("undo_task_ids")
 @login_required
 def _signed_in_only():
     pass
+
+
+@bp.after_request
+def _tasks_changed(response):
+    """A change to tasks made through htmx (added, ticked off, edited, moved, deleted,
+    restored) may change the open-task counts beside the list: the `tasks-changed` event has
+    the project list fetch itself again (templates/_macros/projects.html). Without JavaScript
+    every change reloads the page, counts and all."""
+    if request.method != "GET" and response.status_code < 300 and is_htmx():
+        trigger(response, "tasks-changed")
+    return response
 
 
 # ---- helpers ----------------------------------------------------------------------------

@@ -97,6 +97,30 @@ def test_quick_add_plus_name_adds_to_the_project_and_says_so(ada, page):
     expect(page.locator(".task-row", has_text="Report")).to_have_count(1)
 
 
+def test_the_open_counts_follow_changes_without_a_reload(ada, page):
+    """Quick add, `+name`, ticking off and moving change the counts beside the list as they
+    happen (the list fetches itself again on `tasks-changed`), and the current entry stays
+    marked."""
+    add_project(ada, name="Work")
+    sign_in(page)
+    nav = page.get_by_role("navigation", name="Projects")
+    inbox, work = (nav.get_by_role("link", name=re.compile(name)) for name in ("Inbox", "Work"))
+    expect(inbox).to_contain_text("0")
+    field = page.get_by_label("New task")
+    for title in ("Here", "There +work"):
+        field.fill(title)
+        with server_answer(page, "POST", r"/tasks"):
+            field.press("Enter")
+        settled(page)
+    expect(inbox).to_contain_text("1")
+    expect(work).to_contain_text("1")
+    expect(inbox).to_have_attribute("aria-current", "page")
+    with server_answer(page, "POST", r"/tasks/[0-9]+/toggle"):
+        page.get_by_role("checkbox", name="Done: Here").click()
+    settled(page)
+    expect(inbox).to_contain_text("0")
+
+
 def test_the_project_list_is_a_menu_at_phone_width(ada, page):
     add_project(ada, name="Work")
     page.set_viewport_size({"width": 375, "height": 800})

@@ -7,8 +7,23 @@ from datetime import datetime
 from flask import Flask
 
 
-def format_datetime(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
+def format_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """An instant (stored in UTC) on the reader's wall clock, with the zone's abbreviation:
+    "2026-12-03 01:14 NZDT" for a user in Auckland, the instance's zone for visitors."""
+    if not value:
+        return ""
+    local = value.astimezone(_reader_zone())
+    return f"{local.strftime(fmt)} {local.tzname()}"
+
+
+def _reader_zone():
+    from flask import has_request_context
+    from flask_login import current_user
+
+    from app.timezones import zone_of
+
+    signed_in = has_request_context() and current_user.is_authenticated
+    return zone_of(current_user if signed_in else None)  # a job's mail: the instance's
 
 
 def time_ago(value: datetime, now: datetime) -> str:
@@ -17,7 +32,7 @@ def time_ago(value: datetime, now: datetime) -> str:
     for unit, length in (("day", 86400), ("hour", 3600), ("minute", 60)):
         if seconds >= length:
             if unit == "day" and seconds >= 7 * length:
-                return value.strftime("%Y-%m-%d")
+                return value.astimezone(_reader_zone()).strftime("%Y-%m-%d")
             count = seconds // length
             return f"{count} {unit}{'s' if count != 1 else ''} ago"
     return "just now"

@@ -102,6 +102,16 @@ def test_a_shared_task_due_monday_is_today_in_auckland_and_tomorrow_in_los_angel
     assert due_shown(page(bob, f"/projects/{project_id}?due=today"), task_id) is None
 
 
+def test_each_reader_sees_a_moment_on_their_own_clock(app, team):
+    """A task made at 20:00 UTC on Sunday: its page says when on each reader's wall clock,
+    with the zone's name, as do the sessions on /account."""
+    project_id, ada, bob = team
+    task_id = add_task(app, ADA, title="Made now", project_id=project_id, created_at=INSTANT)
+    assert "<dt>Created</dt><dd>2026-06-15 08:00 NZST</dd>" in page(ada, f"/tasks/{task_id}")
+    assert "<dt>Created</dt><dd>2026-06-14 13:00 PDT</dd>" in page(bob, f"/tasks/{task_id}")
+    assert re.search(r"<td>\d{4}-\d\d-\d\d \d\d:\d\d NZ[SD]T</td>", page(ada, "/account"))
+
+
 def test_a_shared_task_due_sunday_is_overdue_in_auckland_and_today_in_los_angeles(app, team):
     project_id, ada, bob = team
     task_id = add_task(app, ADA, title="Ship it", project_id=project_id, due_date=BOB_TODAY)

@@ -47,7 +47,7 @@ ACTIONS = {
 }
 
 # The page shows the newest SHOWN events, PAGE_SIZE at a time ("Load more" for the next).
-# Older rows stay in the table (see README, "Activity"), out of sight.
+# Older rows are deleted by the hourly clean-up (app/cleanup.py).
 SHOWN = 200
 PAGE_SIZE = 50
 

@@ -7,6 +7,7 @@
   an unused one would otherwise stay for ever.
 - Notifications read more than READ_NOTIFICATIONS_KEPT ago: the page lists the newest 100,
   and a read one older than that is history nobody comes back to. Unread ones are kept.
+- A project's activity events past its newest activity.SHOWN: the page never reaches them.
 
 Each step is its own short transaction, so a purge never holds locks for long, and running
 it twice at once (two schedulers) deletes each row once: a DELETE of rows already gone
@@ -19,12 +20,12 @@ import logging
 from datetime import timedelta
 
 from huey import crontab
-from sqlalchemy import delete
+from sqlalchemy import delete, func, select
 
-from app import timezones
+from app import activity, timezones
 from app.extensions import db
 from app.jobs import job
-from app.models import Notification, UserToken
+from app.models import Activity, Notification, UserToken
 from app.tasks.services import UNDO_WINDOW, purge_deleted
 
 log = logging.getLogger("tasklane.jobs")
@@ -46,6 +47,7 @@ def purge() -> dict[str, int]:
             ).rowcount
         ),
     }
+    steps["activity past the page"] = _purge_unseen_activity
     counts = {}
     for name, step in steps.items():
         db.session.connection(execution_options={"tasklane_write": True})
@@ -53,6 +55,19 @@ def purge() -> dict[str, int]:
         db.session.commit()
     log.info("clean-up: %s", ", ".join(f"{n} {name}" for name, n in counts.items()))
     return counts
+
+
+def _purge_unseen_activity() -> int:
+    """Each project's events older than its newest activity.SHOWN: one pass over the
+    (project_id, id) index, ranking each project's events newest first."""
+    ranked = select(
+        Activity.id,
+        func.row_number()
+        .over(partition_by=Activity.project_id, order_by=Activity.id.desc())
+        .label("rank"),
+    ).subquery()
+    unseen = select(ranked.c.id).where(ranked.c.rank > activity.SHOWN)
+    return db.session.execute(delete(Activity).where(Activity.id.in_(unseen))).rowcount
 
 
 @job(every=crontab(minute="7"))

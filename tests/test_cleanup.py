@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from app import cleanup, user_tokens
+from app import activity, cleanup, user_tokens
 from app.extensions import db
 from app.jobs import huey
-from app.models import Notification, Task, User, UserToken
+from app.models import Activity, Notification, Task, User, UserToken
 from app.tasks.services import UNDO_WINDOW
 from tests.helpers import add_project, add_task, create_user, user_id
 
@@ -83,6 +83,29 @@ def test_read_notifications_go_after_a_month_unread_ones_stay(app, clock):
         assert cleanup.purge()["read notifications"] == 1
         left = set(db.session.scalars(select(Notification.text)))
     assert left == {"read lately", "old, never read"}
+
+
+def test_activity_past_what_the_page_shows_goes_per_project(app):
+    """A project with more events than its page shows keeps its newest SHOWN; one with few
+    keeps them all."""
+    create_user(app)
+    busy, quiet = add_project(app, name="Busy"), add_project(app, name="Quiet")
+    extra = 3
+    with app.app_context():
+        for project_id, n in ((busy, activity.SHOWN + extra), (quiet, 2)):
+            for i in range(n):
+                db.session.add(Activity(project_id=project_id, action="added", task_title=f"{i}"))
+        db.session.commit()
+        assert cleanup.purge()["activity past the page"] == extra
+        left = {busy: [], quiet: []}
+        for project_id, title in db.session.execute(
+            select(Activity.project_id, Activity.task_title)
+        ):
+            left[project_id].append(int(title))
+    assert sorted(left[busy]) == list(range(extra, activity.SHOWN + extra))  # oldest went
+    assert sorted(left[quiet]) == [0, 1]
+    with app.app_context():
+        assert cleanup.purge()["activity past the page"] == 0
 
 
 def test_the_scheduler_runs_it_every_hour():

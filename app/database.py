@@ -11,7 +11,7 @@ import threading
 import weakref
 
 from flask import Flask, has_request_context, request
-from sqlalchemy import event, exc
+from sqlalchemy import event, exc, text
 from sqlalchemy.engine import Engine
 
 from app.extensions import db
@@ -177,3 +177,23 @@ def _configure_sqlite(engine: Engine) -> None:
         # commit or rollback, on error and on invalidation alike.
         if record.info.pop(_HOLDS_WRITER, False):
             writer.release()
+
+
+# Namespaces of one_at_a_time's keys (the first of pg_advisory_xact_lock's two int4 keys;
+# migrations/env.py's lock takes the single-bigint form, a different key space).
+PROJECT_NAMES = 1
+
+
+def one_at_a_time(namespace: int, key: int) -> None:
+    """Until this transaction ends, every other transaction asking for (namespace, key) waits:
+    for a check followed by a write that must not interleave with another's (two tabs
+    creating a project of the same name: both would find the name free).
+
+    PostgreSQL: a transaction-scoped advisory lock (released by the commit or rollback, so it
+    works behind PgBouncer's transaction pooling). SQLite: nothing more to do, its writes
+    already go one at a time (BEGIN IMMEDIATE, above)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(
+            text("SELECT pg_advisory_xact_lock(:namespace, :key)"),
+            {"namespace": namespace, "key": key % 2**31},
+        )

@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import html
 import re
+import threading
+import time
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select, text
 
+from app.database import PROJECT_NAMES
 from app.extensions import db
 from app.models import Membership, Project, Role, Task
 from tests.helpers import (
     HTMX,
+    PASSWORD,
     add_member,
     add_project,
     add_task,
@@ -25,7 +29,9 @@ from tests.helpers import (
     login,
     post,
     post_form,
+    user_id,
 )
+from tests.live import Client, all_at_once, gunicorn
 
 EVE = "eve@example.com"
 
@@ -406,3 +412,77 @@ def test_bulk_actions_on_a_projects_page_answer_with_that_projects_list(app, aut
     restored = auth_client.post("/tasks/restore", data={"ids": str(ids[1])}, headers=headers)
     assert "Restored 1 task." in _text(restored) and "Inbox task" not in _text(restored)
     assert get_task(app, ids[1]).deleted_at is None
+
+
+# ---- two tabs creating the same name at once -------------------------------------------------
+
+
+def test_many_tabs_creating_one_name_at_once_make_one_project(app, database_url):
+    """Eight POSTs of "Work" for Ada, released together against gunicorn: one creates it,
+    the others are told the name is taken; one row."""
+    create_user(app)
+    with gunicorn(database_url, workers=2, threads=4) as base:
+        client = Client(base)
+        assert client.login("ada@example.com", PASSWORD).status == 302
+        token = client.csrf("/projects")
+        cookies = dict(client.cookies)
+
+        def create():
+            tab = Client(base)
+            tab.cookies = dict(cookies)
+            form = {"name": "Work", "colour": "#112233", "csrf_token": token}
+            return tab.request("POST", "/projects", form).status
+
+        statuses = all_at_once([create] * 8)
+    assert sorted(statuses) == [303] + [422] * 7, statuses
+    assert count(app, Project, Project.name_key == "work") == 1
+
+
+def test_a_create_waits_for_another_transaction_checking_the_same_users_names(
+    app, auth_client, database_url
+):
+    """Deterministic half of the test above, on PostgreSQL (SQLite's writes already go one at
+    a time): while another transaction holds Ada's project-name lock and creates "Work", her
+    own "Work" waits, then finds the name taken."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite serialises every write transaction")
+    with app.app_context():
+        ada = user_id(app)
+        holder = db.engine.connect()
+    answered = []
+    try:
+        with holder.begin():
+            holder.execute(
+                text("SELECT pg_advisory_xact_lock(:ns, :key)"),
+                {"ns": PROJECT_NAMES, "key": ada},
+            )
+            request = threading.Thread(
+                target=lambda: answered.append(
+                    _form(auth_client, "/projects", {"name": "Work", "colour": "#112233"})
+                )
+            )
+            request.start()
+            _wait_for_a_lock_waiter(holder)
+            assert not answered, "the create did not wait for the lock"
+            project = holder.execute(
+                insert(Project).returning(Project.id),
+                {"name": "Work", "name_key": "work", "colour": "#336699"},
+            ).scalar_one()
+            holder.execute(
+                insert(Membership), {"project_id": project, "user_id": ada, "role": Role.OWNER}
+            )
+        request.join(30)
+    finally:
+        holder.close()
+    assert answered and answered[0].status_code == 422
+    assert "You already have a project with this name." in _text(answered[0])
+    assert count(app, Project, Project.name_key == "work") == 1
+
+
+def _wait_for_a_lock_waiter(conn, seconds: float = 30) -> None:
+    """Until some backend waits for an advisory lock (pg_locks: not granted)."""
+    deadline = time.monotonic() + seconds
+    waiting = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+    while not conn.execute(waiting).scalar():
+        assert time.monotonic() < deadline, "nobody waited for the lock"
+        time.sleep(0.05)

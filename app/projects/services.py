@@ -9,6 +9,7 @@ from sqlalchemy import func, insert, literal, or_, select
 
 from app import access
 from app.counts import capped_count
+from app.database import PROJECT_NAMES, one_at_a_time
 from app.extensions import db
 from app.models import Membership, Project, Role, Task, utcnow
 
@@ -122,6 +123,7 @@ def name_taken(user_id: int, name: str, except_id: int | None = None) -> bool:
 
 def create_project(user_id: int, name: str, colour: str) -> Project:
     """A new project owned by `user_id`; NameTaken if they own one by that name."""
+    one_at_a_time(PROJECT_NAMES, user_id)  # two tabs creating "Work" at once: one gets it
     if name_taken(user_id, name):
         raise NameTaken(name)
     project = Project(name=name, colour=colour)
@@ -139,6 +141,7 @@ def update_project(project: Project, name: str, colour: str) -> None:
             Membership.project_id == project.id, Membership.role == Role.OWNER
         )
     )
+    one_at_a_time(PROJECT_NAMES, owner)
     if name_taken(owner, name, except_id=project.id):
         raise NameTaken(name)
     project.name = name

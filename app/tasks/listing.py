@@ -445,36 +445,23 @@ LISTED_COLUMNS = (
 
 def page_statement(project_id: int, query: ListQuery, today: date) -> Select:
     """The SELECT for one page (one row more than the page, to know whether there is more)."""
-    stmt, keys = _page_rows(project_id, query, today)
-    return stmt.order_by(*[expr.desc() if desc else expr.asc() for expr, desc in keys]).limit(
-        query.limit + 1
-    )
-
-
-def _page_rows(project_id: int, query: ListQuery, today: date) -> tuple[Select, list]:
-    """The page's rows (filters, and the cursor's condition) and the keys that order them."""
     keys = _sort_keys(query.sort)
     stmt = _filtered(project_id, query, today)
     if query.after is not None:
         condition, keys = _after(keys, query.after)
         stmt = stmt.where(condition)
-    return stmt, keys
+    return stmt.order_by(*[expr.desc() if desc else expr.asc() for expr, desc in keys]).limit(
+        query.limit + 1
+    )
 
 
 def fetch_page(project_id: int, query: ListQuery, today: date) -> TaskPage:
-    """One page of the list in one query, plus one for the page's tags (and on PostgreSQL,
-    for a search, one EXPLAIN: search.collecting_is_cheaper).
+    """One page of the list in one query, plus one for the page's tags.
 
     On the session's connection, which does not autoflush: callers commit their changes
     before they list (every view that lists after a change does)."""
     stmt = page_statement(project_id, query, today).with_only_columns(*LISTED_COLUMNS)
     connection = db.session.connection()
-    if query.q and connection.dialect.name == "postgresql":
-        unsearched = page_statement(project_id, replace(query, q=""), today)
-        listed = unsearched.with_only_columns(*LISTED_COLUMNS)
-        if search.collecting_is_cheaper(connection, stmt, listed, query.limit + 1):
-            matching, keys = _page_rows(project_id, query, today)
-            stmt = search.sorted_matches(matching, LISTED_COLUMNS, keys).limit(query.limit + 1)
     rows = ListedTask.from_result(connection.execute(stmt))
     more = len(rows) > query.limit
     rows = rows[: query.limit]

@@ -4,15 +4,9 @@ served by an index on each database (migration c8e2f4a6b1d9; README, "Performanc
 What matches is always decided by the same LIKE on lower(title) and lower(notes), LIKE's
 metacharacters escaped; the indexes only find the candidates sooner:
 
-- PostgreSQL reads that LIKE from the pg_trgm GIN index ix_tasks_search, led by the project
-  (migration d7a3f1c9e5b2). A project's page first asks the planner how many rows match and
-  how many are listed (EXPLAIN, nothing read): when collecting the matches costs less than
-  walking the list for a page of them (collecting_is_cheaper), the page collects every match
-  from the index and sorts them (sorted_matches); otherwise it walks the list index in order
-  and checks each row. Left to itself the planner walked from about 1% of the project's rows
-  up (it costs the walk's reads as nearly sequential): at the bench's 1% ("zephyr", 649 of
-  70,000 open tasks) the walk took 7.5-9.4 ms, collecting 3.5 ms. A database without
-  pg_trgm answers the same rows, by scanning.
+- PostgreSQL reads that LIKE from the pg_trgm GIN index ix_tasks_search when the planner
+  expects few matches, and walks the list index in order when it expects many. Nothing in
+  the statement differs, so a database without pg_trgm answers the same rows, by scanning.
 - SQLite cannot index LIKE '%term%'. There the FTS5 trigram table tasks_search narrows the
   rows to the task ids whose title or notes contain the term's trigrams (case folded): a
   superset of the LIKE's matches, which the LIKE then checks. A trigram query needs three
@@ -21,21 +15,7 @@ metacharacters escaped; the indexes only find the candidates sooner:
 
 from __future__ import annotations
 
-from sqlalchemy import (
-    ColumnElement,
-    CompoundSelect,
-    Connection,
-    Select,
-    and_,
-    case,
-    column,
-    func,
-    literal_column,
-    or_,
-    select,
-    table,
-    union_all,
-)
+from sqlalchemy import ColumnElement, and_, case, column, func, literal_column, or_, select, table
 
 from app.models import Task
 
@@ -54,12 +34,6 @@ MIN_INDEXED = 3  # characters: the trigram tokenizer matches nothing shorter
 # a term that matches nothing from 200-280 ms to 6-20 ms (the list is still read, each row
 # a cheap check), and "report" (19,000 matches: the LIKE) from ~1 ms to ~2 ms, the count.
 COMMON = 5_000
-
-# PostgreSQL: what a page of search costs each way, measured on the bench's data (migration
-# d7a3f1c9e5b2): collecting the matches from the index and sorting them, about 3.7 us a
-# match; walking the list index in order and checking each row, about 2 us a row read.
-COLLECT_US_A_MATCH = 3.7
-WALK_US_A_ROW = 2.0
 
 
 def is_index_table(name: str) -> bool:
@@ -96,41 +70,3 @@ def condition(dialect: str, pattern, phrase=None) -> ColumnElement[bool]:
     rare = select(func.count()).select_from(matches.limit(COMMON).subquery()).scalar_subquery()
     in_index = case((rare < COMMON, Task.id.in_(matches)), else_=True)
     return and_(in_index, like)
-
-
-def collecting_is_cheaper(connection: Connection, page: Select, listed: Select, rows: int) -> bool:
-    """PostgreSQL: whether collecting the matches of `page` (the search's statement for
-    `rows` rows) costs less than walking the list for them. `listed` is the same statement
-    without the search term. The planner's estimates of their rows (one EXPLAIN, nothing
-    read) say how many rows match, and how many the walk reads: `rows` in the share that
-    matches."""
-    listed_rows, matches = _expected_rows(connection, union_all(listed, page))
-    walked = min(listed_rows, rows * listed_rows / max(matches, 1))
-    return COLLECT_US_A_MATCH * matches < WALK_US_A_ROW * walked
-
-
-def _expected_rows(connection: Connection, stmt: CompoundSelect) -> list[float]:
-    """The rows the planner expects each SELECT of `stmt` to match, before their LIMIT."""
-    compiled = stmt.compile(connection, compile_kwargs={"render_postcompile": True})
-    sql = "EXPLAIN (FORMAT JSON) " + str(compiled)
-    plan = connection.exec_driver_sql(sql, compiled.params).scalar_one()[0]["Plan"]
-    rows = []
-    for node in plan["Plans"]:  # the Append's arms
-        while node["Node Type"] in ("Limit", "Subquery Scan", "Result"):
-            node = node["Plans"][0]
-        rows.append(node["Plan Rows"])
-    return rows
-
-
-def sorted_matches(stmt: Select, listed, keys) -> Select:
-    """The rows of `stmt` (its filters; no ORDER BY, no LIMIT), collected whole and then
-    sorted by `keys` [(expression, descending)], as `listed`'s columns. The collection is a
-    MATERIALIZED CTE, so that the planner reads the matches from the search index rather
-    than walk an index in the sort's order; only the sort sees every match."""
-    labels = [expr.label(f"k{i}") for i, (expr, _) in enumerate(keys)]
-    matches = stmt.with_only_columns(*listed, *labels).cte("matches").prefix_with("MATERIALIZED")
-    order = [
-        matches.c[f"k{i}"].desc() if desc else matches.c[f"k{i}"].asc()
-        for i, (_, desc) in enumerate(keys)
-    ]
-    return select(*[matches.c[c.key] for c in listed]).order_by(*order)

@@ -366,15 +366,19 @@ for _name, *_keys in LIST_INDEX_KEYS:
         )
 
 # ?q= search on PostgreSQL (app/tasks/search.py): pg_trgm's GIN index serves the list's
-# `lower(title) LIKE '%term%' OR lower(notes) LIKE ...`. PostgreSQL only (SQLite has an FTS5
-# table instead, which no model describes), and only where the extension could be created
-# (migration c8e2f4a6b1d9 skips it with a warning otherwise).
+# `lower(title) LIKE '%term%' OR lower(notes) LIKE ...`, led by project_id (btree_gin) so that
+# a project's search finds that project's matches only. PostgreSQL only (SQLite has an FTS5
+# table instead, which no model describes), and only where the extensions could be created
+# (migrations c8e2f4a6b1d9 and d7a3f1c9e5b2 warn otherwise; the latter says why the pending
+# list is small).
 Index(
     "ix_tasks_search",
+    Task.project_id,
     func.lower(Task.title).label("title_lower"),
     func.lower(Task.notes).label("notes_lower"),
     postgresql_using="gin",
     postgresql_ops={"title_lower": "gin_trgm_ops", "notes_lower": "gin_trgm_ops"},
+    postgresql_with={"gin_pending_list_limit": 256},
     postgresql_where=_listed,
 ).ddl_if(dialect="postgresql")
 

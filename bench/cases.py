@@ -357,7 +357,16 @@ def probe(case: Case, ctx: DbContext | None) -> dict:
         raise RuntimeError(
             f"{case.name}: {case.method} {path} answered {response.status_code}\n{body}"
         )
-    return {"status": response.status_code, "body_bytes": len(response.data), "queries": queries}
+    return {
+        "status": response.status_code,
+        "body_bytes": len(response.data),
+        "rows": len(_ROW.findall(response.data)),
+        "queries": queries,
+    }
+
+
+# A task's row in a list page or fragment (templates/tasks/_row.html).
+_ROW = re.compile(rb'<div role="row" id="task-\d+"')
 
 
 def _queries(case: Case, ctx: DbContext) -> int:

@@ -1,4 +1,5 @@
-"""Summaries, the goals (issues 8 and 16), and the result files (JSON, markdown, the sweep chart).
+"""Summaries, the goals (issues 8, 16 and 19), and the result files (JSON, markdown, the
+sweep chart).
 
 Every figure is a median over rounds with its range beside it. Ratios are taken within a
 round (case and ceiling measured back to back) and are "speed" ratios, higher is better:
@@ -22,6 +23,8 @@ METRICS = (
 )
 # "Within 1.5 times the list" (issue 19) as a speed ratio: list / case >= 1 / 1.5, rounded.
 WITHIN_1_5 = 0.67
+ROW_BYTES = 1_000  # issue 19: a list row's average size on the bench's data, at most
+WORKER_MB = 150  # issue 19: each Tasklane worker's resident size after the run, at most
 
 
 def _stats(values: list[float]) -> dict | None:
@@ -76,6 +79,8 @@ def _ratio_defs(dbs: list[str]) -> list[tuple[str, str, str]]:
             (f"{d}: Today in 20 projects / list", f"{d}:today_20", f"{d}:list"),
             (f"{d}: admin users / list", f"{d}:admin_users", f"{d}:list"),
             (f"{d}: admin users by tasks / list", f"{d}:admin_by_tasks", f"{d}:list"),
+            (f"{d}: search / list", f"{d}:search", f"{d}:list"),
+            (f"{d}: tag filter by due / list", f"{d}:tag_due", f"{d}:list"),
         ]
     if "pg" in dbs and "sqlite" in dbs:
         defs.append(("sqlite list / pg list", "sqlite:list", "pg:list"))
@@ -181,12 +186,16 @@ def _goals(data: dict, dbs: list[str]) -> list[dict]:
             f"{d}: Today in 20 projects / list",
             0.9,
         )
-        for what, label in (("", "admin users"), (" by most tasks", "admin users by tasks")):
-            ratio_goal(
-                f"/admin/users{what} within 1.5× of the list ({name})",
-                f"{d}: {label} / list",
-                WITHIN_1_5,
-            )
+        for what, label in (
+            ("/admin/users", "admin users"),
+            ("/admin/users by most tasks", "admin users by tasks"),
+            ("?q= search", "search"),
+            ("Tag filter sorted by due", "tag filter by due"),
+        ):
+            ratio = f"{d}: {label} / list"
+            ratio_goal(f"{what} within 1.5× of the list ({name})", ratio, WITHIN_1_5)
+        goals.append(_row_bytes_goal(cases, d, name))
+        goals.append(_memory_goal(data.get("memory", {}).get(f"tasklane-{d}"), name))
         toggle, page = cases[f"{d}:toggle"]["body_bytes"], cases[f"{d}:list"]["body_bytes"]
         share = toggle / page
         goals.append(
@@ -239,6 +248,29 @@ def _goals(data: dict, dbs: list[str]) -> list[dict]:
     return goals
 
 
+def _row_bytes_goal(cases: dict, d: str, name: str) -> dict:
+    """A list row's average bytes: the difference between the full pages of 200 and of 10
+    rows over the difference in rows, so the page around the rows cancels out."""
+    goal = {"goal": f"A list row averages ≤ {ROW_BYTES:,} bytes ({name})"}
+    goal["target"] = f"≤ {ROW_BYTES:,} B"
+    small, large = cases.get(f"{d}:limit_10", {}), cases.get(f"{d}:limit_200", {})
+    rows = large.get("rows", 0) - small.get("rows", 0)
+    if rows <= 0:  # a results file from before the probes counted rows
+        return {**goal, "value": "n/a", "verdict": "n/a"}
+    average = (large["body_bytes"] - small["body_bytes"]) / rows
+    value = f"{average:,.0f} B ({large['rows']} and {small['rows']} rows a page)"
+    return {**goal, "value": value, "verdict": _verdict(average, ROW_BYTES, False)}
+
+
+def _memory_goal(sizes: list[float] | None, name: str) -> dict:
+    goal = {"goal": f"Each Tasklane worker's resident size after the run ≤ {WORKER_MB} MB ({name})"}
+    goal["target"] = f"≤ {WORKER_MB} MB"
+    if not sizes:  # a results file from before the bench read them
+        return {**goal, "value": "n/a", "verdict": "n/a"}
+    value = ", ".join(f"{mb:.0f}" for mb in sizes) + " MB"
+    return {**goal, "value": value, "verdict": _verdict(max(sizes), WORKER_MB, False)}
+
+
 # ---- output -------------------------------------------------------------------------------
 
 
@@ -258,7 +290,7 @@ def markdown(data: dict) -> str:
         f"connections, data size {st['size']}, {data['machine']['cpus']} CPUs; servers: "
         f"{st['gunicorn']}. Medians over rounds, range in brackets.",
         "",
-        "### Goals (issues 8 and 16)",
+        "### Goals (issues 8, 16 and 19)",
         "",
         "| Goal | Target | Measured (req/s) | Verdict | Measured (CPU/request: server + "
         "PostgreSQL) | Verdict |",

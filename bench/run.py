@@ -115,6 +115,7 @@ def main() -> int:
                 )
             rounds.append({"order": [c.name for c in order], "results": results})
             print(f"bench: round {r + 1}/{settings.rounds} done", flush=True)
+        memory = resident_sizes(table)
     finally:
         for server in table.values():
             server.stop()
@@ -161,6 +162,7 @@ def main() -> int:
             for c in all_cases
         },
         "rounds": rounds,
+        "memory": memory,
         "elapsed_s": round(time.perf_counter() - started, 1),
     }
     report.summarise(data)
@@ -169,6 +171,16 @@ def main() -> int:
     for path in paths:
         print(f"bench: wrote {path}")
     return 0
+
+
+def resident_sizes(table: dict[str, servers.Server]) -> dict[str, list[float]]:
+    """Each Tasklane server's workers' resident size in MB after the run (issue 19: each at
+    most 150 MB), read while they still run."""
+    return {
+        name: [round(mb, 1) for pid in server.workers() if (mb := servers.resident_mb(pid))]
+        for name, server in table.items()
+        if name.startswith("tasklane-")
+    }
 
 
 def _command() -> str:

@@ -59,6 +59,18 @@ def cpu_seconds(pids: list[int]) -> dict[int, float]:
     return used
 
 
+def resident_mb(pid: int) -> float | None:
+    """The resident size (VmRSS) of a live process, in MB of 1,024 kB as /proc counts them."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
 @dataclass
 class Server:
     name: str

@@ -7,16 +7,17 @@ module can be read, moved or deleted alone."""
 from __future__ import annotations
 
 import contextlib
+import random
 import re
 import uuid
 from datetime import date, timedelta
 
 import psycopg
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import event, func, insert, select, text
 from sqlalchemy.engine import make_url
 
 from app.extensions import db
-from app.models import Membership, Project, Role, Tag, Task, User, utcnow
+from app.models import Membership, Project, Role, Tag, Task, User, task_tags, utcnow
 from app.projects.services import add_inboxes
 from app.timezones import today_for
 
@@ -373,3 +374,114 @@ def new_postgres_database(server_url: str, prefix: str = "tasklane_test"):
     finally:
         with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# ---- a big list and its query plans -----------------------------------------------------
+
+
+def seed_big_list(app, mine: int = 20_000, others: int = 2, theirs: int = 2_000) -> int:
+    """`mine` tasks in Ada's Inbox (30% undated, 30% done, 3 of 50 tags each), `theirs` in
+    each of `others` other users' Inboxes, statistics fresh from ANALYZE: large enough that the
+    planners pick what they would in production. Returns the id of Ada's Inbox."""
+    rnd = random.Random(8)
+    today = app_today(app)
+    now = utcnow()
+    with app.app_context():
+        owner, inbox = inbox_of()
+        db.session.execute(
+            insert(Tag.__table__),
+            [
+                {"owner_id": owner, "name": f"tag{i}", "name_key": f"tag{i}", "colour": "#336699"}
+                for i in range(50)
+            ],
+        )
+        owners = [owner] + [
+            db.session.execute(
+                text(
+                    "INSERT INTO users (email, password_hash, display_name, is_admin, is_active,"
+                    " must_change_password, created_at) VALUES (:e, 'x', 'X', false, true, false,"
+                    " :now) RETURNING id"
+                ),
+                {"e": f"other{i}@example.com", "now": now},
+            ).scalar_one()
+            for i in range(others)
+        ]
+        add_inboxes(owners[1:])
+        inboxes = dict(db.session.execute(select(Project.inbox_of_id, Project.id)).all())
+        rows = [
+            task_row(rnd, inboxes[who], who, f"Task {i}", (-30, 300), 0.3, today, now)
+            for who in owners
+            for i in range(mine if who == owner else theirs)
+        ]
+        db.session.execute(insert(Task.__table__), rows)
+        tag_ids = list(db.session.scalars(select(Tag.id).where(Tag.owner_id == owner)))
+        task_ids = db.session.scalars(select(Task.id).where(Task.project_id == inbox)).all()
+        db.session.execute(
+            insert(task_tags),
+            [{"task_id": t, "tag_id": g} for t in task_ids for g in rnd.sample(tag_ids, 3)],
+        )
+        db.session.commit()
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ANALYZE")
+        return inbox
+
+
+def task_row(rnd, project, creator, title, due_days, undated, today, now, **extra) -> dict:
+    """A tasks row: 30% done, any priority, `undated` of them with no due date, the others
+    due `due_days` (a range of days) from today."""
+    return {
+        "project_id": project,
+        "created_by_id": creator,
+        "title": title,
+        "notes": "",
+        "done": rnd.random() < 0.3,
+        "priority": rnd.randint(0, 3),
+        "due_date": None
+        if rnd.random() < undated
+        else today + timedelta(days=rnd.randint(*due_days)),
+        "position": 0,
+        "created_at": now,
+        "updated_at": now,
+        "version": 1,
+        **extra,
+    }
+
+
+def list_statement(app, client, url: str, headers=None):
+    """The SQL and parameters of the page query a real request for `url` sends."""
+
+    def page_query(statement: str) -> bool:
+        # The project list's counts read tasks with a LIMIT too: left out by their count(*).
+        page = "count(*)" not in statement
+        return bool(re.search(r"FROM tasks\b", statement)) and "LIMIT" in statement and page
+
+    return sent_statement(app, client, url, page_query, headers)
+
+
+def query_plan(app, statement, parameters) -> list[str]:
+    """The plan's lines: EXPLAIN QUERY PLAN's details on SQLite, EXPLAIN's on PostgreSQL."""
+    with app.app_context(), db.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+            return [row[-1] for row in rows]
+        rows = conn.exec_driver_sql("EXPLAIN " + statement, parameters)
+        return [row[0] for row in rows]
+
+
+# ---- the task editor's form -----------------------------------------------------------------
+
+
+def edit_data(task, **changes) -> dict:
+    """The editor's form as it comes filled in for `task` (a get_task()), with `changes`."""
+    data = {
+        "title": task.title,
+        "notes": task.notes,
+        "priority": str(task.priority),
+        "due_date": task.due_date.isoformat() if task.due_date else "",
+        "tags": ", ".join(t.name for t in task.tags),
+        "repeat": "",
+        "interval": "1",
+        "version": str(task.version),
+    }
+    data.update(changes)
+    return data

@@ -66,4 +66,9 @@ def test_bench_quick_mode_runs_every_case(tmp_path):
         # machine, a 1-second run saw a few read errors (see bench/README.md).
         assert data["cases"][name]["status"] == 200, name
     assert data["summary"]["goals"]
+    # Issue 19's figures: the rows the probes counted, and each worker's resident size.
+    rows = [data["cases"][f"sqlite:limit_{n}"]["rows"] for n in (10, 200)]
+    assert rows == [10, 200], rows
+    sizes = data["memory"]["tasklane-sqlite"]
+    assert len(sizes) == 2 and all(mb > 10 for mb in sizes), sizes
     assert (tmp_path / "results" / f"{data['date']}.md").read_text().startswith("## Tasklane")

@@ -8,8 +8,7 @@ from datetime import date, time
 import pytest
 
 from app.tasks.quickadd import parse_quick_add
-from tests.helpers import HTMX, add_task, get_task, post
-from tests.test_tasks import _edit_data
+from tests.helpers import HTMX, add_task, edit_data, get_task, post
 
 TODAY = date(2026, 11, 25)  # a Wednesday
 D, T = date, time
@@ -75,7 +74,7 @@ def test_quick_add_stores_the_time_and_the_row_shows_it(app, auth_client):
 def _edit(task, **changes):
     """The editor's form for `task`, its time included, with `changes`."""
     at = task.due_time.strftime("%H:%M") if task.due_time else ""
-    return _edit_data(task, **{"due_time": at, **changes})
+    return edit_data(task, **{"due_time": at, **changes})
 
 
 def test_editor_sets_and_clears_the_time(app, auth_client):

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import random
 import re
-from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, insert, select, text
+from sqlalchemy import event, insert, select
 
 from app.extensions import db
-from app.models import Project, Role, Tag, Task, task_tags, utcnow
-from app.projects.services import add_inboxes
+from app.models import Role, Task, utcnow
 from app.tasks.listing import SORTS as _SORTS
 from app.tasks.listing import _sort_keys, encode_cursor
 from tests.helpers import (
@@ -26,80 +24,12 @@ from tests.helpers import (
     app_today,
     create_user,
     inbox_of,
-    sent_statement,
+    list_statement,
+    query_plan,
+    seed_big_list,
     sqlite_steps,
+    task_row,
 )
-
-MINE = 20_000
-OTHERS = 2
-THEIRS = 2_000
-
-
-def _seed(app) -> int:
-    """20,000 tasks in Ada's Inbox (30% undated, 30% done, 3 of 50 tags each), 2,000 in each
-    other user's Inbox; returns the id of Ada's Inbox."""
-    rnd = random.Random(8)
-    today = app_today(app)
-    now = utcnow()
-    with app.app_context():
-        owner, inbox = inbox_of()
-        db.session.execute(
-            insert(Tag.__table__),
-            [
-                {"owner_id": owner, "name": f"tag{i}", "name_key": f"tag{i}", "colour": "#336699"}
-                for i in range(50)
-            ],
-        )
-        owners = [owner] + [
-            db.session.execute(
-                text(
-                    "INSERT INTO users (email, password_hash, display_name, is_admin, is_active,"
-                    " must_change_password, created_at) VALUES (:e, 'x', 'X', false, true, false,"
-                    " :now) RETURNING id"
-                ),
-                {"e": f"other{i}@example.com", "now": now},
-            ).scalar_one()
-            for i in range(OTHERS)
-        ]
-        add_inboxes(owners[1:])
-        inboxes = dict(db.session.execute(select(Project.inbox_of_id, Project.id)).all())
-        rows = [
-            _task_row(rnd, inboxes[who], who, f"Task {i}", (-30, 300), 0.3, today, now)
-            for who in owners
-            for i in range(MINE if who == owner else THEIRS)
-        ]
-        db.session.execute(insert(Task.__table__), rows)
-        tag_ids = list(db.session.scalars(select(Tag.id).where(Tag.owner_id == owner)))
-        task_ids = db.session.scalars(select(Task.id).where(Task.project_id == inbox)).all()
-        db.session.execute(
-            insert(task_tags),
-            [{"task_id": t, "tag_id": g} for t in task_ids for g in rnd.sample(tag_ids, 3)],
-        )
-        db.session.commit()
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("ANALYZE")
-        return inbox
-
-
-def _task_row(rnd, project, creator, title, due_days, undated, today, now, **extra) -> dict:
-    """A tasks row: 30% done, any priority, `undated` of them with no due date, the others
-    due `due_days` (a range of days) from today."""
-    return {
-        "project_id": project,
-        "created_by_id": creator,
-        "title": title,
-        "notes": "",
-        "done": rnd.random() < 0.3,
-        "priority": rnd.randint(0, 3),
-        "due_date": None
-        if rnd.random() < undated
-        else today + timedelta(days=rnd.randint(*due_days)),
-        "position": 0,
-        "created_at": now,
-        "updated_at": now,
-        "version": 1,
-        **extra,
-    }
 
 
 def _cursor_at(app, project: int, offset: int, sort: str = "due") -> str:
@@ -116,29 +46,9 @@ def _cursor_at(app, project: int, offset: int, sort: str = "due") -> str:
         return encode_cursor(task, sort)
 
 
-def _list_statement(app, client, url: str, headers=None):
-    """The SQL and parameters of the page query a real request for `url` sends."""
-
-    def page_query(statement: str) -> bool:
-        # The project list's counts read tasks with a LIMIT too: left out by their count(*).
-        page = "count(*)" not in statement
-        return bool(re.search(r"FROM tasks\b", statement)) and "LIMIT" in statement and page
-
-    return sent_statement(app, client, url, page_query, headers)
-
-
-def _plan(app, statement, parameters) -> list[str]:
-    with app.app_context(), db.engine.connect() as conn:
-        if conn.dialect.name == "sqlite":
-            rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
-            return [row[-1] for row in rows]
-        rows = conn.exec_driver_sql("EXPLAIN " + statement, parameters)
-        return [row[0] for row in rows]
-
-
 @pytest.fixture
 def big_list(app, auth_client):
-    return _seed(app)
+    return seed_big_list(app)
 
 
 def _cases(app, project):
@@ -157,7 +67,7 @@ def test_list_pages_are_read_in_index_order_on_postgresql(app, auth_client, big_
         if db.engine.dialect.name != "postgresql":
             pytest.skip("the PostgreSQL planner is checked here; SQLite below")
     for name, (url, headers) in _cases(app, big_list).items():
-        plan = _plan(app, *_list_statement(app, auth_client, url, headers))
+        plan = query_plan(app, *list_statement(app, auth_client, url, headers))
         text_plan = "\n".join(plan)
         assert plan[0].startswith("Limit"), f"{name}:\n{text_plan}"
         # Past an undated cursor the order is just the id (the other keys are constant), so
@@ -180,7 +90,7 @@ def test_tag_filter_never_sorts_the_owners_tasks(app, auth_client, big_list):
         ("/tasks?tag=tag7&sort=due", None),
         (f"/tasks?tag=tag7&after={dated}", HTMX),
     ]:
-        text_plan = "\n".join(_plan(app, *_list_statement(app, auth_client, url, headers)))
+        text_plan = "\n".join(query_plan(app, *list_statement(app, auth_client, url, headers)))
         assert "Seq Scan on tasks" not in text_plan and "SCAN tasks" not in text_plan, text_plan
         ordered = "ix_tasks_list_due" in text_plan and "Sort" not in text_plan
         by_tag = "ix_task_tags_tag_id" in text_plan or "task_tags USING" in text_plan
@@ -192,8 +102,8 @@ def test_list_pages_are_read_in_index_order_on_sqlite(app, auth_client, big_list
         if db.engine.dialect.name != "sqlite":
             pytest.skip("SQLite's planner is checked here")
     for name, (url, headers) in _cases(app, big_list).items():
-        statement, parameters = _list_statement(app, auth_client, url, headers)
-        plan = _plan(app, statement, parameters)
+        statement, parameters = list_statement(app, auth_client, url, headers)
+        plan = query_plan(app, statement, parameters)
         text_plan = "\n".join(plan)
         assert any("tasks USING INDEX ix_tasks_list_due" in line for line in plan), (
             f"{name}:\n{text_plan}"
@@ -218,10 +128,10 @@ def test_list_pages_are_read_in_index_order_on_sqlite(app, auth_client, big_list
 )
 def test_every_sort_has_an_index_that_serves_deep_pages(app, auth_client, big_list, sort, index):
     cursor = _cursor_at(app, big_list, 5_000, sort)
-    statement, parameters = _list_statement(
+    statement, parameters = list_statement(
         app, auth_client, f"/tasks?sort={sort}&after={cursor}", HTMX
     )
-    text_plan = "\n".join(_plan(app, statement, parameters))
+    text_plan = "\n".join(query_plan(app, statement, parameters))
     assert index in text_plan, text_plan
     assert "Sort" not in text_plan, text_plan
     assert not _view_plan_problems(app, statement, parameters, "project", sort), text_plan
@@ -271,7 +181,7 @@ def test_one_task_requests_read_only_that_task_and_its_tags(app, auth_client, bi
     }
     for name, send in requests.items():
         for statement, parameters in _statements(app, send):
-            plan = _plan(app, statement, parameters)
+            plan = query_plan(app, statement, parameters)
             scans = [line for line in plan if FULL_SCAN.search(line.strip())]
             assert not scans, (name, statement, plan)
 
@@ -301,7 +211,7 @@ def _seed_views(app) -> None:
         ada, inbox = inbox_of()
         bea, _ = inbox_of("bea@example.com")
         rows = [
-            _task_row(
+            task_row(
                 rnd,
                 project,
                 bea,
@@ -379,14 +289,14 @@ def test_each_view_reads_its_indexes_and_never_sorts_all_tasks(app, auth_client,
     for sort in _SORTS:
         for status in ("open", "all"):
             url = f"/tasks/{view}?sort={sort}&status={status}"
-            statement, parameters = _list_statement(app, auth_client, url, HTMX)
+            statement, parameters = list_statement(app, auth_client, url, HTMX)
             problems = _view_plan_problems(app, statement, parameters, view, sort)
             assert not problems, (url, problems, statement)
             page = auth_client.get(url, headers=HTMX).get_data(as_text=True)
             more = re.search(r'hx-get="([^"]+after=[^"]+)"', page)
             assert more, f"{url} has a second page"
             more_url = more.group(1).replace("&amp;", "&")
-            statement, parameters = _list_statement(app, auth_client, more_url, HTMX)
+            statement, parameters = list_statement(app, auth_client, more_url, HTMX)
             problems = _view_plan_problems(app, statement, parameters, view, sort)
             assert not problems, (more_url, problems, statement)
 
@@ -402,7 +312,7 @@ def test_sqlite_views_read_each_project_by_its_own_arms(app, auth_client, view):
             pytest.skip("SQLite's statement; PostgreSQL reads the arms through LATERAL")
     _seed_views(app)
     for url in (f"/tasks/{view}", f"/tasks/{view}?sort=priority&status=all"):
-        statement, parameters = _list_statement(app, auth_client, url, HTMX)
+        statement, parameters = list_statement(app, auth_client, url, HTMX)
         with app.app_context(), db.engine.connect() as conn:
             plan = [
                 r[-1] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
@@ -424,5 +334,5 @@ def test_a_deep_page_costs_sqlite_what_an_early_one_costs(app, auth_client, big_
     for offset in (100, 9_000):
         cursor = _cursor_at(app, big_list, offset, sort)
         url = f"/tasks?sort={sort}&after={cursor}"
-        steps[offset] = sqlite_steps(app, *_list_statement(app, auth_client, url, HTMX))
+        steps[offset] = sqlite_steps(app, *list_statement(app, auth_client, url, HTMX))
     assert steps[9_000] <= 2 * steps[100] + 10, steps

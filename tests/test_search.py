@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import psycopg
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import delete, event, insert, select, text, update
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.engine import make_url
 
 from app.extensions import db
@@ -26,10 +26,13 @@ from tests.helpers import (
     get_task,
     inbox_of,
     libpq_url,
+    list_statement,
     login,
     post,
+    query_plan,
+    seed_big_list,
+    sent_statement,
 )
-from tests.test_list_plans import _list_statement, _plan, _seed
 
 # Characters LIKE and FTS5 treat specially, quotes, and text whose lower() is the same in
 # Python and both databases (ASCII, and non-ASCII already in lower case), so the expected
@@ -278,23 +281,13 @@ def test_the_migration_fills_the_index_from_existing_tasks(app, user):
 
 def _search_statement(app, client, url):
     """The page query a search sends (it counts the index's matches on SQLite, which
-    _list_statement would take for the project list's count)."""
-    with app.app_context():
-        engine = db.engine
-    seen = []
+    list_statement would take for the project list's count)."""
 
-    def capture(_conn, _cursor, statement, parameters, *_):
+    def page_query(statement: str) -> bool:
         page = "count(*)" not in statement or "tasks_search" in statement
-        if re.search(r"FROM tasks\b", statement) and "LIMIT" in statement and page:
-            seen.append((statement, parameters))
+        return bool(re.search(r"FROM tasks\b", statement)) and "LIMIT" in statement and page
 
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
-        assert client.get(url, headers=HTMX).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
-    assert len(seen) == 1, seen
-    return seen[0]
+    return sent_statement(app, client, url, page_query, HTMX)
 
 
 @pytest.fixture
@@ -306,7 +299,7 @@ def searchable(app, auth_client):
     bench's share, the planner's estimate from ANALYZE's sample of this small table sometimes
     rose to 2%, and walking the list index then looked as cheap: at the bench's scale it
     reads the index.)"""
-    inbox = _seed(app)
+    inbox = seed_big_list(app)
     with app.app_context():
         db.session.execute(
             update(Task).where(Task.id % 500 == 0).values(title=Task.title + " zephyr")
@@ -335,10 +328,13 @@ def searchable(app, auth_client):
 @pytest.mark.parametrize("path", ["/tasks", "/tasks/all"])
 def test_a_rare_term_is_read_from_the_search_index(app, auth_client, searchable, path):
     statement, parameters = _search_statement(app, auth_client, f"{path}?q=zephyr")
-    plan = "\n".join(_plan(app, statement, parameters))
+    plan = "\n".join(query_plan(app, statement, parameters))
     if db_name(app) == "postgresql":
         assert "ix_tasks_search" in plan, plan
         assert "Seq Scan on tasks" not in plan, plan
+        if path == "/tasks":  # one project: the index finds that project's matches only
+            index_cond = r"Scan on ix_tasks_search .*\n\s+Index Cond: \(\(project_id = "
+            assert re.search(index_cond, plan), plan
     else:
         # The matching ids are collected once from the FTS5 table; the list index is then
         # read in order, each row checked against them.
@@ -353,7 +349,7 @@ def test_a_common_term_walks_the_list_index_in_order(app, auth_client, searchabl
     list index, read in order (on PostgreSQL, the planner knows from the statistics on
     lower(title) that the term is common; by its length alone it took "halfway" for rare)."""
     statement, parameters = _search_statement(app, auth_client, f"/tasks?q={term}")
-    plan = "\n".join(_plan(app, statement, parameters))
+    plan = "\n".join(query_plan(app, statement, parameters))
     assert "ix_tasks_list_due" in plan, plan
     if db_name(app) == "postgresql":
         assert "Sort" not in plan and "ix_tasks_search" not in plan, plan
@@ -367,7 +363,7 @@ def test_the_tag_filter_plans_with_the_tags_statistics_on_postgresql(app, auth_c
     tag's rows in task_tags, never the whole list walked."""
     if db_name(app) != "postgresql":
         pytest.skip("SQLite joins tags per row (app/tasks/listing.tagged)")
-    inbox = _seed(app)
+    inbox = seed_big_list(app)
     rare = add_task(app, title="Rare", tags=["rare"])
     with app.app_context():
         tag = db.session.scalar(select(task_tags.c.tag_id).where(task_tags.c.task_id == rare))
@@ -378,11 +374,11 @@ def test_the_tag_filter_plans_with_the_tags_statistics_on_postgresql(app, auth_c
         db.session.commit()
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("ANALYZE")
-    common = _list_statement(app, auth_client, "/tasks?tag=tag7&sort=due", None)
-    plan = "\n".join(_plan(app, *common))
+    common = list_statement(app, auth_client, "/tasks?tag=tag7&sort=due", None)
+    plan = "\n".join(query_plan(app, *common))
     assert "pk_tags" not in plan and "Index Only Scan using pk_task_tags" in plan, plan
     assert "ix_tasks_list_due" in plan and "Sort" not in plan, plan
-    plan = "\n".join(_plan(app, *_list_statement(app, auth_client, "/tasks?tag=rare", None)))
+    plan = "\n".join(query_plan(app, *list_statement(app, auth_client, "/tasks?tag=rare", None)))
     assert "ix_task_tags_tag_id" in plan, plan
     assert not re.search(r"Scan using ix_tasks_list_\w+ on tasks", plan), plan
 

@@ -31,6 +31,7 @@ from tests.helpers import (
     count_queries,
     create_user,
     csrf_token,
+    edit_data,
     get_task,
     inbox_of,
     login,
@@ -184,21 +185,6 @@ def _ids(app):
 # ---- editing ----------------------------------------------------------------------------
 
 
-def _edit_data(task, **changes):
-    data = {
-        "title": task.title,
-        "notes": task.notes,
-        "priority": str(task.priority),
-        "due_date": task.due_date.isoformat() if task.due_date else "",
-        "tags": ", ".join(t.name for t in task.tags),
-        "repeat": "",
-        "interval": "1",
-        "version": str(task.version),
-    }
-    data.update(changes)
-    return data
-
-
 def test_editor_fragment_and_page(app, auth_client):
     task_id = add_task(app, title="Write report", notes="draft", tags=["Work"])
     fragment = auth_client.get(f"/tasks/{task_id}/edit", headers=HTMX)
@@ -216,7 +202,7 @@ def test_save_with_htmx_returns_the_row_and_bumps_the_version(app, auth_client):
     response = post(
         auth_client,
         f"/tasks/{task_id}",
-        _edit_data(
+        edit_data(
             task,
             title="Write the report",
             priority="2",
@@ -244,7 +230,7 @@ def test_save_with_htmx_returns_the_row_and_bumps_the_version(app, auth_client):
 def test_save_without_js_redirects(app, auth_client):
     task_id = add_task(app, title="Old")
     response = post(
-        auth_client, f"/tasks/{task_id}", _edit_data(get_task(app, task_id), title="New")
+        auth_client, f"/tasks/{task_id}", edit_data(get_task(app, task_id), title="New")
     )
     assert response.status_code == 303
     assert get_task(app, task_id).title == "New"
@@ -252,7 +238,7 @@ def test_save_without_js_redirects(app, auth_client):
 
 def test_patch_is_accepted_too(app, auth_client):
     task_id = add_task(app, title="Old")
-    data = _edit_data(get_task(app, task_id), title="Patched")
+    data = edit_data(get_task(app, task_id), title="Patched")
     assert (
         post(auth_client, f"/tasks/{task_id}", data, htmx=True, method="PATCH").status_code == 200
     )
@@ -265,11 +251,11 @@ def test_stale_save_answers_409_and_keeps_both_versions(app, auth_client):
     # Someone else saves first.
     assert (
         post(
-            auth_client, f"/tasks/{task_id}", _edit_data(seen, title="Their title"), htmx=True
+            auth_client, f"/tasks/{task_id}", edit_data(seen, title="Their title"), htmx=True
         ).status_code
         == 200
     )
-    response = post(auth_client, f"/tasks/{task_id}", _edit_data(seen, title="My title"), htmx=True)
+    response = post(auth_client, f"/tasks/{task_id}", edit_data(seen, title="My title"), htmx=True)
     body = text(response)
     assert response.status_code == 409
     assert "Someone saved this task" in body
@@ -279,7 +265,7 @@ def test_stale_save_answers_409_and_keeps_both_versions(app, auth_client):
     assert get_task(app, task_id).title == "Their title"
     # Saving again knowingly overwrites.
     again = post(
-        auth_client, f"/tasks/{task_id}", _edit_data(seen, title="My title", version="2"), htmx=True
+        auth_client, f"/tasks/{task_id}", edit_data(seen, title="My title", version="2"), htmx=True
     )
     assert again.status_code == 200 and get_task(app, task_id).title == "My title"
 
@@ -301,7 +287,7 @@ def test_stale_save_answers_409_and_keeps_both_versions(app, auth_client):
 def test_invalid_edits_answer_422_in_place_and_change_nothing(app, auth_client, changes, message):
     task_id = add_task(app, title="Keep me")
     response = post(
-        auth_client, f"/tasks/{task_id}", _edit_data(get_task(app, task_id), **changes), htmx=True
+        auth_client, f"/tasks/{task_id}", edit_data(get_task(app, task_id), **changes), htmx=True
     )
     assert response.status_code == 422
     assert message in text(response)

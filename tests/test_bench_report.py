@@ -1,0 +1,113 @@
+"""The bench report's goals of issue 19 (bench/report.py), judged on small fabricated results:
+search and the tag filter against the list, a row's bytes, the workers' resident size."""
+
+from __future__ import annotations
+
+import os
+
+from bench import report, servers
+
+RESULT = {
+    "rps": 100.0,
+    "p50_us": 10_000,
+    "p99_us": 20_000,
+    "bytes_per_request": 50_000,
+    "requests": 300,
+    "not_2xx": 0,
+    "errors": 0,
+    "workers_lost": 0,
+}
+# The cases whose probes the existing goals read (queries, bytes), beside the timed ones.
+PROBED = ["toggle", "sweep_1k", "sweep_10k", "project_1", "shared", "today_1", "today_20"]
+
+
+def _results(*, search_ms=20.0, tag_ms=20.0, rows=(10, 200), row_bytes=900, memory=None):
+    """One PostgreSQL run of two rounds: the list at 14 ms of CPU a request (11.5 server +
+    2.5 PostgreSQL), search and the tag filter at `search_ms` and `tag_ms` in all."""
+    totals = {"list": 14.0, "search": search_ms, "tag_due": tag_ms}
+    cases = {
+        f"pg:{name}": {"about": name, "db": "pg", "body_bytes": 4_000, "queries": 4}
+        for name in [*totals, *PROBED]
+    }
+    for name, size, count in zip(("limit_10", "limit_200"), (10, 200), rows, strict=True):
+        page = 20_000 + size * row_bytes
+        cases[f"pg:{name}"] = {"about": name, "db": "pg", "body_bytes": page, "queries": 4}
+        if count is not None:
+            cases[f"pg:{name}"]["rows"] = count
+    results = {}
+    for name in cases:
+        total = totals.get(name.split(":")[1], 14.0)
+        results[name] = {
+            **RESULT,
+            "rps": 1_000 / total,
+            "cpu_ms_per_request": total - 2.5,
+            "db_cpu_ms_per_request": 2.5,
+            "total_cpu_ms_per_request": total,
+        }
+    data = {
+        "date": "2026-12-02",
+        "command": "make bench",
+        "settings": {
+            "rounds": 2,
+            "seconds": 3,
+            "warmup": 1,
+            "wrk_threads": 2,
+            "connections": 8,
+            "size": "full",
+            "gunicorn": "2 x 4",
+        },
+        "machine": {"cpus": 2},
+        "cases": cases,
+        "rounds": [{"results": results}, {"results": results}],
+    }
+    if memory is not None:
+        data["memory"] = {"tasklane-pg": memory}
+    report.summarise(data)
+    return data
+
+
+def _goal(data, start: str) -> dict:
+    [goal] = [g for g in data["summary"]["goals"] if g["goal"].startswith(start)]
+    return goal
+
+
+def test_search_and_the_tag_filter_are_judged_by_total_cpu_against_the_list():
+    data = _results(search_ms=20.0, tag_ms=22.0)  # 1.43 and 1.57 times the list's 14 ms
+    search = _goal(data, "?q= search within 1.5")
+    assert search["cpu"]["median"] == 14 / 20 and search["cpu_verdict"] == "pass"
+    tag = _goal(data, "Tag filter sorted by due within 1.5")
+    assert tag["cpu"]["median"] == 14 / 22 and tag["cpu_verdict"] == "FAIL"
+    assert tag["rps_verdict"] == "FAIL"  # req/s here are 1,000 / CPU ms: the same ratio
+    table = report.markdown(data)
+    [line] = [line for line in table.splitlines() if line.startswith("| ?q= search")]
+    assert "(PostgreSQL) | ≥ 0.67 | 0.70 (" in line and line.endswith("| pass |"), line
+    assert "| pg: tag filter by due / list |" in table
+
+
+def test_a_row_is_the_difference_between_pages_of_200_and_10_rows():
+    light = _goal(_results(row_bytes=900), "A list row averages")
+    assert light["value"].startswith("900 B") and light["verdict"] == "pass"
+    heavy = _goal(_results(row_bytes=1_100), "A list row averages")
+    assert heavy["value"].startswith("1,100 B") and heavy["verdict"] == "FAIL"
+    # Results written before the probes counted rows: no figure, no verdict.
+    old = _goal(_results(rows=(None, None)), "A list row averages")
+    assert (old["value"], old["verdict"]) == ("n/a", "n/a")
+
+
+def test_every_worker_must_stay_within_150_mb():
+    fine = _goal(_results(memory=[120.4, 149.6]), "Each Tasklane worker's resident size")
+    assert (fine["value"], fine["verdict"]) == ("120, 150 MB", "pass")
+    one_over = _goal(_results(memory=[120.0, 151.2]), "Each Tasklane worker's resident size")
+    assert one_over["verdict"] == "FAIL"
+    unread = _goal(_results(), "Each Tasklane worker's resident size")
+    assert unread["verdict"] == "n/a"
+    table = report.markdown(_results(memory=[120.0, 151.2]))
+    assert (
+        "resident size after the run ≤ 150 MB (PostgreSQL) | ≤ 150 MB | 120, 151 MB | FAIL" in table
+    )
+
+
+def test_resident_size_is_read_from_proc():
+    """This test's own process: tens of MB (Python, SQLAlchemy, Flask loaded), never zero."""
+    assert 10 < servers.resident_mb(os.getpid()) < 2_000
+    assert servers.resident_mb(2**22 + 1) is None  # above Linux's largest pid: no process

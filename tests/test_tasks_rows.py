@@ -97,13 +97,24 @@ def test_the_notes_marker_is_the_same_from_every_view(app, auth_client):
     assert MARKER in _row(toggled, following)
 
 
+def _button_named(page: str, task_id: int, label: str) -> dict[str, str]:
+    """The attributes of the row's button whose accessible name starts with `label`: its text,
+    or the words its aria-labelledby points at first (the page's _row_labels.html)."""
+    for attrs_text, text in re.findall(r"<button ([^>]*)>([^<]*)</button>", _row(page, task_id)):
+        attrs = dict(re.findall(r'([\w-]+)="([^"]*)"', attrs_text))
+        if "aria-labelledby" in attrs:
+            first = attrs["aria-labelledby"].split()[0]
+            text = re.search(rf'<span id="{first}">([^<]*)</span>', page).group(1)
+        if text.startswith(label):
+            return attrs
+    raise AssertionError(f"no {label} button in the row")
+
+
 def _plain_form(page: str, task_id: int, label: str) -> tuple[str, dict]:
     """What a browser without JavaScript posts for a row's button: the button's formaction,
-    with the #row-actions form's fields and the button's own name and value."""
-    row = _row(page, task_id)
-    button = re.search(rf'<button [^>]*form="row-actions"[^>]*>{label}', row)
-    assert button, f"no {label} button in the row"
-    attrs = dict(re.findall(r'([\w-]+)="([^"]*)"', button.group(0)))
+    with the #row-actions form's fields (the one the button names) and its own name and value."""
+    attrs = _button_named(page, task_id, label)
+    assert attrs["form"] == "row-actions"
     form = re.search(r'<form id="row-actions" method="post">(.*?)</form>', page, re.DOTALL)
     data = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', form.group(1)))
     if "name" in attrs:

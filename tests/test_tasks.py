@@ -89,10 +89,15 @@ def test_list_fragment_for_htmx_is_just_the_results(app, auth_client):
     assert "<html" not in body
     assert 'id="task-results"' in body and 'id="load-more"' in body
     assert "x marks the spot" in body
-    for stays in ('id="filters"', 'id="bulk-form"', 'id="row-actions"', 'id="quick-add"'):
-        assert stays not in body and stays in text(auth_client.get("/tasks"))
+    page = text(auth_client.get("/tasks"))
+    stays = ('id="filters"', 'id="bulk-form"', 'id="row-actions"', 'id="quick-add"', 'id="l-mark"')
+    for part in stays:
+        assert part not in body and part in page
     assert "csrf_token" not in body
     assert "HX-Request" in response.headers["Vary"]
+    # The search box asks only when its text changed (htmx's `changed`), after a pause.
+    search = re.search(r'<input type="search" id="search"[^>]*>', page).group(0)
+    assert 'hx-trigger="input changed delay:250ms, search"' in search
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Tag, Task
 from app.tasks.listing import LISTED_COLUMNS, ListedTag, ListedTask
-from tests.helpers import HTMX, add_task, app_today, csrf_token, get_task
+from tests.helpers import HTMX, add_project, add_task, app_today, csrf_token, get_task
 
 MARKER = 'class="has-notes"'
 
@@ -136,3 +136,27 @@ def test_a_rows_plain_buttons_post_the_one_row_actions_form(app, auth_client):
     path, data = _plain_form(page, task_id, "Delete")
     assert auth_client.post(path, data=data).status_code == 303
     assert get_task(app, task_id).deleted_at is not None
+
+
+def test_every_list_page_holds_the_words_its_rows_are_named_by(app, auth_client):
+    """A row's controls point (aria-labelledby, aria-describedby) at the page's shared words
+    and at their row's title link: every list page showing rows holds all of them, and the
+    name reads as the word and the title."""
+    project_id = add_project(app, name="Garden")
+    add_task(app, title="Plant tulips", project_id=project_id, due_date=app_today(app))
+    add_task(app, title="Call Ada", tags=["work"], priority=3)
+    for path in ("/tasks", f"/projects/{project_id}", "/tasks/today", "/tasks/all"):
+        page = auth_client.get(path).get_data(as_text=True)
+        pointed = re.findall(r'aria-(?:labelledby|describedby)="([^"]*title-\d+)"', page)
+        assert pointed, path
+        for ids in pointed:
+            for target in ids.split():
+                assert page.count(f'id="{target}"') == 1, (path, target)
+    page = auth_client.get("/tasks").get_data(as_text=True)
+    words = dict(re.findall(r'<span id="(l-[\w-]+)">([^<]*)</span>', page))
+    titles = dict(re.findall(r'<a id="(title-\d+)" class="task-title"[^>]*>([^<]*)</a>', page))
+    names = {
+        " ".join(words.get(i) or titles[i] for i in ids.split())
+        for ids in re.findall(r'aria-labelledby="([^"]*title-\d+)"', page)
+    }
+    assert {"Select: Call Ada", "Mark done: Call Ada"} <= names

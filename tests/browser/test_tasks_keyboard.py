@@ -396,3 +396,30 @@ def test_a_rows_controls_name_their_task_in_the_accessibility_tree(ada, page):
     assert ("button", "Reopen: Call the plumber", "") in swapped
     assert ("link", "Edit", "Call the plumber") in swapped
     assert_no_reload(page)
+
+
+def test_typing_the_same_query_twice_sends_one_request(ada, page):
+    """The query typed again, whole or by a key and its undoing, is not sent again (htmx's
+    `changed` on the search box; app.js drops a query the list already shows)."""
+    add_task(ada, title="Call the plumber")
+    sign_in(page)
+    sent = []
+    page.on("request", lambda r: sent.append(r.url) if r.headers.get("hx-request") else None)
+    # Every list request htmx prepares, sent or not, so the test waits for events, not time.
+    page.evaluate(
+        "window.__asked = 0;document.addEventListener('htmx:configRequest', () => window.__asked++)"
+    )
+    search = page.get_by_label("Search")
+    search.fill("plumb")
+    expect(page).to_have_url(re.compile(r"q=plumb"))
+    settled(page)
+    search.fill("plumb")
+    search.press("x")
+    search.press("Backspace")
+    page.wait_for_function("() => window.__asked >= 2")
+    assert len(sent) == 1, sent
+    search.press("e")
+    expect(page).to_have_url(re.compile(r"q=plumbe"))
+    assert len(sent) == 2, sent
+    assert page.evaluate("window.__asked") == 3
+    assert_no_reload(page)

@@ -169,7 +169,6 @@ def test_rows_carry_no_token_and_no_dot_of_their_own(clients):
         assert 'form="row-actions"' in row
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19: rows are lighter but not yet this light")
 def test_a_list_row_averages_at_most_1000_bytes(clients):
     """The bench's rows (about 3 tags, a due date and a priority each) stay light: the page
     and every search keystroke carry 50 of them."""

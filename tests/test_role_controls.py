@@ -36,8 +36,8 @@ def _text(response) -> str:
 
 def _row_controls(row: str, task_id: int) -> dict[str, bool]:
     return {
-        "select": f'id="select-{task_id}"' in row,
-        "done": f'id="done-{task_id}"' in row,
+        "select": f'name="ids" value="{task_id}"' in row,
+        "done": f'formaction="/tasks/{task_id}/toggle"' in row,
         "edit": f"/tasks/{task_id}/edit" in row,
         "delete": f"/tasks/{task_id}/delete" in row,
     }

@@ -65,8 +65,11 @@ def test_list_shows_only_my_tasks_with_their_details(app, auth_client):
     )
     assert "High priority" in row and ">Home</a>" in row
     done_row = re.search(rf'<div role="row" id="task-{done}".*?\n</div>', body, re.S).group(0)
-    assert re.search(r'<input type="checkbox" class="done-box"[^>]* checked>', done_row)
-    assert not re.search(r'class="done-box"[^>]* checked', row)
+    # The done box is ticked (its row is done) and reopens; an open task's box marks it done.
+    assert 'class="task-row is-done"' in done_row and "is-done" not in row
+    done_box = re.compile(r'<button class="done-box"[^>]* value="(\d)" aria-labelledby="(l-\w+) ')
+    assert done_box.search(done_row).groups() == ("0", "l-reopen")
+    assert done_box.search(row).groups() == ("1", "l-mark")
 
 
 def test_open_tasks_by_default_and_status_filter(app, auth_client):
@@ -87,10 +90,15 @@ def test_list_fragment_for_htmx_is_just_the_results(app, auth_client):
     assert "<html" not in body
     assert 'id="task-results"' in body and 'id="load-more"' in body
     assert "x marks the spot" in body
-    for stays in ('id="filters"', 'id="bulk-form"', 'id="row-actions"', 'id="quick-add"'):
-        assert stays not in body and stays in text(auth_client.get("/tasks"))
+    page = text(auth_client.get("/tasks"))
+    stays = ('id="filters"', 'id="bulk-form"', 'id="row-actions"', 'id="quick-add"', 'id="l-mark"')
+    for part in stays:
+        assert part not in body and part in page
     assert "csrf_token" not in body
     assert "HX-Request" in response.headers["Vary"]
+    # The search box asks only when its text changed (htmx's `changed`), after a pause.
+    search = re.search(r'<input type="search" id="search"[^>]*>', page).group(0)
+    assert 'hx-trigger="input changed delay:250ms, search"' in search
 
 
 @pytest.mark.parametrize(
@@ -309,7 +317,7 @@ def test_cancel_returns_the_unchanged_row(app, auth_client):
 def test_toggle_done_is_idempotent(app, auth_client):
     task_id = add_task(app, title="Toggle me")
     first = post(auth_client, f"/tasks/{task_id}/toggle", {"done": "1"}, htmx=True)
-    assert first.status_code == 200 and "checked" in text(first)
+    assert first.status_code == 200 and 'class="task-row is-done"' in text(first)
     task = get_task(app, task_id)
     assert task.done and task.done_at is not None and task.version == 2
     post(auth_client, f"/tasks/{task_id}/toggle", {"done": "1"}, htmx=True)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Tag, Task
 from app.tasks.listing import LISTED_COLUMNS, ListedTag, ListedTask
-from tests.helpers import HTMX, add_task, app_today, csrf_token, get_task
+from tests.helpers import HTMX, add_project, add_task, app_today, csrf_token, get_task
 
 MARKER = 'class="has-notes"'
 
@@ -97,13 +97,24 @@ def test_the_notes_marker_is_the_same_from_every_view(app, auth_client):
     assert MARKER in _row(toggled, following)
 
 
+def _button_named(page: str, task_id: int, label: str) -> dict[str, str]:
+    """The attributes of the row's button whose accessible name starts with `label`: its text,
+    or the words its aria-labelledby points at first (the page's _row_labels.html)."""
+    for attrs_text, text in re.findall(r"<button ([^>]*)>([^<]*)</button>", _row(page, task_id)):
+        attrs = dict(re.findall(r'([\w-]+)="([^"]*)"', attrs_text))
+        if "aria-labelledby" in attrs:
+            first = attrs["aria-labelledby"].split()[0]
+            text = re.search(rf'<span id="{first}">([^<]*)</span>', page).group(1)
+        if text.startswith(label):
+            return attrs
+    raise AssertionError(f"no {label} button in the row")
+
+
 def _plain_form(page: str, task_id: int, label: str) -> tuple[str, dict]:
     """What a browser without JavaScript posts for a row's button: the button's formaction,
-    with the #row-actions form's fields and the button's own name and value."""
-    row = _row(page, task_id)
-    button = re.search(rf'<button [^>]*form="row-actions"[^>]*>{label}', row)
-    assert button, f"no {label} button in the row"
-    attrs = dict(re.findall(r'([\w-]+)="([^"]*)"', button.group(0)))
+    with the #row-actions form's fields (the one the button names) and its own name and value."""
+    attrs = _button_named(page, task_id, label)
+    assert attrs["form"] == "row-actions"
     form = re.search(r'<form id="row-actions" method="post">(.*?)</form>', page, re.DOTALL)
     data = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', form.group(1)))
     if "name" in attrs:
@@ -125,3 +136,28 @@ def test_a_rows_plain_buttons_post_the_one_row_actions_form(app, auth_client):
     path, data = _plain_form(page, task_id, "Delete")
     assert auth_client.post(path, data=data).status_code == 303
     assert get_task(app, task_id).deleted_at is not None
+
+
+def test_every_list_page_holds_the_words_its_rows_are_named_by(app, auth_client):
+    """A row's controls are named (aria-labelledby) by the page's shared words and their row's
+    title link: every list page showing rows holds all of them, and a name reads as the word
+    and the title."""
+    project_id = add_project(app, name="Garden")
+    add_task(app, title="Plant tulips", project_id=project_id, due_date=app_today(app))
+    add_task(app, title="Call Ada", tags=["work"], priority=3)
+    for path in ("/tasks", f"/projects/{project_id}", "/tasks/today", "/tasks/all"):
+        page = auth_client.get(path).get_data(as_text=True)
+        pointed = re.findall(r'aria-labelledby="([^"]*title-\d+)"', page)
+        assert pointed, path
+        for ids in pointed:
+            for target in ids.split():
+                assert page.count(f'id="{target}"') == 1, (path, target)
+    page = auth_client.get("/tasks").get_data(as_text=True)
+    words = dict(re.findall(r'<span id="(l-[\w-]+)">([^<]*)</span>', page))
+    titles = dict(re.findall(r'<a id="(title-\d+)" class="task-title"[^>]*>([^<]*)</a>', page))
+    names = {
+        " ".join(words.get(i) or titles[i] for i in ids.split())
+        for ids in re.findall(r'aria-labelledby="([^"]*title-\d+)"', page)
+    }
+    controls = ("Select", "Mark done", "Edit", "Delete")
+    assert {f"{word}: Call Ada" for word in controls} <= names

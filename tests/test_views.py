@@ -175,9 +175,9 @@ def test_viewer_rows_show_no_controls_and_editor_rows_do(app, auth_client):
     watched = add_task(app, BEA, project_id=projects["watched"], title="Look only")
     shared = add_task(app, BEA, project_id=projects["shared"], title="Change me")
     page = auth_client.get("/tasks/all").get_data(as_text=True)
-    assert f'id="select-{shared}"' in page and f'id="done-{shared}"' in page
+    assert f'name="ids" value="{shared}"' in page and f"/tasks/{shared}/toggle" in page
     assert f"/tasks/{shared}/edit" in page
-    assert f'id="select-{watched}"' not in page and f'id="done-{watched}"' not in page
+    assert f'name="ids" value="{watched}"' not in page and f"/tasks/{watched}/toggle" not in page
     assert f"/tasks/{watched}/edit" not in page
     assert "Look only" in page
 

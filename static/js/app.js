@@ -2,7 +2,9 @@
 // anywhere (the CSP forbids them), so everything beyond htmx attributes lives here.
 //
 // List keyboard contract (used by the task list, tags and admin tables):
-//   container [data-keynav]; rows [data-keynav-row] with tabindex="-1" and an id;
+//   container [data-keynav]; rows with an id: its children matching the selector its
+//   data-keynav names (the task list's 50 rows need not each say it), else [data-keynav-row];
+//   this script gives them tabindex="-1" and aria-selected where the markup does not;
 //   j / ArrowDown, k / ArrowUp move the selection (aria-selected="true", focus follows);
 //   Enter follows the selected row's data-keynav-href; "/" focuses [data-keynav-search].
 // Keys are ignored while typing in a field or with Ctrl/Alt/Meta held.
@@ -38,7 +40,28 @@ document.addEventListener("DOMContentLoaded", () => {
 // ---- List selection -------------------------------------------------------------------
 
 const list = () => document.querySelector("[data-keynav]");
-const rows = (container) => [...container.querySelectorAll("[data-keynav-row]")];
+const rowSelector = (container) => container?.dataset.keynav || "[data-keynav-row]";
+const rows = (container) => [...container.querySelectorAll(rowSelector(container))];
+const isRow = (element) => Boolean(element?.matches?.(rowSelector(list())));
+// The list's row holding `element`, if any.
+function rowOf(element) {
+  const container = list();
+  const row = container && element.closest?.(rowSelector(container));
+  return row && container.contains(row) ? row : null;
+}
+
+// Rows are focusable and selectable where this script runs: the rows that arrive (the page's,
+// then each swap's) get tabindex="-1" and aria-selected="false" unless they say otherwise.
+function prepareRows(root) {
+  const container = list();
+  if (!container || !root?.querySelectorAll) return;
+  const found = isRow(root) ? [root] : [...root.querySelectorAll(rowSelector(container))];
+  for (const row of found) {
+    if (!row.hasAttribute("tabindex")) row.tabIndex = -1;
+    if (!row.hasAttribute("aria-selected")) row.setAttribute("aria-selected", "false");
+  }
+}
+document.addEventListener("htmx:load", (event) => prepareRows(event.detail.elt));
 // The selected row's id, so the selection survives htmx swaps that replace the row.
 let selectedId = null;
 
@@ -51,6 +74,7 @@ export function selectRow(row, { focus = true } = {}) {
   const container = list();
   if (!container || !row) return;
   for (const r of rows(container)) r.setAttribute("aria-selected", r === row ? "true" : "false");
+  if (!row.hasAttribute("tabindex")) row.tabIndex = -1;
   selectedId = row.id;
   if (focus) {
     row.focus({ preventScroll: true });
@@ -72,15 +96,15 @@ function moveSelection(delta) {
 
 // Clicking or tabbing into a row selects it, so mouse and keyboard agree.
 document.addEventListener("focusin", (event) => {
-  const row = event.target.closest?.("[data-keynav-row]");
-  if (row && list()?.contains(row)) selectRow(row, { focus: false });
+  const row = rowOf(event.target);
+  if (row) selectRow(row, { focus: false });
 });
 
 // After a swap, put the selection back on the (possibly new) element with the same id.
 document.addEventListener("htmx:afterSettle", () => {
   let row = selectedRow();
   if (!row) return;
-  if (!row.matches("[data-keynav-row]")) row = neighbourRow(row); // it was deleted
+  if (!isRow(row)) row = neighbourRow(row); // it was deleted
   if (!row) return;
   const hadFocus = document.activeElement === document.body || !document.activeElement;
   selectRow(row, { focus: hadFocus });
@@ -89,7 +113,7 @@ document.addEventListener("htmx:afterSettle", () => {
 function neighbourRow(element) {
   for (const step of ["nextElementSibling", "previousElementSibling"]) {
     let sibling = element[step];
-    while (sibling && !sibling.matches("[data-keynav-row]")) sibling = sibling[step];
+    while (sibling && !isRow(sibling)) sibling = sibling[step];
     if (sibling) return sibling;
   }
   return null;
@@ -150,6 +174,15 @@ function clickIn(row, selector) {
 
 const onSelected = (selector) => () => clickIn(selectedRow(), selector);
 
+// A bare hx-get or hx-post (a task row's Edit link, done box and Delete button) goes where
+// the link or button goes without JavaScript: the URL is written once, in href or formaction.
+document.addEventListener("htmx:configRequest", (event) => {
+  const { elt, verb } = event.detail;
+  if (elt.getAttribute(`hx-${verb}`) !== "") return;
+  const url = elt.getAttribute("formaction") ?? elt.getAttribute("href");
+  if (url) event.detail.path = url;
+});
+
 // Search and filters: a query the list already shows is not asked for again (the search box
 // fires `change` on the filter form when it loses focus, after its keystrokes already sent
 // that query; Enter fires `search`). Their requests push their URL, so the address bar says
@@ -169,7 +202,7 @@ document.addEventListener("htmx:configRequest", (event) => {
 document.addEventListener("htmx:beforeRequest", (event) => {
   const trigger = event.detail.elt;
   if (!trigger.matches?.("[data-opens-editor]")) return;
-  const row = trigger.closest("[data-keynav-row]");
+  const row = rowOf(trigger);
   for (const other of document.querySelectorAll(".task-row.editing")) {
     if (other !== row) other.querySelector("[data-cancel-edit]")?.click();
   }

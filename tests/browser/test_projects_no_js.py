@@ -51,7 +51,7 @@ def test_projects_without_js(app, nojs):
     assert _project_of(app, "Buy seeds") == garden
 
     # The bulk bar moves a task.
-    page.locator(f"#select-{inbox_task}").check()
+    page.get_by_role("checkbox", name="Select: From the inbox").check()
     page.get_by_label("Bulk action", exact=True).select_option("move")
     page.get_by_label("Project to move to").select_option(str(garden))
     with server_answer(page, "POST", "/tasks/bulk") as answer:

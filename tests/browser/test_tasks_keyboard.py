@@ -93,9 +93,9 @@ def test_a_task_just_added_can_be_ticked_off_from_the_keyboard(ada, page):
     with server_answer(page, "POST", rf"/tasks/{task_id}/toggle") as answer:
         page.keyboard.press("x")
     assert answer.value.status == 200
-    # The browser ticks the box itself; only the server's row is marked is-done.
+    # The server's row is done, and its box now reopens it.
     expect(row(page, task_id)).to_have_class(re.compile(r"\bis-done\b"))
-    expect(row(page, task_id).locator(".done-box")).to_be_checked()
+    expect(row(page, task_id).get_by_role("button", name="Reopen: Second new")).to_be_visible()
     assert get_task(ada, task_id).done is True
     settled(page)
     assert_no_reload(page)
@@ -353,9 +353,72 @@ def test_g_then_a_letter_goes_to_a_page(ada, page):
 
 
 def test_shift_click_selects_a_range(ada, page):
-    ids = [add_task(ada, title=f"Range {i}") for i in range(4)]
+    for i in range(4):
+        add_task(ada, title=f"Range {i}")
     sign_in(page)
-    page.locator(f"#select-{ids[0]}").click()
-    page.locator(f"#select-{ids[2]}").click(modifiers=["Shift"])
+    page.get_by_role("checkbox", name="Select: Range 0").click()
+    page.get_by_role("checkbox", name="Select: Range 2").click(modifiers=["Shift"])
     expect(page.locator(".bulk-select:checked")).to_have_count(3)
-    expect(page.locator(f"#select-{ids[3]}")).not_to_be_checked()
+    expect(page.get_by_role("checkbox", name="Select: Range 3")).not_to_be_checked()
+
+
+def _heard(page) -> set[tuple[str, str, str]]:
+    """(role, name, description) of every named node in Chromium's own accessibility tree: what
+    a screen reader is given, beyond what Playwright's selectors compute."""
+    cdp = page.context.new_cdp_session(page)
+    nodes = cdp.send("Accessibility.getFullAXTree")["nodes"]
+    cdp.detach()
+    return {
+        (n["role"]["value"], n["name"]["value"], n.get("description", {}).get("value", ""))
+        for n in nodes
+        if not n.get("ignored") and n.get("name", {}).get("value")
+    }
+
+
+def test_a_rows_controls_name_their_task_in_the_accessibility_tree(ada, page):
+    """A row holds its title once; each control's name says which task it acts on, by a word
+    the page holds once and the title (aria-labelledby), also in a row htmx swapped in."""
+    task_id = add_task(ada, title="Call the plumber")
+    sign_in(page)
+    expected = {
+        ("checkbox", "Select: Call the plumber", ""),
+        ("button", "Mark done: Call the plumber", ""),
+        ("link", "Edit: Call the plumber", ""),
+        ("button", "Delete: Call the plumber", ""),
+    }
+    assert expected <= _heard(page)
+    with server_answer(page, "POST", rf"/tasks/{task_id}/toggle"):
+        row(page, task_id).get_by_role("button", name="Mark done: Call the plumber").click()
+    expect(row(page, task_id)).to_have_class(re.compile(r"\bis-done\b"))
+    settled(page)
+    swapped = _heard(page)
+    assert ("button", "Reopen: Call the plumber", "") in swapped
+    assert ("link", "Edit: Call the plumber", "") in swapped
+    assert_no_reload(page)
+
+
+def test_typing_the_same_query_twice_sends_one_request(ada, page):
+    """The query typed again, whole or by a key and its undoing, is not sent again (htmx's
+    `changed` on the search box; app.js drops a query the list already shows)."""
+    add_task(ada, title="Call the plumber")
+    sign_in(page)
+    sent = []
+    page.on("request", lambda r: sent.append(r.url) if r.headers.get("hx-request") else None)
+    # Every list request htmx prepares, sent or not, so the test waits for events, not time.
+    page.evaluate(
+        "window.__asked = 0;document.addEventListener('htmx:configRequest', () => window.__asked++)"
+    )
+    search = page.get_by_label("Search")
+    search.fill("plumb")
+    expect(page).to_have_url(re.compile(r"q=plumb"))
+    settled(page)
+    search.fill("plumb")
+    search.press("x")
+    search.press("Backspace")
+    page.wait_for_function("() => window.__asked >= 2")
+    assert len(sent) == 1, sent
+    search.press("e")
+    expect(page).to_have_url(re.compile(r"q=plumbe"))
+    assert len(sent) == 2, sent
+    assert page.evaluate("window.__asked") == 3
+    assert_no_reload(page)

@@ -37,7 +37,7 @@ def test_add_toggle_edit_delete_undo_without_js(app, nojs):
     )
 
     with server_answer(page, "POST", rf"/tasks/{task_id}/toggle") as answer:
-        row.get_by_role("button", name="Mark done “Plain forms work”").click()
+        row.get_by_role("button", name="Mark done: Plain forms work").click()
     assert answer.value.status == 303
     # Back on the list of open tasks, which no longer shows it.
     expect(page.locator(f"#task-{task_id}")).to_have_count(0)
@@ -81,8 +81,8 @@ def test_filter_and_bulk_without_js(app, nojs):
     expect(page).to_have_url(re.compile(r"tag=Work"))
     expect(page.locator(".task-row")).to_have_count(2)
 
-    page.get_by_label("Select “Tagged A”").check()
-    page.get_by_label("Select “Tagged B”").check()
+    page.get_by_role("checkbox", name="Select: Tagged A").check()
+    page.get_by_role("checkbox", name="Select: Tagged B").check()
     page.get_by_label("Bulk action", exact=True).select_option("priority")
     page.get_by_label("Priority for bulk action").select_option("3")
     with server_answer(page, "POST", "/tasks/bulk") as answer:

@@ -116,7 +116,7 @@ def test_the_open_counts_follow_changes_without_a_reload(ada, page):
     expect(work).to_contain_text("1")
     expect(inbox).to_have_attribute("aria-current", "page")
     with server_answer(page, "POST", r"/tasks/[0-9]+/toggle"):
-        page.get_by_role("checkbox", name="Done: Here").click()
+        page.get_by_role("button", name="Mark done: Here").click()
     settled(page)
     expect(inbox).to_contain_text("0")
 

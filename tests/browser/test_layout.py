@@ -47,3 +47,27 @@ def test_tables_and_lists_fill_their_column_at_desktop_and_phone_width(app, page
     assert not squeezed, "\n".join(squeezed)
     expected = {"anonymous": set(), "ada@example.com": {"/tasks", "/tags", "/account"}}
     assert expected.get(visitor, {"/admin/users", "/admin/audit", "/admin"}) <= measured
+
+
+def test_edit_and_delete_share_a_line_and_stay_inside_the_row_at_every_width(app, page):
+    """A row's Edit and Delete wrap together (Delete never alone on a line of its own) and
+    neither pokes out of the row, from desktop width down to a small phone."""
+    from tests.browser.helpers import sign_in
+    from tests.helpers import add_task, create_user
+
+    create_user(app)
+    titles = ["Short", "A much longer task title that wraps the row on a phone, and then some"]
+    for title in titles:
+        add_task(app, title=title, priority=3, tags=("home", "errands"))
+    sign_in(page)
+    for width in (1280, 700, 375, 320):
+        page.set_viewport_size({"width": width, "height": 900})
+        for title in titles:
+            row = page.locator(".task-row", has_text=title)
+            box = row.bounding_box()
+            edit = row.get_by_role("link", name=f"Edit: {title}").bounding_box()
+            delete = row.get_by_role("button", name=f"Delete: {title}").bounding_box()
+            where = f"{title[:10]!r} at {width} px"
+            assert abs(edit["y"] - delete["y"]) < 2, where
+            assert delete["x"] >= edit["x"] + edit["width"], where
+            assert delete["x"] + delete["width"] <= box["x"] + box["width"], where

@@ -112,12 +112,22 @@ class ViewedTask(ListedTask):
         return self.project.role if self.project is not None else None
 
 
-def fetch_view(view: str, user_id: int, query: ListQuery, today: date) -> TaskPage:
+def fetch_view(
+    view: str, user_id: int, query: ListQuery, today: date, nav: list | None = None
+) -> TaskPage:
     """One page of `view` for `user_id`: one query for the user's live projects (what the rows
     show of theirs, and the arms SQLite reads), one for the rows, one for their tags, whatever
-    the page and however many projects."""
+    the page and however many projects. `nav`: the navigation's rows, which the full page has
+    read already (projects.services.project_rows(archived=False): the same live projects,
+    with the same columns), so that the page does not ask for them twice."""
     connection = db.session.connection()
-    projects = _live_projects(connection, user_id)
+    if nav is None:
+        projects = _live_projects(connection, user_id)
+    else:
+        projects = {
+            row.id: ViewedProject(row.id, row.name, row.colour, row.role)
+            for row in sorted(nav, key=lambda row: row.id)
+        }
     dialect = db.engine.dialect.name
     stmt, params = view_statement(dialect, view, query, today, len(projects))
     params.update({f"project{i}": pid for i, pid in enumerate(projects)})

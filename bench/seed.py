@@ -440,9 +440,13 @@ def _insert_postgresql(url: str, data: Dataset) -> None:
                         f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
                     )
         conn.commit()
-        # Fresh statistics, as autovacuum would have them on a live server.
+        # Fresh statistics and visibility maps, as autovacuum would leave them on a live
+        # server (since PostgreSQL 13 it vacuums a table after inserts, not only after updates
+        # and deletes). ANALYZE alone left every page not all-visible, so each "index-only"
+        # scan fetched its rows from the table as well: 1,020 heap fetches in Today's 20
+        # arms, 2,100 in the project list's open counts, work no live server does.
         conn.autocommit = True
-        conn.execute("ANALYZE")
+        conn.execute("VACUUM (ANALYZE)")
 
 
 def password_hash(url: str) -> str:

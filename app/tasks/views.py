@@ -527,8 +527,8 @@ def _per_project(shape: _Shape, after, today, keys) -> Select | None:
 
 
 def _merged(shape: _Shape, after, keys, selects):
-    """SQLite, a first page whose arms all fix the same keys to the same values (Today and
-    Upcoming by due date, All in any order, open or all): the arms unLIMITed under the
+    """SQLite, a first page whose arms all fix the same keys to the same values (every view
+    and status but Today's and Upcoming's priority orders): the arms unLIMITed under the
     compound's own ORDER BY and LIMIT, which SQLite runs as a merge ("MERGE (UNION ALL)"),
     each arm a coroutine read in index order only as far as the page needs. None otherwise
     (arms fixing different values, and the pieces after a cursor, need their own LIMITs).
@@ -606,15 +606,18 @@ def _assignee_scope() -> list:
 
 def _merged_arms(shape: _Shape, after, today, keys, scope) -> Select:
     """The arms (and pieces) of one index range, each LIMITed, merged by one ORDER BY over at
-    most arms x pieces x limit rows: "Assigned to me", and one project's list on SQLite."""
+    most arms x pieces x limit rows: "Assigned to me", and one project's list on SQLite
+    (whose first pages SQLite merges as it reads: _merged)."""
     columns = (*COLUMNS, *_key_labels(shape.sort))
     selects = _piece_selects(shape, after, today, scope, columns)
     if not selects:
         return _empty()
     if len(selects) == 1:
         return selects[0].with_only_columns(*COLUMNS)
-    names = [c.name for c in COLUMNS] + [f"k{i}" for i in range(len(keys))]
-    merged = union_all(*[_wrapped(s, *names) for s in selects]).subquery("arms")
+    merged = _merged(shape, after, keys, selects) if shape.dialect == "sqlite" else None
+    if merged is None:
+        names = [c.name for c in COLUMNS] + [f"k{i}" for i in range(len(keys))]
+        merged = union_all(*[_wrapped(s, *names) for s in selects]).subquery("arms")
     # typed, so dates and booleans come back as such (an untyped column is a string on SQLite)
     return (
         select(*[literal_column(c.name, c.type) for c in COLUMNS])

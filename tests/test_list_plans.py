@@ -411,7 +411,10 @@ def test_sqlite_views_read_each_project_by_its_own_arms(app, auth_client, view):
         assert any(line.startswith(("MERGE (UNION ALL)", "COMPOUND QUERY")) for line in plan), plan
 
 
-@pytest.mark.parametrize("url", ["/tasks/today", "/tasks/upcoming?status=all", "/tasks/all"])
+@pytest.mark.parametrize(
+    "url",
+    ["/tasks/today", "/tasks/upcoming?status=all", "/tasks/all", "/tasks/assigned?status=all"],
+)
 def test_a_sqlite_first_view_page_reads_about_a_page_not_a_page_a_project(app, auth_client, url):
     """SQLite, a first page whose arms fix the same keys: one compound ORDER BY ... LIMIT,
     which SQLite merges reading each arm only as far as the page needs (views._merged), not a
@@ -426,6 +429,8 @@ def test_a_sqlite_first_view_page_reads_about_a_page_not_a_page_a_project(app, a
         plan = [r[-1] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)]
     assert "MERGE (UNION ALL)" in plan, plan
     assert "USE TEMP B-TREE FOR ORDER BY" not in plan[:-1], plan  # the 51 rows' own order
+    if "assigned" in url:
+        return  # each row it reads is a membership probe too: no like-for-like figure
     view = sqlite_steps(app, statement, parameters)
     inbox = sqlite_steps(app, *_list_statement(app, auth_client, "/tasks", HTMX))
     assert view <= 4 * inbox, (view, inbox)

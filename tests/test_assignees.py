@@ -15,6 +15,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Role, Task, User
 from app.tasks.quickadd import parse_quick_add
+from app.template_filters import initials
 from tests.helpers import (
     add_member,
     add_project,
@@ -173,6 +174,14 @@ def _edit_form(client, task_id, **changes):
     page = client.get(f"/tasks/{task_id}/edit").get_data(as_text=True)
     version = page.split('name="version"', 1)[1].split('value="', 1)[1].split('"', 1)[0]
     return {"title": "Job", "priority": "0", "version": version, **changes}
+
+
+@pytest.mark.parametrize(
+    ("name", "badge"),
+    [("Bob Builder", "BB"), ("Eve", "E"), ("émile zola dupont", "ÉZ"), ("  ", "?")],
+)
+def test_an_assignee_badge_shows_the_first_letters_of_two_words(name, badge):
+    assert initials(name) == badge
 
 
 def test_the_editor_offers_the_members_and_assigns_one(app, auth_client, team):

@@ -183,7 +183,7 @@ def _list_context(query: ListQuery, scope: ListScope, **extra) -> dict:
         "query": query,
         "scope": scope,
         "role": scope.role,  # what the page offers, and its rows (a view's rows say their own)
-        "page": fetch_view(scope.view, current_user.id, query, on)
+        "page": fetch_view(scope.view, current_user.id, query, on, extra.get("nav"))
         if scope.view
         else fetch_project(scope.project_id, query, on),
         "today": on,

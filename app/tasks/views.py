@@ -13,8 +13,11 @@ constant in the number of tasks, linear in the user's number of projects.
 
 - PostgreSQL: `memberships JOIN projects JOIN LATERAL (arm UNION ALL arm ...)`, the arms
   returning (id, sort keys) from index-only scans; the page's rows are then fetched by id.
-- SQLite (no LATERAL): the same arms as a correlated `t.id IN (SELECT id FROM (arm) UNION ALL
-  ...)` on the membership row, which SQLite runs once per membership.
+- SQLite (no LATERAL): an arm per project, its id bound (`_per_project`); on a first page
+  whose arms all fix the same keys, the arms are merged by the compound's own ORDER BY and
+  LIMIT, each read only as far as the page needs (`_merged`). Past MAX_SQLITE_ARMS, the arms
+  as a correlated `t.id IN (SELECT id FROM (arm) UNION ALL ...)` on the membership row, which
+  SQLite runs once per membership.
 
 Inside an arm the keyset condition is the listing's row-value comparison on PostgreSQL; on
 SQLite it is split into "pieces" (a > x | a = x AND b > y | ...), each its own LIMITed select,
@@ -109,12 +112,22 @@ class ViewedTask(ListedTask):
         return self.project.role if self.project is not None else None
 
 
-def fetch_view(view: str, user_id: int, query: ListQuery, today: date) -> TaskPage:
+def fetch_view(
+    view: str, user_id: int, query: ListQuery, today: date, nav: list | None = None
+) -> TaskPage:
     """One page of `view` for `user_id`: one query for the user's live projects (what the rows
     show of theirs, and the arms SQLite reads), one for the rows, one for their tags, whatever
-    the page and however many projects."""
+    the page and however many projects. `nav`: the navigation's rows, which the full page has
+    read already (projects.services.project_rows(archived=False): the same live projects,
+    with the same columns), so that the page does not ask for them twice."""
     connection = db.session.connection()
-    projects = _live_projects(connection, user_id)
+    if nav is None:
+        projects = _live_projects(connection, user_id)
+    else:
+        projects = {
+            row.id: ViewedProject(row.id, row.name, row.colour, row.role)
+            for row in sorted(nav, key=lambda row: row.id)
+        }
     dialect = db.engine.dialect.name
     stmt, params = view_statement(dialect, view, query, today, len(projects))
     params.update({f"project{i}": pid for i, pid in enumerate(projects)})
@@ -490,17 +503,19 @@ def _per_project(shape: _Shape, after, today, keys) -> Select | None:
             return None
     if not selects:
         return _empty()
-    names = [c.name for c in columns]
-    arms = (
-        selects[0] if len(selects) == 1 else union_all(*[_wrapped(s, *names) for s in selects])
-    ).subquery("arms")
-    ranks = [(arms.c[f"k{i}"], d) for i, (_, d) in enumerate(keys)]
-    page = (
-        select(arms.c.id, *[k for k, _ in ranks])
-        .order_by(*_ordered(ranks))
-        .limit(shape.limit)
-        .subquery("page")
-    )
+    page = _merged(shape, after, keys, selects)
+    if page is None:
+        names = [c.name for c in columns]
+        arms = (
+            selects[0] if len(selects) == 1 else union_all(*[_wrapped(s, *names) for s in selects])
+        ).subquery("arms")
+        ranks = [(arms.c[f"k{i}"], d) for i, (_, d) in enumerate(keys)]
+        page = (
+            select(arms.c.id, *[k for k, _ in ranks])
+            .order_by(*_ordered(ranks))
+            .limit(shape.limit)
+            .subquery("page")
+        )
     source, member_where = _member_projects()
     live = select(memberships.c.project_id).select_from(source).where(member_where)
     return (
@@ -508,6 +523,33 @@ def _per_project(shape: _Shape, after, today, keys) -> Select | None:
         .select_from(page.join(tasks, tasks.c.id == page.c.id))
         .where(Task.project_id.in_(live))
         .order_by(*_ordered([(page.c[f"k{i}"], d) for i, (_, d) in enumerate(keys)]))
+    )
+
+
+def _merged(shape: _Shape, after, keys, selects):
+    """SQLite, a first page whose arms all fix the same keys to the same values (every view
+    and status but Today's and Upcoming's priority orders): the arms unLIMITed under the
+    compound's own ORDER BY and LIMIT, which SQLite runs as a merge ("MERGE (UNION ALL)"),
+    each arm a coroutine read in index order only as far as the page needs. None otherwise
+    (arms fixing different values, and the pieces after a cursor, need their own LIMITs).
+
+    The ORDER BY leaves out the keys every arm fixes: SQLite sorts an arm whose ORDER BY has
+    a key it fixed by an expression (`(due_date IS NULL) IS 0`), reading its whole range.
+    Measured on the bench's data (Today of a user in 20 projects of 5,000 tasks): 6,500
+    virtual-machine steps and 0.16 ms, where each arm LIMITed and the merge sorted took
+    26,500 steps and 1.1 ms (20 x 51 rows read)."""
+    specs = _arm_specs(shape.view, shape.sort, shape.status)
+    if after is not None or len({tuple(fixed.items()) for _, fixed in specs}) != 1:
+        return None
+    if len(selects) == 1:
+        return selects[0].subquery("page")
+    fixed = len(specs[0][1])
+    order = [(literal_column(f"k{i}"), d) for i, (_, d) in enumerate(keys) if i >= fixed]
+    return (
+        union_all(*[s.order_by(None).limit(None) for s in selects])
+        .order_by(*_ordered(order))
+        .limit(shape.limit)
+        .subquery("page")
     )
 
 
@@ -564,15 +606,18 @@ def _assignee_scope() -> list:
 
 def _merged_arms(shape: _Shape, after, today, keys, scope) -> Select:
     """The arms (and pieces) of one index range, each LIMITed, merged by one ORDER BY over at
-    most arms x pieces x limit rows: "Assigned to me", and one project's list on SQLite."""
+    most arms x pieces x limit rows: "Assigned to me", and one project's list on SQLite
+    (whose first pages SQLite merges as it reads: _merged)."""
     columns = (*COLUMNS, *_key_labels(shape.sort))
     selects = _piece_selects(shape, after, today, scope, columns)
     if not selects:
         return _empty()
     if len(selects) == 1:
         return selects[0].with_only_columns(*COLUMNS)
-    names = [c.name for c in COLUMNS] + [f"k{i}" for i in range(len(keys))]
-    merged = union_all(*[_wrapped(s, *names) for s in selects]).subquery("arms")
+    merged = _merged(shape, after, keys, selects) if shape.dialect == "sqlite" else None
+    if merged is None:
+        names = [c.name for c in COLUMNS] + [f"k{i}" for i in range(len(keys))]
+        merged = union_all(*[_wrapped(s, *names) for s in selects]).subquery("arms")
     # typed, so dates and booleans come back as such (an untyped column is a string on SQLite)
     return (
         select(*[literal_column(c.name, c.type) for c in COLUMNS])

@@ -334,7 +334,7 @@ def test_a_sqlite_first_view_page_reads_about_a_page_not_a_page_a_project(app, a
         if db.engine.dialect.name != "sqlite":
             pytest.skip("SQLite's statement; PostgreSQL reads the arms through LATERAL")
     _seed_views(app)
-    statement, parameters = _list_statement(app, auth_client, url, HTMX)
+    statement, parameters = list_statement(app, auth_client, url, HTMX)
     with app.app_context(), db.engine.connect() as conn:
         plan = [r[-1] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)]
     assert "MERGE (UNION ALL)" in plan, plan
@@ -342,7 +342,7 @@ def test_a_sqlite_first_view_page_reads_about_a_page_not_a_page_a_project(app, a
     if "assigned" in url:
         return  # each row it reads is a membership probe too: no like-for-like figure
     view = sqlite_steps(app, statement, parameters)
-    inbox = sqlite_steps(app, *_list_statement(app, auth_client, "/tasks", HTMX))
+    inbox = sqlite_steps(app, *list_statement(app, auth_client, "/tasks", HTMX))
     assert view <= 4 * inbox, (view, inbox)
 
 

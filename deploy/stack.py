@@ -5,7 +5,8 @@ nginx -> two Tasklane instances (gunicorn, gunicorn.conf.py) -> PgBouncer (trans
 pooling) -> PostgreSQL, with the job worker beside them and Redis for rate limits and the
 queue. Everything runs as the current user, its config, pid and log files in one run folder
 (instance/stack/ by default); stopping ends only the processes whose pid files it wrote.
-`start` on a running stack starts the parts that have died, with the first start's settings.
+`start` on a running stack starts the parts that have died, on the first start's ports and
+database (the environment is the caller's).
 The tests (tests/stack/) start their own stack with this module, on ports of their own.
 
 Settings (environment): STACK_PORT (nginx, 8080; the instances and PgBouncer take the next
@@ -148,8 +149,9 @@ class Stack:
 
     def mend(self) -> list[str]:
         """Start the parts of this running stack that have died (an instance killed, the
-        worker, PgBouncer, nginx) with their settings of the first start; `make stack` on a
-        running stack does this. Returns the parts it started."""
+        worker, PgBouncer, nginx) on the first start's ports, database and run folder (from
+        stack.json); the environment is this caller's, as at any start: stack.json keeps no
+        environment. `make stack` on a running stack does this. Returns the parts it started."""
         parts = {
             "pgbouncer": (self.run / "pgbouncer" / "pgbouncer.pid", self.start_pgbouncer),
             **{

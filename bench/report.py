@@ -262,13 +262,26 @@ def _row_bytes_goal(cases: dict, d: str, name: str) -> dict:
     return {**goal, "value": value, "verdict": _verdict(average, ROW_BYTES, False)}
 
 
-def _memory_goal(sizes: list[float] | None, name: str) -> dict:
+def _memory_goal(sizes: list | None, name: str) -> dict:
+    """Judged by each worker's own memory (RssAnon): its VmRSS also counts the file pages it
+    maps, and a SQLite worker maps the database file (PRAGMA mmap_size, app/database.py), pages
+    the kernel's cache holds for every process whether they are read by mmap or by read(). Both
+    figures are shown. Results from before the bench read the parts hold VmRSS alone."""
     goal = {"goal": f"Each Tasklane worker's resident size after the run ≤ {WORKER_MB} MB ({name})"}
-    goal["target"] = f"≤ {WORKER_MB} MB"
+    goal["target"] = f"≤ {WORKER_MB} MB own (RssAnon)"
     if not sizes:  # a results file from before the bench read them
         return {**goal, "value": "n/a", "verdict": "n/a"}
-    value = ", ".join(f"{mb:.0f}" for mb in sizes) + " MB"
-    return {**goal, "value": value, "verdict": _verdict(max(sizes), WORKER_MB, False)}
+    if not isinstance(sizes[0], dict):
+        value = ", ".join(f"{mb:.0f}" for mb in sizes) + " MB (VmRSS)"
+        return {**goal, "value": value, "verdict": _verdict(max(sizes), WORKER_MB, False)}
+    own = [s["anon"] for s in sizes]
+    value = (
+        ", ".join(f"{mb:.0f}" for mb in own)
+        + " MB own (RssAnon); VmRSS "
+        + ", ".join(f"{s['rss']:.0f}" for s in sizes)
+        + " MB with mapped files"
+    )
+    return {**goal, "value": value, "verdict": _verdict(max(own), WORKER_MB, False)}
 
 
 # ---- output -------------------------------------------------------------------------------

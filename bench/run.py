@@ -173,11 +173,15 @@ def main() -> int:
     return 0
 
 
-def resident_sizes(table: dict[str, servers.Server]) -> dict[str, list[float]]:
-    """Each Tasklane server's workers' resident size in MB after the run (issue 19: each at
-    most 150 MB), read while they still run."""
+def resident_sizes(table: dict[str, servers.Server]) -> dict[str, list[dict[str, float]]]:
+    """Each Tasklane server's workers' resident size and its parts in MB after the run (issue
+    19: each at most 150 MB), read while they still run."""
     return {
-        name: [round(mb, 1) for pid in server.workers() if (mb := servers.resident_mb(pid))]
+        name: [
+            {key: round(mb, 1) for key, mb in sizes.items()}
+            for pid in server.workers()
+            if (sizes := servers.memory_mb(pid))
+        ]
         for name, server in table.items()
         if name.startswith("tasklane-")
     }

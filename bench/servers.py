@@ -59,16 +59,24 @@ def cpu_seconds(pids: list[int]) -> dict[int, float]:
     return used
 
 
-def resident_mb(pid: int) -> float | None:
-    """The resident size (VmRSS) of a live process, in MB of 1,024 kB as /proc counts them."""
+# /proc/<pid>/status's lines for the resident size and its parts: anonymous memory (the heap,
+# the process's own), file pages mapped in (shared libraries, and SQLite's database file read
+# through its memory map) and shared memory.
+_MEMORY_LINES = {"VmRSS:": "rss", "RssAnon:": "anon", "RssFile:": "file", "RssShmem:": "shmem"}
+
+
+def memory_mb(pid: int) -> dict[str, float] | None:
+    """A live process's resident size and its parts, in MB of 1,024 kB."""
     try:
         status = Path(f"/proc/{pid}/status").read_text()
     except OSError:
         return None
+    sizes = {}
     for line in status.splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return None
+        key = _MEMORY_LINES.get(line.split(maxsplit=1)[0] if line else "")
+        if key:
+            sizes[key] = int(line.split()[1]) / 1024
+    return sizes if "rss" in sizes else None
 
 
 @dataclass

@@ -94,20 +94,35 @@ def test_a_row_is_the_difference_between_pages_of_200_and_10_rows():
     assert (old["value"], old["verdict"]) == ("n/a", "n/a")
 
 
-def test_every_worker_must_stay_within_150_mb():
-    fine = _goal(_results(memory=[120.4, 149.6]), "Each Tasklane worker's resident size")
-    assert (fine["value"], fine["verdict"]) == ("120, 150 MB", "pass")
-    one_over = _goal(_results(memory=[120.0, 151.2]), "Each Tasklane worker's resident size")
+def _sizes(*pairs):
+    return [{"rss": rss, "anon": anon, "file": rss - anon, "shmem": 0.0} for rss, anon in pairs]
+
+
+def test_every_worker_must_stay_within_150_mb_of_its_own():
+    """Judged by the worker's own memory: a SQLite worker's VmRSS also counts the database
+    file it maps, pages the kernel caches for every reader alike."""
+    fine = _goal(_results(memory=_sizes((244.0, 120.4), (158.0, 149.6))), "Each Tasklane worker")
+    assert fine["value"] == "120, 150 MB own (RssAnon); VmRSS 244, 158 MB with mapped files"
+    assert fine["verdict"] == "pass"
+    one_over = _goal(_results(memory=_sizes((160.0, 120.0), (170.0, 151.2))), "Each Tasklane")
     assert one_over["verdict"] == "FAIL"
     unread = _goal(_results(), "Each Tasklane worker's resident size")
     assert unread["verdict"] == "n/a"
-    table = report.markdown(_results(memory=[120.0, 151.2]))
-    assert (
-        "resident size after the run ≤ 150 MB (PostgreSQL) | ≤ 150 MB | 120, 151 MB | FAIL" in table
-    )
+    table = report.markdown(_results(memory=_sizes((130.0, 120.0), (160.0, 151.2))))
+    assert "resident size after the run ≤ 150 MB (PostgreSQL) | ≤ 150 MB own (RssAnon) | " in table
+    assert "120, 151 MB own (RssAnon); VmRSS 130, 160 MB with mapped files | FAIL" in table
+
+
+def test_results_from_before_the_parts_are_judged_by_vmrss():
+    old = _goal(_results(memory=[120.0, 151.2]), "Each Tasklane worker's resident size")
+    assert (old["value"], old["verdict"]) == ("120, 151 MB (VmRSS)", "FAIL")
 
 
 def test_resident_size_is_read_from_proc():
-    """This test's own process: tens of MB (Python, SQLAlchemy, Flask loaded), never zero."""
-    assert 10 < servers.resident_mb(os.getpid()) < 2_000
-    assert servers.resident_mb(2**22 + 1) is None  # above Linux's largest pid: no process
+    """This test's own process: tens of MB (Python, SQLAlchemy, Flask loaded), never zero,
+    most of it its own; the parts add up to the whole."""
+    sizes = servers.memory_mb(os.getpid())
+    assert 10 < sizes["rss"] < 2_000
+    assert 5 < sizes["anon"] < sizes["rss"]
+    assert abs(sizes["anon"] + sizes["file"] + sizes["shmem"] - sizes["rss"]) < 0.01
+    assert servers.memory_mb(2**22 + 1) is None  # above Linux's largest pid: no process

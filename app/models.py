@@ -188,6 +188,10 @@ class Role(enum.IntEnum):
         return self.name.capitalize()
 
 
+# A project name's length in characters (the column, its check and the form).
+PROJECT_NAME_MAX = 80
+
+
 class Project(db.Model):
     """A list of tasks that its members share. Every user has one Inbox (`inbox_of`), which
     is theirs alone: it cannot be shared, renamed, archived or deleted."""
@@ -196,9 +200,9 @@ class Project(db.Model):
     __table_args__ = (CheckConstraint("length(name) BETWEEN 1 AND 80", name="name_length"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(80))
+    name: Mapped[str] = mapped_column(String(PROJECT_NAME_MAX))
     # casefold(name): what `+name` in quick add compares.
-    name_key: Mapped[str] = mapped_column(String(80))
+    name_key: Mapped[str] = mapped_column(String(PROJECT_NAME_MAX))
     colour: Mapped[str] = mapped_column(String(7), default="#6b7280")
     inbox_of_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), unique=True

@@ -544,3 +544,21 @@ def test_a_remembered_browser_coming_back_is_told_too(app, team):
     restarted = app.test_client()  # the session cookie is gone, the remember cookie stays
     restarted.set_cookie("tasklane_remember", remember)
     assert "1 invitation to a shared project is waiting for you" in text(restarted.get("/tasks"))
+
+
+def test_a_project_does_not_pass_to_someone_who_owns_one_by_its_name(app, team):
+    """Names are unique among one owner's projects: Bob owns a "team" already, so Ada's
+    "Team" cannot become his; nothing changes until one is renamed."""
+    add_project(app, "bob@example.com", "team")
+    ada = signed_in(app, "ada@example.com")
+    bob = user_id(app, "bob@example.com")
+    response = send(ada, team, f"/projects/{team}/transfer", {"new_owner": str(bob)})
+    assert response.status_code == 409
+    assert "Bob already owns a project called “Team”" in text(response)
+    assert role_of(app, team, "ada@example.com") == Role.OWNER
+    assert role_of(app, team, "bob@example.com") == Role.ADMIN
+    renamed = send(ada, team, f"/projects/{team}", {"name": "Team (Ada)", "colour": "#6b7280"})
+    assert renamed.status_code == 303
+    response = send(ada, team, f"/projects/{team}/transfer", {"new_owner": str(bob)})
+    assert response.status_code == 303
+    assert role_of(app, team, "bob@example.com") == Role.OWNER

@@ -142,3 +142,36 @@ def test_the_new_owner_manages_the_project(app):
     page = bob.get(f"/projects/{project_id}/members").get_data(as_text=True)
     assert "Your role here: <strong>Owner</strong>" in page
     assert "Invite someone" in page
+
+
+def test_a_project_passing_to_someone_with_its_name_is_renamed(app):
+    """A deletion cannot be refused for a name: Bob, who owns a "Plans" and a "Plans (Ada)"
+    already, gets Ada's "Plans" as "Plans (Ada) 2", and the audit says so."""
+    for name in ("ada", "bob"):
+        create_user(app, email=f"{name}@example.com", name=name.capitalize())
+    plans = add_project(app, "ada@example.com", "Plans")
+    add_member(app, plans, "bob@example.com", Role.ADMIN)
+    add_project(app, "bob@example.com", "plans")
+    add_project(app, "bob@example.com", "Plans (Ada)")
+    delete_ada_herself(app)
+    assert owner_of(app, plans) == "Bob"
+    with app.app_context():
+        project = db.session.get(Project, plans)
+        assert (project.name, project.name_key) == ("Plans (Ada) 2", "plans (ada) 2")
+        detail = db.session.scalar(
+            select(AuditEntry.detail).where(AuditEntry.action == "project_handed_over")
+        )
+    assert "renamed “Plans (Ada) 2”" in detail
+
+
+def test_a_renamed_project_keeps_within_the_name_length(app):
+    for name in ("ada", "bob"):
+        create_user(app, email=f"{name}@example.com", name=name.capitalize())
+    long_name = "x" * 80
+    project_id = add_project(app, "ada@example.com", long_name)
+    add_member(app, project_id, "bob@example.com", Role.EDITOR)
+    add_project(app, "bob@example.com", long_name)
+    delete_ada_herself(app)
+    with app.app_context():
+        name = db.session.get(Project, project_id).name
+    assert name == "x" * 78 + " 2"

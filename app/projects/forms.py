@@ -4,8 +4,9 @@ from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.forms import BaseForm, colour_field, strip, whole_number
+from app.models import PROJECT_NAME_MAX
 
-NAME_LENGTH = "A project name is at most 80 characters."
+NAME_LENGTH = f"A project name is at most {PROJECT_NAME_MAX} characters."
 
 
 def _collapse(value):
@@ -16,7 +17,10 @@ def _collapse(value):
 class ProjectForm(BaseForm):
     name = StringField(
         "Name",
-        validators=[DataRequired("A project needs a name."), Length(max=80, message=NAME_LENGTH)],
+        validators=[
+            DataRequired("A project needs a name."),
+            Length(max=PROJECT_NAME_MAX, message=NAME_LENGTH),
+        ],
         filters=[strip, _collapse],
     )
     colour = colour_field("#6b7280")

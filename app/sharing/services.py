@@ -28,9 +28,20 @@ from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app import access, activity, audit, login_sessions, mail, reminders
+from app.database import PROJECT_NAMES, one_at_a_time
 from app.extensions import db
-from app.models import Invitation, Membership, Project, Reminder, Role, Task, User
+from app.models import (
+    PROJECT_NAME_MAX,
+    Invitation,
+    Membership,
+    Project,
+    Reminder,
+    Role,
+    Task,
+    User,
+)
 from app.notifications.services import notify_invited
+from app.projects.services import name_taken
 
 # Most invitations one project may have waiting: past that, cancel some first.
 MAX_PENDING = 100
@@ -181,6 +192,13 @@ def transfer(project: Project, owner_id: int, new_owner_id: int) -> User:
     if new_owner_id == owner_id:
         refuse("You own this project already.")
     target = _target(new_owner_id)
+    # Names are unique among one owner's projects, and this one joins the new owner's.
+    one_at_a_time(PROJECT_NAMES, new_owner_id)
+    if name_taken(new_owner_id, project.name):
+        refuse(
+            f"{target.display_name} already owns a project called “{project.name}”: rename"
+            " this one (or ask them to rename theirs) before you hand it over."
+        )
     stepped_down = db.session.execute(
         update(Membership)
         .where(access.membership_join(project.id, owner_id), Membership.role == Role.OWNER)
@@ -199,6 +217,18 @@ def transfer(project: Project, owner_id: int, new_owner_id: int) -> User:
     activity.record(project.id, "ownership", detail=f"to {target.display_name}")
     db.session.commit()
     return target
+
+
+def _free_name(user_id: int, name: str) -> str:
+    """`name`, or `name 2`, `name 3`…, the first the user owns no project by, within the
+    length a name may have: what a project passing to someone who owns one by its name is
+    called, since a deletion cannot be refused for it."""
+    candidate, n = name[:PROJECT_NAME_MAX], 1
+    while name_taken(user_id, candidate):
+        n += 1
+        suffix = f" {n}"
+        candidate = name[: PROJECT_NAME_MAX - len(suffix)] + suffix
+    return candidate
 
 
 def _name(project: Project) -> str:
@@ -410,6 +440,10 @@ def hand_over_projects(user: User) -> None:
             continue
         # The owner's membership goes first, so the project never has two owners.
         db.session.execute(delete(Membership).where(access.membership_join(project.id, user.id)))
+        one_at_a_time(PROJECT_NAMES, successor.user_id)
+        if name_taken(successor.user_id, project.name):
+            project.name = _free_name(successor.user_id, f"{project.name} ({user.display_name})")
+            detail += f", renamed “{project.name}”"
         successor.role = int(Role.OWNER)
         audit.record("project_handed_over", target=successor.user, detail=detail)
         activity.record(

@@ -1,8 +1,10 @@
 """The links Tasklane mails about an account: reset a password, verify an address, confirm a
 new address. One mechanism for the three, told apart by their purpose.
 
-A token is 32 random bytes, mailed once and stored only as its SHA-256, so a copy of the
-database hands out no working link. It works once (redeem() deletes it), until it expires,
+A token is 32 bytes no one can guess (an HMAC under SECRET_KEY of 16 random bytes, its seed:
+app/mail/compose.py), mailed once and stored only as its SHA-256, so a copy of the database
+hands out no working link; the queue carries the seed, so a copy of the queue hands out none
+either. It works once (redeem() deletes it), until it expires,
 and only while its user is active. What else ends one:
 - reset: every change of the user's password (app/user_actions.py), and a change of their
   address (the old mailbox no longer speaks for the account).
@@ -55,23 +57,23 @@ def _hash(token: str) -> str:
 
 def issue(user: User, purpose: str, email: str | None = None) -> str:
     """A new `purpose` token for `user`, mailed to `email` (their own address unless given),
-    added to the session (the caller commits); the raw token, which exists only in the
-    message that carries it."""
+    added to the session (the caller commits); the token's seed, from which the message that
+    carries the token makes it (mail.token_link)."""
     if purpose in NEWEST_ONLY:
         revoke(user, purpose)
-    token = secrets.token_urlsafe(32)
+    seed = secrets.token_urlsafe(16)
     now = utcnow()
     db.session.add(
         UserToken(
             user_id=user.id,
             purpose=purpose,
             email=email or user.email,
-            token_hash=_hash(token),
+            token_hash=_hash(mail.token_from_seed(seed)),
             created_at=now,
             expires_at=now + LIFETIMES[purpose],
         )
     )
-    return token
+    return seed
 
 
 def mail_link(
@@ -80,10 +82,10 @@ def mail_link(
     """Issue a `purpose` token, commit it, and queue `template` to `to` (the user's address
     unless given) with the link to `endpoint` that carries it (`link_url` in the template)."""
     to = to or user.email
-    token = issue(user, purpose, to)
+    seed = issue(user, purpose, to)
     db.session.commit()
-    link = mail.external_url(endpoint, token=token)
-    mail.send(to, template, subject, name=user.display_name, link_url=link, **context)
+    link = mail.token_link(endpoint, seed)
+    mail.send(to, template, subject, name=user.display_name, token_link=link, **context)
 
 
 def holder(token: str, purpose: str) -> Held | None:

@@ -60,6 +60,30 @@ def test_smtp_down_the_mail_is_retried_with_backoff_and_delivered_once(make_app,
     assert count(app, JobFailure) == 0
 
 
+def test_the_queue_never_holds_a_working_link(make_app, queue_url, tmp_path):
+    """While the reset mail waits for SMTP, the queue (its file here; Redis holds the same
+    payload) carries the token's seed, not the token: a copy of it opens no account."""
+    mailbox = Mailbox()
+    app = make_app(QUEUE_URL=queue_url, **mailbox.settings)
+    create_user(app)
+    _ask_for_a_link(app)
+    assert run_due() == 2  # the link job, then the mail job, which waits for SMTP
+    assert huey.scheduled_count() == 1
+    queued = b"".join(path.read_bytes() for path in tmp_path.glob("queue.sqlite3*"))
+    assert ADA.encode() in queued  # the waiting message is in what was read
+    mailbox.start()
+    try:
+        assert run_due(huey_time(seconds=31)) == 1
+    finally:
+        mailbox.stop()
+    [message] = mailbox.messages
+    link = reset_link(message)
+    token = link.split("token=", 1)[1]
+    assert len(token) == 43 and token.encode() not in queued
+    page = app.test_client().get(link.removeprefix("http://tasklane.test"))
+    assert page.status_code == 200 and "Choose a new password" in page.get_data(as_text=True)
+
+
 def test_a_mail_that_fails_every_try_is_recorded_for_admins(make_app, queue_url):
     app = make_app(QUEUE_URL=queue_url, MAIL_HOST="127.0.0.1", MAIL_PORT=free_port())
     create_user(app)

@@ -10,8 +10,17 @@ or, with no MAIL_HOST, into instance/mail/ as .eml files with their links in the
 
 from __future__ import annotations
 
-from app.mail.compose import compose, external_url
+from app.mail.compose import compose, external_url, token_from_seed, token_link
 from app.mail.sending import deliver, send, send_to_user
 from app.mail.transport import check_settings
 
-__all__ = ["check_settings", "compose", "deliver", "external_url", "send", "send_to_user"]
+__all__ = [
+    "check_settings",
+    "compose",
+    "deliver",
+    "external_url",
+    "send",
+    "send_to_user",
+    "token_from_seed",
+    "token_link",
+]

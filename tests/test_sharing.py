@@ -244,6 +244,9 @@ def test_the_owner_cannot_leave_without_handing_over(app, team):
     assert response.status_code == 409
     assert "hand it over to an admin member before you leave" in text(response)
     assert role_of(app, team, "ada@example.com") == Role.OWNER
+    # Said on the members page, where the hand-over form is, not on a bare error page.
+    assert "Members of “Team”" in text(response) and "Hand over" in text(response)
+    assert "Conflict" not in text(response)
 
 
 # ---- handing over ------------------------------------------------------------------------
@@ -555,6 +558,7 @@ def test_a_project_does_not_pass_to_someone_who_owns_one_by_its_name(app, team):
     response = send(ada, team, f"/projects/{team}/transfer", {"new_owner": str(bob)})
     assert response.status_code == 409
     assert "Bob already owns a project called “Team”" in text(response)
+    assert "Members of “Team”" in text(response)
     assert role_of(app, team, "ada@example.com") == Role.OWNER
     assert role_of(app, team, "bob@example.com") == Role.ADMIN
     renamed = send(ada, team, f"/projects/{team}", {"name": "Team (Ada)", "colour": "#6b7280"})

@@ -6,11 +6,13 @@ CSRFProtect checks before any view runs."""
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, user_loaded_from_cookie
+from werkzeug.exceptions import Conflict, HTTPException
 from wtforms.fields.choices import SelectChoice
 
 from app import access, login_sessions
+from app.errors.handlers import http_error
 from app.extensions import limiter
 from app.models import Project, Role
 from app.sharing import bp, services
@@ -62,6 +64,22 @@ def _page(reached: access.Reached, status: int = 200, **forms):
         **forms,
     }
     return render_template("sharing/members.html", **context), status
+
+
+@bp.errorhandler(Conflict)
+def _refused(error: Conflict):
+    """An action the project's state refuses (services.refuse: the owner leaving, a hand-over
+    to someone who owns a project by its name...) answers its 409 on the members page it was
+    sent from, the reason on top and the forms at hand, rather than on a bare error page."""
+    project_id = (request.view_args or {}).get("project_id")
+    if project_id is None:  # an invitation's own routes
+        return http_error(error)
+    try:
+        reached = access.get_or_404(Project, project_id)
+    except HTTPException:  # no longer a member: the bare page, which says no more than 409
+        return http_error(error)
+    flash(error.description, "error")
+    return _page(reached, 409)
 
 
 @bp.get("/projects/<int:project_id>/members")

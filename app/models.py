@@ -209,6 +209,10 @@ class Project(db.Model):
     )
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Its tasks not done and not deleted: what the navigation shows. Kept by the database's
+    # triggers on tasks (migration e4b1c7d2a9f3 says why and how), like User.open_tasks, so
+    # the app never writes it and a page never counts tasks.
+    open_tasks: Mapped[int] = mapped_column(Integer, server_default="0")
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="project", cascade="all, delete-orphan", passive_deletes=True

@@ -1,5 +1,5 @@
-"""Instructions per toggle and per list page, Tasklane and raw, counted by callgrind: figures
-that do not move.
+"""Instructions per toggle and per list page, Tasklane and raw, and per shared-project page and
+Today page (issue 16's pages, Tasklane only), counted by callgrind: figures that do not move.
 
 On these shared machines CPU time per request swings by 2x between runs; the number of
 instructions a request executes does not (the same count twice, whatever else the machine is
@@ -14,7 +14,10 @@ Seeds the "tiny" data set into the bench database, then runs itself under
 `valgrind --tool=callgrind` for each case (the htmx toggle, the list's first page) and each
 server (Tasklane, raw), counting only the measured requests (callgrind_control switches
 counting on after a warm-up). The list page is counted over a tenth as many requests: each is
-about ten toggles' work.
+about ten toggles' work. Then the pages of issue 16's goal, as `make bench`'s cases "shared"
+(the project of 10 members, seen by an editor) and "today_20" (Today for the user in 20
+projects), on Tasklane alone (raw has no such pages), over as many requests as the list, each
+against Tasklane's list page: the goal is that neither costs more than the list by 10%.
 """
 
 from __future__ import annotations
@@ -31,6 +34,11 @@ from pathlib import Path
 from bench.settings import Settings
 
 WARMUP = 60
+# The pages counted beside the list: case -> (the seed's user, path), as bench/cases.py has them.
+PAGES = {
+    "shared": ("member", "/projects/{shared_project}"),
+    "today_20": ("p20", "/tasks/today"),
+}
 
 
 def _child(db: str, kind: str, case: str, requests: int, meta_path: str) -> None:
@@ -42,7 +50,8 @@ def _child(db: str, kind: str, case: str, requests: int, meta_path: str) -> None
     ctx = cases.DbContext.create(db, url, json.loads(Path(meta_path).read_text()))
     ids = ctx.meta["toggle_ids"]
     app = ctx.app if kind == "tasklane" else ctx.raw_app
-    client = ctx.client(app, "a")
+    user, path = PAGES.get(case, ("a", "/tasks"))
+    client = ctx.client(app, user)
     headers = {"HX-Request": "true", "X-CSRFToken": ctx.csrf["a"]}
     ctx.reset_pools()
 
@@ -53,7 +62,7 @@ def _child(db: str, kind: str, case: str, requests: int, meta_path: str) -> None
         )
 
     def page(_i: int):
-        return client.get("/tasks")
+        return client.get(path.format(**ctx.meta))
 
     run = toggle if case == "toggle" else page
 
@@ -118,15 +127,24 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         meta_path = Path(tmp) / "meta.json"
         meta_path.write_text(json.dumps(seed(url, "tiny"), default=str))
-        for case, requests in (("toggle", toggles), ("list", max(toggles // 10, 1))):
+        pages = max(toggles // 10, 1)
+        counted = {}
+        for case, requests in (("toggle", toggles), ("list", pages)):
             counts = {
                 kind: _count(db, kind, case, requests, str(meta_path), Path(tmp) / f"{kind}.out")
                 for kind in ("tasklane", "raw")
             }
+            counted[case] = counts["tasklane"]
             ratio = counts["raw"] / counts["tasklane"]
             print(
                 f"{db}: {case} {counts['tasklane']:,} instructions per request, "
                 f"raw {case} {counts['raw']:,}; raw / Tasklane = {ratio:.2f}"
+            )
+        for case in PAGES:
+            count = _count(db, "tasklane", case, pages, str(meta_path), Path(tmp) / f"{case}.out")
+            print(
+                f"{db}: {case} {count:,} instructions per request; "
+                f"list / {case} = {counted['list'] / count:.2f}"
             )
     return 0
 

@@ -333,20 +333,14 @@ def attach_tags(conn, tasks) -> None:
 
 
 # The project list beside the list: each live project of the user's with its open tasks
-# counted up to counts.CAP + 1, in one query, as app/projects/services.project_rows
-# writes it.
+# (the counter projects.open_tasks, kept by the database), in one query, as
+# app/projects/services.project_rows writes it.
 NAV_SQL = """
-SELECT p.id, p.name, p.colour, p.inbox_of_id, p.archived_at, m.role,
-  (SELECT count(*) FROM (SELECT t.id FROM tasks t WHERE t.project_id = p.id
-     AND t.done IS {false} AND t.deleted_at IS NULL LIMIT {cap}) AS first_open)
+SELECT p.id, p.name, p.colour, p.inbox_of_id, p.archived_at, m.role, p.open_tasks
 FROM memberships m JOIN projects p ON p.id = m.project_id
 WHERE m.user_id = %s AND p.archived_at IS NULL
 ORDER BY p.inbox_of_id IS NULL, p.name_key, p.id
 """
-NAV_SQL_BY_DB = {
-    db: NAV_SQL.format(false=false, cap=counts.CAP + 1)
-    for db, false in (("sqlite", "0"), ("pg", "false"))
-}
 NAV_FIELDS = ("id", "name", "colour", "inbox_of_id", "archived_at", "role", "open_count")
 
 
@@ -428,7 +422,7 @@ def list_page():
         ]
         nav = [
             SimpleNamespace(**dict(zip(NAV_FIELDS, row, strict=True)))
-            for row in query(conn, NAV_SQL_BY_DB[_kind(conn)], (user.id,))
+            for row in query(conn, NAV_SQL, (user.id,))
         ]
     page = SimpleNamespace(tasks=tasks, next_cursor=cursor(tasks[-1]) if more and tasks else None)
     return render_template(

@@ -171,7 +171,7 @@ def test_counts_stop_at_the_cap_and_read_99_plus(app, auth_client):
 def _nav_statement(app, client):
     """The project list's query, with its parameters, as a real page sends it."""
     return sent_statement(
-        app, client, "/tasks", lambda sql: "FROM memberships" in sql and "count(*)" in sql
+        app, client, "/tasks", lambda sql: "FROM memberships" in sql and "open_tasks" in sql
     )
 
 
@@ -197,10 +197,11 @@ def _inbox(app) -> int:
         return inbox_of()[1]
 
 
-def test_the_count_reads_no_more_rows_at_thousands_of_open_tasks(app, auth_client):
-    """What the cap is for: the project list costs the same at 150 and at 3,000 open tasks
-    (counting them all made a page of 70,000 open tasks cost 20 ms more on PostgreSQL and
-    180 ms more on SQLite)."""
+def test_the_count_reads_no_tasks_at_thousands_of_open_tasks(app, auth_client):
+    """The project list costs the same at 150 and at 3,000 open tasks, and reads no task: it
+    reads the counter projects.open_tasks (counting them all made a page of 70,000 open tasks
+    cost 20 ms more on PostgreSQL and 180 ms more on SQLite; counting up to the cap in each of
+    20 projects still cost more than the rest of the navigation)."""
     work = add_project(app, name="Work")
     _add_open_tasks(app, work, 150)
     _add_open_tasks(app, _inbox(app), 150)
@@ -211,6 +212,8 @@ def test_the_count_reads_no_more_rows_at_thousands_of_open_tasks(app, auth_clien
     _add_open_tasks(app, work, 3_000)
     _add_open_tasks(app, _inbox(app), 3_000)
     many = measure(app, *_nav_statement(app, auth_client))
-    assert many == few, (few, many)
+    assert many <= few, (few, many)  # steps are counted in hundreds: a first read may add one
     if dialect == "postgresql":
-        assert many <= 2 * (OPEN_COUNT_CAP + 1), many
+        assert many == 0, many
+    statement, _ = _nav_statement(app, auth_client)
+    assert " tasks" not in statement, statement

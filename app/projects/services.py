@@ -8,7 +8,6 @@ from typing import NamedTuple
 from sqlalchemy import func, insert, literal, or_, select
 
 from app import access
-from app.counts import capped_count
 from app.database import PROJECT_NAMES, one_at_a_time
 from app.extensions import db
 from app.models import Membership, Project, Role, Task, utcnow
@@ -58,21 +57,11 @@ NAME_TAKEN = "You already have a project with this name."
 OWNER_HAS_NAME = "Its owner already has a project with this name."
 
 
-def _open_count():
-    """A project's open tasks, counted up to counts.CAP + 1: a correlated subquery per project
-    row (a grouped join would count every open task)."""
-    return capped_count(
-        select(Task.id)
-        .where(Task.project_id == Project.id, Task.done.is_(False), Task.deleted_at.is_(None))
-        .correlate(Project)
-    )
-
-
 def project_rows(user_id: int, *, archived: bool = True) -> list:
     """The user's projects (Inbox first, then by name), each with the user's role and its
-    open-task count (up to counts.CAP + 1), in one query. Rows have id, name, colour,
-    inbox_of_id, archived_at, role and open_count. `archived=False` leaves archived projects
-    out (the navigation)."""
+    open-task count (the counter Project.open_tasks: no task is read), in one query. Rows have
+    id, name, colour, inbox_of_id, archived_at, role and open_count (shown as "99+" past
+    counts.CAP). `archived=False` leaves archived projects out (the navigation)."""
     stmt = (
         select(
             Project.id,
@@ -81,7 +70,7 @@ def project_rows(user_id: int, *, archived: bool = True) -> list:
             Project.inbox_of_id,
             Project.archived_at,
             Membership.role,
-            _open_count().label("open_count"),
+            Project.open_tasks.label("open_count"),
         )
         .select_from(Membership)
         .join(Project, access.membership_join(Project.id, user_id))

@@ -141,7 +141,7 @@ def configure_responses(app: Flask) -> None:
 def configure_templates(app: Flask) -> None:
     from app import access, static_files, template_filters
     from app.models import Priority, Role
-    from app.palette import PALETTE_CLASS
+    from app.palette import PALETTE_CLASS, chips_maker
     from app.urls import row_url, tag_url
 
     template_filters.init_app(app)
@@ -152,6 +152,7 @@ def configure_templates(app: Flask) -> None:
     app.jinja_env.globals["row_url"] = row_url
     app.jinja_env.globals["tag_url"] = tag_url
     app.jinja_env.globals["PALETTE_CLASS"] = PALETTE_CLASS
+    app.jinja_env.globals["chips"] = chips_maker(tag_url)
 
 
 def configure_cli(app: Flask) -> None:

@@ -310,6 +310,7 @@ def _tasks(rows) -> list[SimpleNamespace]:
             priority=r[4],
             due_date=_date(r[5]),
             recurrence=r[6],
+            due_time=None,  # the bench's tasks have no time of day (bench/seed.py)
             tags=[],
         )
         for r in rows
@@ -576,6 +577,11 @@ def create_app(database_url: str | None = None, secret_key: str | None = None) -
         PALETTE_CLASS=palette.PALETTE_CLASS,
         # As app/template_filters.time_of_day (rows due today at a time ask for it).
         time_of_day=lambda: timezones.now_for(g.raw_user).time(),
+    )
+    app.jinja_env.globals.update(
+        due_mark=dates.due_mark,
+        PRIORITY_MARK=dates.priority_marks(Priority),
+        chips=palette.chips_maker(tag_url),
     )
     app.add_template_filter(dates.due_state, "due_state")
     app.add_template_filter(dates.due_label, "due_label")

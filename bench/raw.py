@@ -55,6 +55,7 @@ timezones = _load("app/timezones.py", "_raw_timezones")
 quickadd = _load("app/tasks/quickadd.py", "_raw_quickadd")
 counts = _load("app/counts.py", "_raw_counts")
 palette = _load("app/palette.py", "_raw_palette")
+row_controls = _load("app/tasks/row_controls.py", "_raw_row_controls")
 
 
 class Role(enum.IntEnum):  # as app.models.Role
@@ -582,6 +583,10 @@ def create_app(database_url: str | None = None, secret_key: str | None = None) -
         due_mark=dates.due_mark,
         PRIORITY_MARK=dates.priority_marks(Priority),
         chips=palette.chips_maker(tag_url),
+    )
+    select_and_done, edit_and_delete = row_controls.controls_maker(row_url)
+    app.jinja_env.globals.update(
+        row_select_and_done=select_and_done, row_edit_and_delete=edit_and_delete
     )
     app.add_template_filter(dates.due_state, "due_state")
     app.add_template_filter(dates.due_label, "due_label")

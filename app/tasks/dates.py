@@ -60,7 +60,9 @@ def due_mark(due: date, at: time | None, done: bool, on: date, time_of_day) -> M
         iso, label = f"{iso}T{hhmm}", f"{label} {hhmm}"
     if state == "overdue" and not done:
         label = f"Overdue · {label}"
-    return Markup('<time class="due-{}" datetime="{}">{}</time>').format(state, iso, label)
+    # Dates, times and constants only, no user text: nothing to escape (Markup.format cost
+    # as much again as the rest of this function).
+    return Markup(f'<time class="due-{state}" datetime="{iso}">{label}</time>')  # noqa: S704
 
 
 def priority_marks(priorities) -> dict[int, Markup]:

@@ -141,7 +141,8 @@ def configure_responses(app: Flask) -> None:
 def configure_templates(app: Flask) -> None:
     from app import access, static_files, template_filters
     from app.models import Priority, Role
-    from app.palette import PALETTE_CLASS
+    from app.palette import PALETTE_CLASS, chips_maker
+    from app.tasks.row_controls import controls_maker
     from app.urls import row_url, tag_url
 
     template_filters.init_app(app)
@@ -152,6 +153,10 @@ def configure_templates(app: Flask) -> None:
     app.jinja_env.globals["row_url"] = row_url
     app.jinja_env.globals["tag_url"] = tag_url
     app.jinja_env.globals["PALETTE_CLASS"] = PALETTE_CLASS
+    app.jinja_env.globals["chips"] = chips_maker(tag_url)
+    select_and_done, edit_and_delete = controls_maker(row_url)
+    app.jinja_env.globals["row_select_and_done"] = select_and_done
+    app.jinja_env.globals["row_edit_and_delete"] = edit_and_delete
 
 
 def configure_cli(app: Flask) -> None:

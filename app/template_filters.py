@@ -95,9 +95,12 @@ def time_of_day():
 
 def init_app(app: Flask) -> None:
     from app.counts import count_label, count_spoken
-    from app.tasks.dates import due_label, due_state
+    from app.models import Priority
+    from app.tasks.dates import due_label, due_mark, due_state, priority_marks
 
     app.add_template_global(time_of_day, "time_of_day")
+    app.add_template_global(due_mark, "due_mark")
+    app.add_template_global(priority_marks(Priority), "PRIORITY_MARK")
     app.add_template_filter(due_state, "due_state")
     app.add_template_filter(due_label, "due_label")
     app.add_template_filter(format_datetime, "datetime")

@@ -55,6 +55,7 @@ timezones = _load("app/timezones.py", "_raw_timezones")
 quickadd = _load("app/tasks/quickadd.py", "_raw_quickadd")
 counts = _load("app/counts.py", "_raw_counts")
 palette = _load("app/palette.py", "_raw_palette")
+row_controls = _load("app/tasks/row_controls.py", "_raw_row_controls")
 
 
 class Role(enum.IntEnum):  # as app.models.Role
@@ -310,6 +311,7 @@ def _tasks(rows) -> list[SimpleNamespace]:
             priority=r[4],
             due_date=_date(r[5]),
             recurrence=r[6],
+            due_time=None,  # the bench's tasks have no time of day (bench/seed.py)
             tags=[],
         )
         for r in rows
@@ -570,6 +572,15 @@ def create_app(database_url: str | None = None, secret_key: str | None = None) -
         PALETTE_CLASS=palette.PALETTE_CLASS,
         # As app/template_filters.time_of_day (rows due today at a time ask for it).
         time_of_day=lambda: timezones.now_for(g.raw_user).time(),
+    )
+    app.jinja_env.globals.update(
+        due_mark=dates.due_mark,
+        PRIORITY_MARK=dates.priority_marks(Priority),
+        chips=palette.chips_maker(tag_url),
+    )
+    select_and_done, edit_and_delete = row_controls.controls_maker(row_url)
+    app.jinja_env.globals.update(
+        row_select_and_done=select_and_done, row_edit_and_delete=edit_and_delete
     )
     app.add_template_filter(dates.due_state, "due_state")
     app.add_template_filter(dates.due_label, "due_label")

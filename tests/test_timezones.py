@@ -58,7 +58,7 @@ def due_shown(html: str, task_id: int) -> tuple[str, str] | None:
     row = re.search(rf'id="task-{task_id}"(.*?)(?=role="row"|\Z)', html, re.S)
     if row is None:
         return None
-    found = re.search(r'<time class="due due-(\w+)"[^>]*>([^<]*)</time>', row.group(1))
+    found = re.search(r'<time class="due-(\w+)"[^>]*>([^<]*)</time>', row.group(1))
     assert found, f"task {task_id} is listed without a due date"
     return found.group(1), found.group(2)
 

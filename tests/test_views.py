@@ -266,3 +266,20 @@ def test_without_javascript_a_bulk_action_on_a_view_comes_back_to_the_view(app, 
     assert answer.headers["Location"].endswith("/tasks/all?sort=title")
     with app.app_context():
         assert db.session.get(Task, shared).done
+
+
+def test_a_rows_project_chip_draws_a_palette_colour_by_class_and_another_by_svg(app, auth_client):
+    """A view across projects names each row's project with its colour's dot: a palette
+    colour is the stylesheet's class (no SVG a row), a colour picked by hand an SVG dot."""
+    from app.palette import PALETTE, PALETTE_CLASS
+
+    palette = add_project(app, name="Palette", colour=PALETTE[2])
+    own = add_project(app, name="Own", colour="#123456")
+    add_task(app, project_id=palette, title="In palette", due_date=app_today(app))
+    add_task(app, project_id=own, title="In own", due_date=app_today(app))
+    page = auth_client.get("/tasks/all").get_data(as_text=True)
+    chip = re.compile(r'(<a class="task-project[^"]*"[^>]*>.*?([A-Za-z]+)</a>)')
+    chips = {name: html for html, name in chip.findall(page)}
+    assert f'class="task-project {PALETTE_CLASS[PALETTE[2]]}"' in chips["Palette"]
+    assert "<svg" not in chips["Palette"]
+    assert 'class="task-project"' in chips["Own"] and 'fill="#123456"' in chips["Own"]

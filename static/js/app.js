@@ -252,11 +252,13 @@ function undoLast() {
 }
 
 // Bulk selection: Shift+j/k extends it, Shift+click selects a range; the bar shows a count.
+// A row's select box is found by what it submits: a class would cost every row its bytes.
+const BULK_BOX = ".task-row [name=ids]";
 let lastChecked = null;
 function updateBulkBar() {
   const bar = document.querySelector("[data-bulk-bar]");
   if (!bar) return;
-  const count = document.querySelectorAll(".bulk-select:checked").length;
+  const count = document.querySelectorAll(`${BULK_BOX}:checked`).length;
   bar.classList.toggle("is-idle", count === 0);
   const label = bar.querySelector("[data-bulk-count]");
   if (label) label.textContent = `${count} selected:`;
@@ -264,20 +266,20 @@ function updateBulkBar() {
 
 function extendSelection(delta) {
   const from = selectedRow();
-  const box = from?.querySelector(".bulk-select");
+  const box = from?.querySelector(BULK_BOX);
   if (box && !box.checked) box.checked = true;
   moveSelection(delta);
-  const to = selectedRow()?.querySelector(".bulk-select");
+  const to = selectedRow()?.querySelector(BULK_BOX);
   if (to) to.checked = true;
   updateBulkBar();
   return true;
 }
 
 document.addEventListener("click", (event) => {
-  const box = event.target.closest?.(".bulk-select");
+  const box = event.target.closest?.(BULK_BOX);
   if (!box) return;
   if (event.shiftKey && lastChecked && lastChecked !== box && document.contains(lastChecked)) {
-    const boxes = [...document.querySelectorAll(".bulk-select")];
+    const boxes = [...document.querySelectorAll(BULK_BOX)];
     const [a, b] = [boxes.indexOf(lastChecked), boxes.indexOf(box)].sort((x, y) => x - y);
     boxes.slice(a, b + 1).forEach((b2) => (b2.checked = box.checked));
   }
@@ -295,8 +297,8 @@ document.addEventListener("DOMContentLoaded", updateBulkBar);
 function openPicker(dialogId) {
   const dialog = document.getElementById(dialogId);
   if (!dialog) return false;
-  const checked = document.querySelectorAll(".bulk-select:checked").length;
-  const box = selectedRow()?.querySelector(".bulk-select");
+  const checked = document.querySelectorAll(`${BULK_BOX}:checked`).length;
+  const box = selectedRow()?.querySelector(BULK_BOX);
   if (!checked && !box) return false;
   if (!checked) box.checked = true;
   updateBulkBar();

@@ -284,7 +284,7 @@ def test_shift_j_selects_several_for_a_bulk_action(ada, page):
     sign_in(page)
     page.keyboard.press("j")
     page.keyboard.press("Shift+J")
-    expect(page.locator(".bulk-select:checked")).to_have_count(2)
+    expect(page.locator(".task-row [name=ids]:checked")).to_have_count(2)
     expect(page.locator("[data-bulk-count]")).to_have_text("2 selected:")
     page.get_by_label("Bulk action", exact=True).select_option("done")
     with server_answer(page, "POST", "/tasks/bulk") as answer:
@@ -358,7 +358,7 @@ def test_shift_click_selects_a_range(ada, page):
     sign_in(page)
     page.get_by_role("checkbox", name="Select: Range 0").click()
     page.get_by_role("checkbox", name="Select: Range 2").click(modifiers=["Shift"])
-    expect(page.locator(".bulk-select:checked")).to_have_count(3)
+    expect(page.locator(".task-row [name=ids]:checked")).to_have_count(3)
     expect(page.get_by_role("checkbox", name="Select: Range 3")).not_to_be_checked()
 
 

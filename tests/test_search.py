@@ -127,9 +127,14 @@ def _listed(client, path: str, params: dict) -> list[int]:
 @pytest.fixture(params=["usual", "common"])
 def threshold(request, monkeypatch):
     """SQLite reads the index's matches only for terms rarer than search.COMMON: "common"
-    makes every term common, so the list's LIKE alone answers (the other branch)."""
+    makes every term common, so the list's LIKE alone answers (the other branch). On
+    PostgreSQL (search.probed_page) "usual" probes past these few rows, so a page comes from
+    the probe or the index; "common" probes 4 rows and walks from one match in them, so most
+    pages come from the walk."""
     if request.param == "common":
         monkeypatch.setattr(search, "COMMON", 1)
+        monkeypatch.setattr(search, "PROBE", 4)
+        monkeypatch.setattr(search, "WALK_FROM", 1)
     views._first_page.cache_clear()  # statements built with the other threshold
     yield request.param
     views._first_page.cache_clear()

@@ -374,7 +374,7 @@ def test_a_common_term_walks_the_list_index_in_order(app, auth_client, searchabl
     statement, parameters = _search_statement(app, auth_client, f"/tasks?q={term}")
     plan = _run_plan(app, statement, parameters)
     if db_name(app) == "postgresql":
-        assert re.search(r"Index Scan using ix_tasks_list_due on tasks " + _RAN, plan), plan
+        assert re.search(r"Index Scan using ix_tasks_list_due on tasks (\w+ )?" + _RAN, plan), plan
         assert not re.search(r"on ix_tasks_search " + _RAN, plan), plan
         assert re.search(r"CTE Scan on hits \(never executed\)", plan), plan
     else:

@@ -301,13 +301,12 @@ def local_time() -> time:
 
 
 def _filtered(project_id: int, query: ListQuery, today: date) -> Select:
+    """The project's listed tasks with the URL's filters but the search (page_statement's)."""
     stmt = select(Task).where(Task.project_id == project_id, Task.deleted_at.is_(None))
     if query.status == "open":
         stmt = stmt.where(Task.done.is_(False))
     elif query.status == "done":
         stmt = stmt.where(Task.done.is_(True))
-    if query.q:
-        stmt = stmt.where(search.condition(db.engine.dialect.name, **search.terms(query.q)))
     if query.priority is not None:
         stmt = stmt.where(Task.priority == query.priority)
     if query.due == "overdue":
@@ -443,13 +442,25 @@ LISTED_COLUMNS = (
 )
 
 
-def page_statement(project_id: int, query: ListQuery, today: date) -> Select:
-    """The SELECT for one page (one row more than the page, to know whether there is more)."""
+def page_statement(project_id: int, query: ListQuery, today: date, columns=None) -> Select:
+    """The SELECT for one page (one row more than the page, to know whether there is more),
+    of `columns` (None: the mapped Task)."""
     keys = _sort_keys(query.sort)
     stmt = _filtered(project_id, query, today)
     if query.after is not None:
         condition, keys = _after(keys, query.after)
         stmt = stmt.where(condition)
+    dialect = db.engine.dialect.name if query.q else None
+    terms = search.terms(query.q) if query.q else None
+    if dialect == "postgresql" and terms["phrase"] is not None:
+        # the statement, not the planner's estimate, chooses walk or index (search.PROBE)
+        return search.probed_page(
+            stmt, keys, query.limit + 1, columns or LISTED_COLUMNS, terms["pattern"]
+        )
+    if terms:
+        stmt = stmt.where(search.condition(dialect, **terms))
+    if columns is not None:
+        stmt = stmt.with_only_columns(*columns)
     return stmt.order_by(*[expr.desc() if desc else expr.asc() for expr, desc in keys]).limit(
         query.limit + 1
     )
@@ -460,7 +471,7 @@ def fetch_page(project_id: int, query: ListQuery, today: date) -> TaskPage:
 
     On the session's connection, which does not autoflush: callers commit their changes
     before they list (every view that lists after a change does)."""
-    stmt = page_statement(project_id, query, today).with_only_columns(*LISTED_COLUMNS)
+    stmt = page_statement(project_id, query, today, LISTED_COLUMNS)
     connection = db.session.connection()
     rows = ListedTask.from_result(connection.execute(stmt))
     more = len(rows) > query.limit

@@ -4,9 +4,12 @@ served by an index on each database (migration c8e2f4a6b1d9; README, "Performanc
 What matches is always decided by the same LIKE on lower(title) and lower(notes), LIKE's
 metacharacters escaped; the indexes only find the candidates sooner:
 
-- PostgreSQL reads that LIKE from the pg_trgm GIN index ix_tasks_search when the planner
-  expects few matches, and walks the list index in order when it expects many. Nothing in
-  the statement differs, so a database without pg_trgm answers the same rows, by scanning.
+- PostgreSQL, a project's page (probed_page): the statement itself chooses between walking
+  the list index in order and reading the pg_trgm GIN index ix_tasks_search, by what the
+  first PROBE rows of the list hold, not by the planner's estimate of the term (which came
+  from ANALYZE's sample and changed the plan of a 1% term from one ANALYZE to the next). A
+  database without pg_trgm answers the same rows, by scanning. The views across projects
+  leave the choice to the planner.
 - SQLite cannot index LIKE '%term%'. There the FTS5 trigram table tasks_search narrows the
   rows to the task ids whose title or notes contain the term's trigrams (case folded): a
   superset of the LIKE's matches, which the LIKE then checks. A trigram query needs three
@@ -15,9 +18,21 @@ metacharacters escaped; the indexes only find the candidates sooner:
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, case, column, func, literal_column, or_, select, table
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    column,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    union_all,
+)
 
-from app.models import Task
+from app.models import Task, User
 
 # The FTS5 table (and, on SQLite, its shadow tables tasks_search_data, _idx, _docsize and
 # _config): made by the migration, not by the models.
@@ -70,3 +85,86 @@ def condition(dialect: str, pattern, phrase=None) -> ColumnElement[bool]:
     rare = select(func.count()).select_from(matches.limit(COMMON).subquery()).scalar_subquery()
     in_index = case((rare < COMMON, Task.id.in_(matches)), else_=True)
     return and_(in_index, like)
+
+
+# PostgreSQL, a project's page (probed_page). The first PROBE rows of the list from the
+# cursor, in the page's order, are read and checked by the LIKE:
+# - they hold a full page: that is the page (a common term);
+# - they hold at least WALK_FROM matches (1.6% or more of the rows): the list index is read
+#   on in order until a page is full (51 / 1.6% = about 3,200 rows at most, fewer the more
+#   common the term);
+# - fewer: the term is rare, and its matches are read from the trigram index and sorted.
+# The cut is where the two plans cost the same on the bench's data (README, "Search"):
+# walking costs ~2 us a row read, the index ~4.5 us a match, so a term near it costs about
+# the same either way, and a probe that misjudges one costs little. The planner, deciding
+# from ANALYZE's sample of the term, walked the list for a 1% term on some samples (15 ms
+# where the index took 4.5 ms) and read the index on others.
+PROBE = 500
+WALK_FROM = 8
+
+
+def probed_page(listed: Select, order: list, limit: int, columns, pattern) -> Select:
+    """PostgreSQL: the first `limit` rows of `listed` (a select of tasks with every filter but
+    the search, the cursor's condition included) that match `pattern`, in `order` ([(key,
+    descending)]), as `columns` (LISTED_COLUMNS' names): from the probe, the walk or the
+    index (see PROBE). One statement: each arm is gated by a one-time filter on the probe's
+    count, so only the chosen one reads; the arms are planned apart from each other
+    (MATERIALIZED CTEs, and a window fenced by its LIMIT or OFFSET), so no estimate of the
+    term decides.
+
+    Built per request, so it names columns (literal_column) instead of adapting expressions
+    to each subquery: building subqueries' column proxies and adapting cost 40 ms a page."""
+    like = condition("postgresql", pattern)
+    order = [(_element(key), d) for key, d in order]
+    labels = [key.label(f"k{i}") for i, (key, _) in enumerate(order)]
+    # The assignee's name is looked up for the page's rows only, at the end.
+    inner = [Task.assignee_id if c.name == "assignee_name" else _element(c) for c in columns]
+    names = [c.name for c in inner] + [k.name for k in labels]
+
+    def named(source):
+        return select(*[literal_column(n) for n in names]).select_from(source)
+
+    def walked(name: str, rows: int | None):
+        """The list's rows in the page's order, each with its LIKE (the first `rows` of them,
+        or all, fenced by OFFSET 0 so that the planner reads the list index in order: nothing
+        above it sorts), those matching, up to `limit`. The window carries the sort keys, so
+        its rows are known to come out in order and the LIMIT stops the read."""
+        window = listed.with_only_columns(*inner, *labels, like.label("hit"))
+        window = window.order_by(*_ordered(order))
+        window = (window.limit(rows) if rows else window.offset(0)).subquery(name)
+        return named(window).where(literal_column("hit")).limit(limit)
+
+    probe = walked("window", PROBE).cte("probe").prefix_with("MATERIALIZED")
+    found = select(func.count()).select_from(probe).scalar_subquery()
+    # MATERIALIZED: planned on its own, for all its rows (no ORDER BY or LIMIT reaches it),
+    # so the planner reads the trigram index and never walks the list for it.
+    hits = select(*inner, *labels).where(listed.whereclause, like)
+    hits = hits.cte("hits").prefix_with("MATERIALIZED")
+    arms = union_all(
+        named(probe).where(found >= limit),
+        walked("list", None).where(found < limit, found >= WALK_FROM),
+        named(hits).where(found < WALK_FROM),
+    ).subquery("arms")
+    assignee = (
+        select(User.display_name)
+        .where(User.id == literal_column("arms.assignee_id"))
+        .scalar_subquery()
+    )
+    out = [
+        assignee.label(c.name)
+        if c.name == "assignee_name"
+        else literal_column(f"arms.{c.name}", c.type).label(c.name)
+        for c in columns
+    ]
+    keys = [(literal_column(f"arms.{k.name}"), d) for k, (_, d) in zip(labels, order, strict=True)]
+    return select(*out).select_from(arms).order_by(*_ordered(keys)).limit(limit)
+
+
+def _element(expr):
+    """The Core expression of an ORM attribute (ClauseAdapter adapts only those)."""
+    element = getattr(expr, "__clause_element__", None)
+    return element() if element else expr
+
+
+def _ordered(order: list) -> list:
+    return [key.desc() if desc else key.asc() for key, desc in order]

@@ -451,3 +451,12 @@ def test_without_pg_trgm_the_migration_warns_and_search_still_answers(
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
             conn.execute(f"DROP ROLE IF EXISTS {role}")
+
+
+def test_the_migrated_database_plans_without_jit(postgres_url):
+    """Migration e9b4c2a7d3f1 turns JIT off for the database: a project's search carries an
+    arm that runs only for rare terms, and compiling it for a common term cost 60-75 ms on a
+    page whose rows took a few. Set on the database, so every new connection (PgBouncer's
+    too) plans without it."""
+    with psycopg.connect(libpq_url(postgres_url)) as conn:
+        assert conn.execute("SHOW jit").fetchone()[0] == "off"

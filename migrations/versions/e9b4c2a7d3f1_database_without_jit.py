@@ -14,7 +14,7 @@ Set on the database (every connection to it, PgBouncer's too), not by a startup 
 rows, and a common term's costs the compilation. Downgrade resets the setting.
 
 Revision ID: e9b4c2a7d3f1
-Revises: d7a3f1c9e5b2
+Revises: e4b1c7d2a9f3
 Create Date: 2026-12-03 07:45:00
 
 """
@@ -26,7 +26,7 @@ from sqlalchemy.exc import DBAPIError
 
 # revision identifiers, used by Alembic.
 revision = "e9b4c2a7d3f1"
-down_revision = "d7a3f1c9e5b2"
+down_revision = "e4b1c7d2a9f3"
 branch_labels = None
 depends_on = None
 

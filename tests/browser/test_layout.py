@@ -71,3 +71,28 @@ def test_edit_and_delete_share_a_line_and_stay_inside_the_row_at_every_width(app
             assert abs(edit["y"] - delete["y"]) < 2, where
             assert delete["x"] >= edit["x"] + edit["width"], where
             assert delete["x"] + delete["width"] <= box["x"] + box["width"], where
+
+
+def test_a_project_or_tag_row_gives_its_name_the_room(app, page):
+    """The project and tag lists share the task list's row class, but not its cells: a row
+    is its name, its counts and its buttons. Columns sized for a task's two boxes once put
+    each name into a 1.6rem column, one word a line."""
+    from tests.browser.helpers import sign_in
+    from tests.helpers import add_project, add_task, create_user
+
+    create_user(app)
+    add_project(app, name="Garden and allotment")
+    add_task(app, title="Dig", tags=("errands",))
+    sign_in(page)
+    for width in (1280, 375):
+        page.set_viewport_size({"width": width, "height": 900})
+        for url, name in (("/projects", "Garden and allotment"), ("/tags", "errands")):
+            page.goto(url)
+            row = page.locator(".task-row", has_text=name)
+            link = row.get_by_role("link", name=name, exact=True)
+            where = f"{url} at {width} px"
+            # Its cell is at least a third of the row; at desktop width the name is one line.
+            if width > 1000:
+                assert link.bounding_box()["height"] < 40, where
+            cell = row.locator(":scope > [role=gridcell]").first.bounding_box()
+            assert cell["width"] > row.bounding_box()["width"] / 3, where

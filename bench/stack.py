@@ -112,7 +112,8 @@ def _reopen(ctx) -> None:
 
     with psycopg.connect(ctx.libpq_url, autocommit=True) as conn:
         conn.execute(
-            "UPDATE tasks SET done = false, done_at = NULL, version = 1 WHERE id = ANY(%s)",
+            "UPDATE tasks SET done = false, done_at = NULL, version = 1"
+            " WHERE id = ANY(%s) AND (done OR done_at IS NOT NULL OR version <> 1)",
             (ctx.meta["toggle_ids"],),
         )
 

@@ -13,6 +13,7 @@ from app.models import AuditEntry, Tag, User
 from tests.helpers import (
     HTMX,
     PUBLIC_ENDPOINTS,
+    add_project,
     add_task,
     create_user,
     csrf_token,
@@ -88,6 +89,11 @@ def test_stored_xss_payloads_render_inert_everywhere(app, client):
     task_id = add_task(
         app, "mallory@example.com", title=PAYLOADS[1], notes=evil, tags=[PAYLOADS[2][:50]]
     )
+    # A project by a hostile name, in a colour of the palette and one picked by hand: its chip
+    # on the views across projects is made in Python (row pieces), its name in the list.
+    for colour, payload in (("#4f46e5", PAYLOADS[3]), ("#123456", PAYLOADS[1])):
+        project = add_project(app, "mallory@example.com", payload[:40] + colour, colour=colour)
+        add_task(app, "mallory@example.com", title=PAYLOADS[4], project_id=project, due_date=None)
     with app.app_context():
         tag_id = db.session.scalar(select(Tag.id).where(Tag.name == PAYLOADS[2][:50]))
         mallory = db.session.scalar(select(User.id).where(User.email == "mallory@example.com"))
@@ -102,6 +108,8 @@ def test_stored_xss_payloads_render_inert_everywhere(app, client):
         client.get(f"/tasks/{task_id}/edit", headers=HTMX),
         client.get(f"/tasks/{task_id}/row", headers=HTMX),
         client.get("/tags"),
+        client.get("/tasks/all"),
+        client.get("/projects"),
         client.get(f"/tags/{tag_id}/edit"),
         client.get("/account"),
     ]
@@ -118,6 +126,9 @@ def test_stored_xss_payloads_render_inert_everywhere(app, client):
         assert response.status_code == 200, response.request.path
         assert_inert(response.get_data(as_text=True), response.request.path)
     assert "{{7*7}}" in pages[-5].get_data(as_text=True)  # shown as typed, never evaluated
+    everything = client.get("/tasks/all").get_data(as_text=True)
+    assert 'class="task-project tag-c0"' in everything  # the chips were on the page
+    assert "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;#123456" in everything
 
 
 class _Elements(HTMLParser):

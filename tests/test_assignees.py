@@ -135,6 +135,31 @@ def test_an_unknown_name_stays_in_the_title(app, auth_client, team, typed, messa
     assert _task_titled(app, "Fix") == (typed, team, None)
 
 
+def test_at_a_first_name_assigns_the_one_member_whose_name_starts_with_it(app, auth_client, team):
+    """`@zoe` finds "Zoe Walker" (z.walker@...): neither her whole name nor her address's
+    local part, but the first word of her name; a second Zoe makes it ambiguous."""
+    create_user(app, email="z.walker@example.com", name="Zoe Walker")
+    add_member(app, team, "z.walker@example.com", Role.EDITOR)
+    _add(auth_client, "Fix @zoe", project_id=team)
+    assert _task_titled(app, "Fix") == ("Fix", team, user_id(app, "z.walker@example.com"))
+    create_user(app, email="zbyron@example.com", name="Zoe Byron")
+    add_member(app, team, "zbyron@example.com", Role.EDITOR)
+    _, body = _add(auth_client, "Mend @zoe", project_id=team)
+    assert "2 members answer to “@zoe”: assign it in the editor." in body
+    assert _task_titled(app, "Mend") == ("Mend @zoe", team, None)
+
+
+def test_a_task_sent_elsewhere_by_plus_name_is_said_to_be_there_with_the_problem(
+    app, auth_client, team
+):
+    """From the Inbox, `+Team @nobody` puts the task in Team: the warning says Team, not the
+    Inbox it was typed into."""
+    _add(auth_client, "Plan +Team @nobody", htmx=False)
+    page = html.unescape(auth_client.get("/tasks").get_data(as_text=True))
+    assert "Added “Plan @nobody” to Team. No member of this project answers to “@nobody”." in page
+    assert _task_titled(app, "Plan") == ("Plan @nobody", team, None)
+
+
 def test_two_members_answering_to_a_name_assign_nobody(app, auth_client, team):
     create_user(app, email="bob.smith@example.com", name="Bob")
     add_member(app, team, "bob.smith@example.com", Role.EDITOR)

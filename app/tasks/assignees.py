@@ -66,13 +66,16 @@ class Named(NamedTuple):
 
 def member_named(project_id: int, name: str) -> Named:
     """The member of the project that quick add's `@name` names: a display name or an email's
-    local part, case-insensitive. Nobody when no member or several members answer to it."""
+    local part, case-insensitive; failing those, the first word of a display name, so that
+    `@ada` finds "Ada Lovelace" (a name with a space is otherwise reachable only quoted).
+    Nobody when no member or several members answer to it."""
     folded = name.casefold()
+    people = members(project_id)
     matches = {
         member.id
-        for member in members(project_id)
+        for member in people
         if folded in (member.name.casefold(), member.email.partition("@")[0].casefold())
-    }
+    } or {member.id for member in people if member.name.casefold().split()[:1] == [folded]}
     if len(matches) == 1:
         return Named(matches.pop(), None)
     if len(matches) > 1:

@@ -381,11 +381,14 @@ def _created(task: Task, scope: ListScope, problem: str | None):
     """The answer to quick add: the new row when it belongs on the list it was typed into,
     and a message saying where it went otherwise, or why its `+name` was not read."""
     here = task.project_id == scope.project_id
+    if not here:  # a `+name` sent it elsewhere: the answer names where
+        where = db.session.scalar(select(Project.name).where(Project.id == task.project_id))
+    else:
+        where = scope.title
     if problem:
-        flash(f"Added “{task.title}” to {scope.title}. {problem}", "warning")
+        flash(f"Added “{task.title}” to {where}. {problem}", "warning")
     elif not here:
-        name = db.session.scalar(select(Project.name).where(Project.id == task.project_id))
-        flash(f"Added “{task.title}” to {name}.", "success")
+        flash(f"Added “{task.title}” to {where}.", "success")
     elif not is_htmx():
         flash(f"Added “{task.title}”.", "success")
     if is_htmx():

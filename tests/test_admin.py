@@ -91,7 +91,9 @@ def test_list_shows_every_user_with_task_counts_and_flags(app):
     assert response.status_code == 200
     assert row_emails(body) == ["ada@example.com", "member000@example.com", "root@example.com"]
     assert "Ada Lovelace" in body
-    assert re.search(r'data-label="Tasks" class="numeric">2 / 3<', body)  # one of 3 is done
+    assert re.search(
+        r'data-label="Tasks open / total" class="numeric">2 / 3<', body
+    )  # one of 3 is done
     assert body.count('<span class="badge">admin</span>') == 1
     # The keyboard contract of static/js/app.js.
     assert "<tbody data-keynav>" in body and "data-keynav-search" in body

@@ -97,7 +97,9 @@ def test_every_member_sees_who_is_in_the_project_with_roles(app, team):
             assert email not in body
         else:
             assert name in body and email in body
-            assert re.search(rf"{email}</td>\s*<td>{role.label}</td>", body), email
+            assert re.search(rf"{email}</td>\s*<td data-label=\"Role\">{role.label}</td>", body), (
+                email
+            )
 
 
 def test_a_viewer_and_an_editor_see_no_controls_they_cannot_use(app, team):

@@ -109,7 +109,10 @@ def test_each_reader_sees_a_moment_on_their_own_clock(app, team):
     task_id = add_task(app, ADA, title="Made now", project_id=project_id, created_at=INSTANT)
     assert "<dt>Created</dt><dd>2026-06-15 08:00 NZST</dd>" in page(ada, f"/tasks/{task_id}")
     assert "<dt>Created</dt><dd>2026-06-14 13:00 PDT</dd>" in page(bob, f"/tasks/{task_id}")
-    assert re.search(r"<td>\d{4}-\d\d-\d\d \d\d:\d\d NZ[SD]T</td>", page(ada, "/account"))
+    assert re.search(
+        r"<td data-label=\"Signed in\">\d{4}-\d\d-\d\d \d\d:\d\d NZ[SD]T</td>",
+        page(ada, "/account"),
+    )
 
 
 def test_a_shared_task_due_sunday_is_overdue_in_auckland_and_today_in_los_angeles(app, team):

@@ -96,3 +96,35 @@ def test_a_project_or_tag_row_gives_its_name_the_room(app, page):
                 assert link.bounding_box()["height"] < 40, where
             cell = row.locator(":scope > [role=gridcell]").first.bounding_box()
             assert cell["width"] > row.bounding_box()["width"] / 3, where
+
+
+# At phone width a table's header row is hidden and each row a stack of its cells (app.css):
+# a cell then says which column it is by its data-label, or a bare "Editor" or a date is left
+# without its meaning. The first cell names the row; a column whose header is for screen
+# readers only (its buttons) names itself.
+UNLABELLED = """
+() => [...document.querySelectorAll("main table")]
+  .filter((table) => table.tHead && getComputedStyle(table.tHead).display === "none")
+  .flatMap((table) => {
+    const heads = [...table.tHead.rows[0].cells].map((th) =>
+      th.querySelector(".visually-hidden") ? "" : th.textContent.trim());
+    return [...table.tBodies].flatMap((body) => [...body.rows]).flatMap((row) =>
+      [...row.cells].slice(1).map((td, i) => ({table: table.id, head: heads[i + 1] || "",
+        before: getComputedStyle(td, "::before").content})))
+      .filter((cell) => cell.head && !cell.before.includes(cell.head));
+  })
+"""
+
+
+@pytest.mark.parametrize("visitor", VISITORS[1:])
+def test_every_table_cell_keeps_its_column_name_at_phone_width(app, page, visitor):
+    urls = every_page(app, page, visitor)
+    page.set_viewport_size({"width": 375, "height": 900})
+    unlabelled, tables = [], 0
+    for url in urls:
+        page.goto(url)
+        tables += page.locator("main table").count()
+        for cell in page.evaluate(UNLABELLED):
+            unlabelled.append(f"{url}: table#{cell['table']} column {cell['head']!r}")
+    assert tables, "no page had a table to check"
+    assert not unlabelled, "\n".join(sorted(set(unlabelled)))

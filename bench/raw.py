@@ -547,9 +547,15 @@ def create_app(database_url: str | None = None, secret_key: str | None = None) -
         PRIORITY_MARK=dates.priority_marks(Priority),
         chips=palette.chips_maker(tag_url),
     )
-    select_and_done, edit_and_delete = row_controls.controls_maker(row_url)
-    app.jinja_env.globals.update(
-        row_select_and_done=select_and_done, row_edit_and_delete=edit_and_delete
+    app.jinja_env.globals["task_row"] = row_controls.row_maker(
+        row_url,
+        chips=app.jinja_env.globals["chips"],
+        due_mark=dates.due_mark,
+        priority_mark=app.jinja_env.globals["PRIORITY_MARK"],
+        time_of_day=app.jinja_env.globals["time_of_day"],
+        can_edit=can_edit,
+        palette_class=palette.PALETTE_CLASS,
+        inbox_id=lambda: g.raw_user.inbox_id,
     )
     app.add_template_filter(dates.due_state, "due_state")
     app.add_template_filter(dates.due_label, "due_label")

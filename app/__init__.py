@@ -139,10 +139,13 @@ def configure_responses(app: Flask) -> None:
 
 
 def configure_templates(app: Flask) -> None:
+    from flask_login import current_user
+
     from app import access, static_files, template_filters
     from app.models import Priority, Role
     from app.palette import PALETTE_CLASS, chips_maker
-    from app.tasks.row_controls import controls_maker
+    from app.tasks.dates import due_mark, priority_marks
+    from app.tasks.row_controls import row_maker
     from app.urls import row_url, tag_url
 
     template_filters.init_app(app)
@@ -154,9 +157,16 @@ def configure_templates(app: Flask) -> None:
     app.jinja_env.globals["tag_url"] = tag_url
     app.jinja_env.globals["PALETTE_CLASS"] = PALETTE_CLASS
     app.jinja_env.globals["chips"] = chips_maker(tag_url)
-    select_and_done, edit_and_delete = controls_maker(row_url)
-    app.jinja_env.globals["row_select_and_done"] = select_and_done
-    app.jinja_env.globals["row_edit_and_delete"] = edit_and_delete
+    app.jinja_env.globals["task_row"] = row_maker(
+        row_url,
+        chips=app.jinja_env.globals["chips"],
+        due_mark=due_mark,
+        priority_mark=priority_marks(Priority),
+        time_of_day=template_filters.time_of_day,
+        can_edit=access.can_edit,
+        palette_class=PALETTE_CLASS,
+        inbox_id=lambda: current_user.inbox_id,
+    )
 
 
 def configure_cli(app: Flask) -> None:

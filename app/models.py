@@ -37,6 +37,7 @@ from sqlalchemy.orm import (
 )
 
 from app.extensions import db
+from app.palette import DEFAULT_COLOUR
 
 
 def utcnow() -> datetime:
@@ -203,7 +204,7 @@ class Project(db.Model):
     name: Mapped[str] = mapped_column(String(PROJECT_NAME_MAX))
     # casefold(name): what `+name` in quick add compares.
     name_key: Mapped[str] = mapped_column(String(PROJECT_NAME_MAX))
-    colour: Mapped[str] = mapped_column(String(7), default="#6b7280")
+    colour: Mapped[str] = mapped_column(String(7), default=DEFAULT_COLOUR)
     inbox_of_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), unique=True
     )
@@ -400,7 +401,7 @@ class Tag(db.Model):
     name: Mapped[str] = mapped_column(String(50))
     # casefold(name): what uniqueness and lookups compare, so "Work" and "work" are one tag.
     name_key: Mapped[str] = mapped_column(String(50))
-    colour: Mapped[str] = mapped_column(String(7), default="#6b7280")
+    colour: Mapped[str] = mapped_column(String(7), default=DEFAULT_COLOUR)
 
     tasks: Mapped[list[Task]] = relationship(
         secondary=task_tags, back_populates="tags", passive_deletes=True

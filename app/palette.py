@@ -1,7 +1,7 @@
 """The colours Tasklane picks for new tags, and the stylesheet's class for each.
 
 Standalone (no app imports): bench/raw.py loads it by path to render the same rows.
-A tag chip of a palette colour carries the class (`.tag-c0`...`.tag-c7` in static/css/app.css
+A tag chip of a palette colour carries the class (`.tag-c0`...`.tag-c8` in static/css/app.css
 draw its dot); a colour picked by hand keeps an SVG dot, since the CSP refuses inline styles.
 The chips themselves are made here (chips_maker), for every page that shows them.
 """
@@ -15,7 +15,11 @@ from markupsafe import Markup
 
 PALETTE = ("#4f46e5", "#0891b2", "#059669", "#ca8a04", "#ea580c", "#dc2626", "#db2777", "#7c3aed")
 
-PALETTE_CLASS = {colour: f"tag-c{i}" for i, colour in enumerate(PALETTE)}
+# A new project's colour (not one offered for tags): a class too, `.tag-c8`, as most projects
+# keep it and each of a view's rows shows its project's dot.
+DEFAULT_COLOUR = "#6b7280"
+
+PALETTE_CLASS = {colour: f"tag-c{i}" for i, colour in enumerate((*PALETTE, DEFAULT_COLOUR))}
 
 
 @lru_cache(maxsize=4096)

@@ -73,14 +73,6 @@ def browser_name(user_agent: str) -> str:
     return f"{browser} on {system}" if system else browser
 
 
-def initials(name: str) -> str:
-    """An assignee's badge: the first letters of the name's first two words, in capitals ("?"
-    for a name of no words). A filter rather than Jinja's map/first/join, which cost ~8 us a
-    row (a third of a shared project's rows carry one)."""
-    words = name.split()
-    return "".join(word[0] for word in words[:2]).upper() if words else "?"
-
-
 def time_of_day():
     """The signed-in user's time of day, read once per request (rows due today with a time
     ask for it, to tell whether that time has passed)."""
@@ -107,5 +99,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(browser_name, "browser_name")
     app.add_template_filter(time_ago, "ago")
     app.add_template_filter(count_label, "count_label")
-    app.add_template_filter(initials, "initials")
     app.add_template_filter(count_spoken, "count_spoken")

@@ -34,7 +34,6 @@ from urllib.parse import urlencode
 
 from flask import Flask, abort, g, render_template, request, session, url_for
 from itsdangerous import BadData, URLSafeTimedSerializer
-from markupsafe import Markup, escape
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = 50
@@ -376,36 +375,6 @@ def cursor(task) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-class _Field:
-    """Just enough of a WTForms field for the quick-add form's markup."""
-
-    errors: list = []
-
-    def __init__(self, **attrs):
-        self.attrs = attrs
-
-    def __call__(self, **kwargs):
-        attrs = {**self.attrs, **{k.replace("_", "-"): v for k, v in kwargs.items()}}
-        parts = []
-        for key in sorted(attrs):
-            value = attrs[key]
-            if value is True:
-                parts.append(key)
-            elif value is not False and value is not None:
-                parts.append(f'{key}="{escape(value)}"')
-        return Markup(f"<input {' '.join(parts)}>")  # noqa: S704 (every value escaped above)
-
-    def __html__(self):
-        return self()
-
-
-class QuickAddForm:
-    def __init__(self):
-        self.csrf_token = _Field(id="csrf_token", name="csrf_token", type="hidden")
-        self.csrf_token.attrs["value"] = csrf_token()
-        self.title = _Field(maxlength="400", name="title", required=True, type="text", value="")
-
-
 def list_page():
     with request_app().extensions["raw_db"].connect() as conn:
         user = current_user(conn)
@@ -437,8 +406,8 @@ def list_page():
         page=page,
         today=timezones.today_for(user),
         undo_tasks=[],
-        form=QuickAddForm(),
-        bulk_form=SimpleNamespace(action=SimpleNamespace(choices=BULK_ACTIONS)),
+        form=None,
+        bulk_actions=BULK_ACTIONS,
         all_tags=all_tags,
         undo_ids=None,
         syntax_help=quickadd.SYNTAX_HELP,
@@ -578,9 +547,15 @@ def create_app(database_url: str | None = None, secret_key: str | None = None) -
         PRIORITY_MARK=dates.priority_marks(Priority),
         chips=palette.chips_maker(tag_url),
     )
-    select_and_done, edit_and_delete = row_controls.controls_maker(row_url)
-    app.jinja_env.globals.update(
-        row_select_and_done=select_and_done, row_edit_and_delete=edit_and_delete
+    app.jinja_env.globals["task_row"] = row_controls.row_maker(
+        row_url,
+        chips=app.jinja_env.globals["chips"],
+        due_mark=dates.due_mark,
+        priority_mark=app.jinja_env.globals["PRIORITY_MARK"],
+        time_of_day=app.jinja_env.globals["time_of_day"],
+        can_edit=can_edit,
+        palette_class=palette.PALETTE_CLASS,
+        inbox_id=lambda: g.raw_user.inbox_id,
     )
     app.add_template_filter(dates.due_state, "due_state")
     app.add_template_filter(dates.due_label, "due_label")

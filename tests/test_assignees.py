@@ -15,7 +15,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Role, Task, User
 from app.tasks.quickadd import parse_quick_add
-from app.template_filters import initials
+from app.tasks.row_controls import initials
 from tests.helpers import (
     add_member,
     add_project,

@@ -28,6 +28,7 @@ from tests.helpers import (
     add_task,
     app_today,
     create_user,
+    csrf_token,
     inbox_of,
     login,
     post,
@@ -270,11 +271,19 @@ def test_without_javascript_a_bulk_action_on_a_view_comes_back_to_the_view(app, 
 
 def test_a_rows_project_chip_draws_a_palette_colour_by_class_and_another_by_svg(app, auth_client):
     """A view across projects names each row's project with its colour's dot: a palette
-    colour is the stylesheet's class (no SVG a row), a colour picked by hand an SVG dot."""
+    colour is the stylesheet's class (no SVG a row), and so is a new project's grey; a colour
+    picked by hand is an SVG dot."""
     from app.palette import PALETTE, PALETTE_CLASS
 
     palette = add_project(app, name="Palette", colour=PALETTE[2])
     own = add_project(app, name="Own", colour="#123456")
+    token = csrf_token(auth_client, "/projects")
+    assert (
+        auth_client.post("/projects", data={"name": "Plain", "csrf_token": token}).status_code < 400
+    )
+    with app.app_context():
+        plain = db.session.scalar(select(Project.id).where(Project.name == "Plain"))
+    add_task(app, project_id=plain, title="In plain", due_date=app_today(app))
     add_task(app, project_id=palette, title="In palette", due_date=app_today(app))
     add_task(app, project_id=own, title="In own", due_date=app_today(app))
     page = auth_client.get("/tasks/all").get_data(as_text=True)
@@ -283,3 +292,4 @@ def test_a_rows_project_chip_draws_a_palette_colour_by_class_and_another_by_svg(
     assert f'class="task-project {PALETTE_CLASS[PALETTE[2]]}"' in chips["Palette"]
     assert "<svg" not in chips["Palette"]
     assert 'class="task-project"' in chips["Own"] and 'fill="#123456"' in chips["Own"]
+    assert 'class="task-project tag-c8"' in chips["Plain"] and "<svg" not in chips["Plain"]

@@ -5,6 +5,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from app.forms import BaseForm, colour_field, strip, whole_number
 from app.models import PROJECT_NAME_MAX
+from app.palette import DEFAULT_COLOUR
 
 NAME_LENGTH = f"A project name is at most {PROJECT_NAME_MAX} characters."
 
@@ -23,7 +24,7 @@ class ProjectForm(BaseForm):
         ],
         filters=[strip, _collapse],
     )
-    colour = colour_field("#6b7280")
+    colour = colour_field(DEFAULT_COLOUR)
 
 
 class DeleteProjectForm(BaseForm):

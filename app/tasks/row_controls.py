@@ -1,13 +1,13 @@
-"""The controls of a task's row in the list, made in Python: the select box and the done box
-(the first cell), Edit and Delete (the end of the second).
+"""A task's row in the list, made in Python (`row_maker`, the template global `task_row`), with
+its controls: the select box and the done box (the first cell), Edit and Delete (the end of
+the second), its project's chip and its assignee's badge.
 
 A page shows 50 rows, and each row's controls name its id eight times and link four routes:
 as Jinja that was a dozen escapes and four URL calls a row. Here they are one call each: the
 list page went from 45.5 M to 41.5 M instructions with this and due_mark's plain f-string
-(`make bench-instructions`, PostgreSQL, 2026-12-03). What they say is
-templates/_macros/tasks.html's task_row contract, documented there: each control submits the
-page's one #row-actions form (or #bulk-form) and is named through aria-labelledby by a word
-the page holds once (tasks/_row_labels.html) and the row's title link (`title-<id>`).
+(`make bench-instructions`, PostgreSQL, 2026-12-03). The row around them was a Jinja macro,
+and a macro call, its dozen attribute lookups through Jinja's undefined-checking getattr and
+its output joined piece by piece cost more than the row's own work: see `row_maker`.
 
 Standalone (no app imports): bench/raw.py loads it by path to render the same rows.
 """
@@ -45,3 +45,112 @@ def controls_maker(row_url: Callable[..., str]) -> tuple[Callable, Callable]:
         )
 
     return select_and_done, edit_and_delete
+
+
+# What a row without controls (a viewer's) shows for a task that is done.
+_DONE_MARK = '<span class="done-mark" title="Done">✓<span>Done</span></span>'
+_REPEATS = '<span class="repeat"><span>Repeats</span></span>'
+_HAS_NOTES = '<span class="has-notes"><span>Has notes</span></span>'
+
+
+def initials(name: str) -> str:
+    """An assignee's badge: the first letters of the name's first two words, in capitals ("?"
+    for a name of no words)."""
+    words = name.split()
+    return "".join(word[0] for word in words[:2]).upper() if words else "?"
+
+
+def assignee_badge(name: str) -> str:
+    """Who is assigned: their initials, with the full name as the accessible text."""
+    who = escape(name)
+    return (
+        f'<span class="assignee" title="Assigned to {who}"><span class="assignee-initials"'
+        f' aria-hidden="true">{escape(initials(name))}</span><span class="visually-hidden">'
+        f"Assigned to {who}</span></span>"
+    )
+
+
+def row_maker(
+    row_url: Callable[..., str],
+    *,
+    chips: Callable,
+    due_mark: Callable,
+    priority_mark: dict,
+    time_of_day: Callable,
+    can_edit: Callable[[int | None], bool],
+    palette_class: dict[str, str],
+    inbox_id: Callable[[], int],
+) -> Callable:
+    """The template global `task_row(task, role, today)`: a task's row in the list.
+
+    What a row says (50 of these are a page and every search keystroke, so it says only
+    what is its own):
+    - the list (#task-list) gives every control its hx-target (this row) and hx-swap, and
+      says which of its children are rows for the keys (static/js/app.js gives them tabindex
+      and aria-selected); the stylesheet styles the two cells and Edit and Delete by place;
+    - the buttons submit the page's one #row-actions form (its CSRF token) with form= and
+      formaction=, and a bare hx-post or hx-get goes where the button or link goes (app.js);
+    - a control is named by a word the page holds once (tasks/_row_labels.html) and the
+      title link, through aria-labelledby ("Mark done: Call Ada", "Edit: Call Ada");
+    - the done box is the "Mark done" / "Reopen" button itself, so it works without
+      JavaScript too and posts the state it sets (done=1 or done=0);
+    - viewers see the task, not the controls they cannot use (`can_edit`). `role` is the
+      user's role in the task's project, which whoever renders the row passes; a row of a
+      view across projects (app/tasks/views.ViewedTask) carries its own, and its project,
+      whose chip links to it (the Inbox's to the list) with its colour's dot: a palette
+      colour is a class, another an SVG dot, as the CSP refuses inline styles.
+    `task` is a ListedTask, a ViewedTask or a mapped Task (a single row's swap).
+    `inbox_id()` is the signed-in user's Inbox, asked only for a row that shows a project.
+    """
+    select_and_done, edit_and_delete = controls_maker(row_url)
+
+    def project_chip(project) -> str:
+        url = escape(
+            row_url("tasks.index")
+            if project.id == inbox_id()
+            else row_url("projects.show", project.id)
+        )
+        css = palette_class.get(project.colour)
+        if css:
+            return f'<a class="task-project {css}" href="{url}">{escape(project.name)}</a>'
+        return (
+            f'<a class="task-project" href="{url}"><svg class="chip-dot" aria-hidden="true"'
+            f' width="10" height="10" viewBox="0 0 10 10"><circle cx="5" cy="5" r="5"'
+            f' fill="{escape(project.colour)}"/></svg>{escape(project.name)}</a>'
+        )
+
+    def task_row(task, role, today) -> Markup:
+        i = int(task.id)  # digits only: safe in the markup as it is
+        done = task.done
+        editable = can_edit(getattr(task, "role", role))
+        project = getattr(task, "project", None)
+        assignee = getattr(task, "assignee_name", None)
+        parts = [
+            f'<div role="row" id="task-{i}" class="task-row{" is-done" if done else ""}">\n'
+            '<div role="gridcell">',
+            select_and_done(i, done) if editable else _DONE_MARK if done else "",
+            f'</div>\n<div role="gridcell"><a id="title-{i}" class="task-title"'
+            f' href="{escape(row_url("tasks.detail", i))}">{escape(task.title)}</a>',
+        ]
+        if project:
+            parts.append(project_chip(project))
+        if task.priority:
+            parts.append(priority_mark[task.priority])
+        if task.due_date:
+            parts.append(due_mark(task.due_date, task.due_time, done, today, time_of_day))
+        if task.recurrence:
+            parts.append(_REPEATS)
+        if task.has_notes:
+            parts.append(_HAS_NOTES)
+        if task.tags:
+            parts.append(chips(task.tags))
+        if assignee:
+            parts.append(assignee_badge(assignee))
+        if editable:
+            parts.append(edit_and_delete(i))
+        parts.append("</div>\n</div>")
+        # Every piece is escaped as it was made or is Markup already: a str join, as
+        # Markup's would escape each again.
+        return Markup("".join(parts))  # noqa: S704
+
+    return task_row

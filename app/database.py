@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import os
 import select
 import threading
@@ -15,6 +16,8 @@ from sqlalchemy import event, exc, text
 from sqlalchemy.engine import Engine
 
 from app.extensions import db
+
+log = logging.getLogger(__name__)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SQLITE_BUSY_TIMEOUT = 10  # seconds a writer waits for another to finish
@@ -118,6 +121,8 @@ def configure(app: Flask) -> None:
         _configure_sqlite(engine)
     else:
         event.listen(engine, "checkout", _drop_if_closed_by_server)
+        event.listen(db.session, "after_flush", _note_flush)
+        app.teardown_request(_end_reads_with_commit)
         connect_timeout = app.config["DATABASE_CONNECT_TIMEOUT"]
 
         @event.listens_for(engine, "do_connect")
@@ -126,6 +131,48 @@ def configure(app: Flask) -> None:
             # (The connection is opened by the answer-timeout seam's listener, after this
             # one: app/seams/request_bound_connection.py.)
             cparams["connect_timeout"] = connect_timeout
+
+
+_FLUSHED = "tasklane_flushed"  # in a session's info: this request's session wrote through the ORM
+
+
+def _note_flush(session, _flush_context) -> None:
+    session.info[_FLUSHED] = True
+
+
+def _end_reads_with_commit(error: BaseException | None) -> None:
+    """End a read request's transaction with COMMIT rather than the ROLLBACK of closing it.
+
+    psycopg prepares a statement on the server after its fifth run on a connection, and a
+    prepared statement is planned once instead of on every run. But psycopg forgets them
+    all and deallocates them at every ROLLBACK (they may name objects the rollback undid),
+    and closing the request's session rolls back: so the list's statements were planned
+    anew on every request, and never prepared. A read has nothing to undo; COMMIT ends it
+    the same way and keeps them. Runs before Flask-SQLAlchemy closes the session (request
+    teardown precedes the app context's).
+
+    Only a GET, HEAD or OPTIONS that ended without an exception, left nothing pending and
+    flushed nothing commits: anything else ends as before. (A read that hit an error
+    handler was rolled back by it; what it read afterwards to render the page is all a
+    COMMIT then ends.) Behind PgBouncer statements are never prepared and this changes
+    nothing but the word that ends the transaction."""
+    if error is not None or not has_request_context() or request.method not in SAFE_METHODS:
+        return
+    if not db.session.registry.has():
+        return
+    session = db.session()
+    if (
+        not session.in_transaction()
+        or session.info.get(_FLUSHED)
+        or session.new
+        or session.dirty
+        or session.deleted
+    ):
+        return
+    try:
+        session.commit()
+    except Exception:  # the database may have gone: the session's close rolls back as before
+        log.debug("ending a read with COMMIT failed", exc_info=True)
 
 
 def _drop_if_closed_by_server(dbapi_connection, _record, _proxy) -> None:

@@ -468,6 +468,29 @@ def query_plan(app, statement, parameters) -> list[str]:
         return [row[0] for row in rows]
 
 
+def generic_plan(app, statement, parameters, *, explain: str = "EXPLAIN") -> list:
+    """The plan PostgreSQL runs `statement` by once it is prepared: psycopg prepares a
+    statement after its fifth run on a connection (app/database.py keeps them past a read's
+    end), and after five runs of that the planner may keep one generic plan for all values.
+    Forced here, so a plan test checks the plan production settles on as well as the one
+    for these values. The rows EXPLAIN returns (`explain` may add options: FORMAT JSON)."""
+    # psycopg numbers named parameters $1, $2 ... in the order they first appear.
+    names = list(dict.fromkeys(re.findall(r"%\((\w+)\)s", statement)))
+    with app.app_context():
+        url = libpq_url(db.engine.url.render_as_string(hide_password=False))
+    with psycopg.connect(url) as conn:
+        conn.execute("SET plan_cache_mode = force_generic_plan")
+        conn.execute(statement, parameters, prepare=True).fetchall()
+        name, types = conn.execute(
+            "SELECT name, parameter_types::text[] FROM pg_prepared_statements"
+        ).fetchone()
+        # EXECUTE's arguments cannot be sent as parameters: written into the statement.
+        values = ", ".join(f"%s::{type_}" for type_ in types)
+        cursor = psycopg.ClientCursor(conn)
+        cursor.execute(f"{explain} EXECUTE {name}({values})", [parameters[n] for n in names])
+        return [row[0] for row in cursor.fetchall()]
+
+
 # ---- the task editor's form -----------------------------------------------------------------
 
 

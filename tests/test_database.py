@@ -19,8 +19,9 @@ from sqlalchemy.exc import SAWarning
 
 from app.database import SQLITE_MMAP_SIZE, sqlite_writer
 from app.extensions import db
+from app.models import Task
 from app.tasks.search import is_index_table
-from tests.helpers import create_user, login
+from tests.helpers import add_task, create_user, get_task, login
 
 pytestmark = pytest.mark.security
 
@@ -269,3 +270,56 @@ def test_transaction_pooling_keeps_psycopg_from_preparing_statements(make_app, d
         app = make_app(DATABASE_TRANSACTION_POOLING=pooling)
         with app.app_context(), db.engine.connect() as conn:
             assert conn.connection.driver_connection.prepare_threshold == threshold
+
+
+def _prepared_statements(app) -> list[str]:
+    """What the server holds prepared on the pool's connection (the one a single-threaded
+    test client's requests all run on)."""
+    with app.app_context(), db.engine.connect() as conn:
+        return list(conn.exec_driver_sql("SELECT statement FROM pg_prepared_statements").scalars())
+
+
+def test_the_lists_statements_stay_prepared_from_one_request_to_the_next(make_app, database_url):
+    """psycopg prepares a statement after its fifth run on a connection and forgets them all
+    at a ROLLBACK: a read request ends with COMMIT (app/database.py) so the list's statements
+    are prepared once and planned once, not on every request."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a PostgreSQL setting")
+    app = make_app()
+    create_user(app)
+    add_task(app, title="Water the tomatoes", tags=("garden",))
+    client = app.test_client()
+    login(client)
+    for _ in range(7):
+        page = client.get("/tasks")
+        assert page.status_code == 200 and b"Water the tomatoes" in page.data
+    prepared = _prepared_statements(app)
+    assert any("FROM tasks" in statement for statement in prepared), prepared
+
+    # A request that fails still rolls back, and the statements go with it (psycopg's rule).
+    assert client.get("/tasks?limit=0").status_code == 400
+    page = client.get("/tasks")
+    assert page.status_code == 200 and b"Water the tomatoes" in page.data
+
+
+def test_a_read_request_that_wrote_without_committing_commits_nothing(make_app, database_url):
+    """Ending reads with COMMIT must not save what a GET left behind: a flushed change
+    (or one still pending) is rolled back when the request ends, as it always was."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a PostgreSQL setting")
+    app = make_app()
+    create_user(app)
+    task_id = add_task(app, title="Untouched")
+
+    def rename(flush: str):
+        task = db.session.get(Task, task_id)
+        task.title = f"Renamed by a GET ({flush})"
+        if flush == "flushed":
+            db.session.flush()
+        return "renamed, not committed"
+
+    app.add_url_rule("/_rename/<flush>", "rename_probe", rename)
+    client = app.test_client()
+    for flush in ("flushed", "pending"):
+        assert client.get(f"/_rename/{flush}").status_code == 200
+        assert get_task(app, task_id).title == "Untouched"

@@ -23,6 +23,7 @@ from tests.helpers import (
     add_project,
     app_today,
     create_user,
+    generic_plan,
     inbox_of,
     list_statement,
     query_plan,
@@ -66,8 +67,16 @@ def test_list_pages_are_read_in_index_order_on_postgresql(app, auth_client, big_
     with app.app_context():
         if db.engine.dialect.name != "postgresql":
             pytest.skip("the PostgreSQL planner is checked here; SQLite below")
-    for name, (url, headers) in _cases(app, big_list).items():
-        plan = query_plan(app, *list_statement(app, auth_client, url, headers))
+    cases = [
+        (f"{name} ({kind})", url, plan)
+        for name, (url, headers) in _cases(app, big_list).items()
+        for sent in [list_statement(app, auth_client, url, headers)]
+        for kind, plan in [
+            ("custom", query_plan(app, *sent)),
+            ("generic", generic_plan(app, *sent)),
+        ]
+    ]
+    for name, url, plan in cases:
         text_plan = "\n".join(plan)
         assert plan[0].startswith("Limit"), f"{name}:\n{text_plan}"
         # Past an undated cursor the order is just the id (the other keys are constant), so
@@ -241,7 +250,11 @@ def _view_plan_problems(app, statement, parameters, view, sort) -> list[str]:
     with app.app_context(), db.engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             plan = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, parameters)
-            return _pg_view_problems(plan.scalar()[0]["Plan"], view, sort)
+            generic = generic_plan(app, statement, parameters, explain="EXPLAIN (FORMAT JSON)")
+            return [
+                *_pg_view_problems(plan.scalar()[0]["Plan"], view, sort),
+                *(f"generic: {p}" for p in _pg_view_problems(generic[0][0]["Plan"], view, sort)),
+            ]
         rows = list(conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters))
     problems = []
     for _id, _parent, _, line in rows:

@@ -330,16 +330,25 @@ def tagged(dialect: str, name_key, ids=None) -> ColumnElement[bool]:
     """Tasks with a tag of this name (a value or a bound parameter), whoever made the tag:
     everyone who sees a shared task sees its tags (README, "Tags on shared tasks").
 
-    On PostgreSQL `ids` are that name's tag ids (tag_ids(), or a parameter standing for
-    them), so that the planner plans with the tags' own statistics in task_tags: for a
-    common tag it reads the list index in order and probes task_tags' key once a row; for a
-    rare one it fetches the tag's tasks and sorts just those. Measured at 100,000 tasks
-    (README, "Performance"), a page of a 6% tag read 2,750 buffers this way against 22,600
-    joining tags inside the check (each row's every tag: 3 task_tags and 3 tags lookups); an
-    ARRAY(subquery) of the ids, planned blind, walked a whole project for a rare tag.
+    On PostgreSQL `ids` are that name's tag ids (tag_ids(), or the name of a parameter
+    standing for them), so that the planner plans with the tags' own statistics in
+    task_tags: for a common tag it reads the list index in order and probes task_tags' key
+    once a row; for a rare one it fetches the tag's tasks and sorts just those. Measured at
+    100,000 tasks (README, "Performance"), a page of a 6% tag read 2,750 buffers this way
+    against 22,600 joining tags inside the check (each row's every tag: 3 task_tags and 3
+    tags lookups); an ARRAY(subquery) of the ids, planned blind, walked a whole project for
+    a rare tag.
     SQLite keeps the join: its per-row lookups are cheap (281 hundred steps a page of a 6%
     tag, against 475 with the ids)."""
     if dialect == "postgresql":
+        # The ids are written into the statement when it runs (literal_execute), not sent as
+        # parameters: psycopg prepares a statement after its fifth run on a connection, and
+        # PostgreSQL may then keep one generic plan for every value, which cannot tell a rare
+        # tag from a common one: it walked a whole project for a rare tag (tests/test_search,
+        # test_the_tag_filter_plans_with_the_tags_statistics_on_postgresql). Written in, each
+        # tag's statement is its own and planned for its tags.
+        name, value = (ids, None) if isinstance(ids, str) else (None, list(ids))
+        ids = bindparam(name, value, expanding=True, literal_execute=True)
         return exists().where(task_tags.c.task_id == Task.id, task_tags.c.tag_id.in_(ids))
     return (
         select(task_tags.c.task_id)

@@ -266,8 +266,7 @@ def _filters(shape: _Shape) -> list:
         "": [],
     }[shape.due]
     for i in range(shape.tags):
-        ids = bindparam(f"tag{i}_ids", expanding=True)
-        where.append(tagged(shape.dialect, bindparam(f"tag{i}"), ids))
+        where.append(tagged(shape.dialect, bindparam(f"tag{i}"), f"tag{i}_ids"))
     return where
 
 

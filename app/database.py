@@ -175,6 +175,31 @@ def _end_reads_with_commit(error: BaseException | None) -> None:
         log.debug("ending a read with COMMIT failed", exc_info=True)
 
 
+@contextlib.contextmanager
+def planned_for_its_values(connection):
+    """Statements run on `connection` (a SQLAlchemy Connection) inside are never prepared.
+
+    psycopg prepares a statement after its fifth run on a connection (and reads keep them:
+    _end_reads_with_commit), and PostgreSQL then plans it five times for its values and may
+    keep one generic plan for every value after that. For a statement whose best plan
+    depends on a value's statistics that plan can be ruinous: a view's search planned for
+    no term in particular walked every task of every project for a rare one instead of
+    reading the trigram index. Sent unprepared, each run is planned for its own values.
+    (The tag filter instead writes its tag ids into the statement, listing.tagged: they are
+    integers of our own, so its plans can still be kept. A search term is the user's text.)
+    """
+    driver = connection.connection.driver_connection
+    if not hasattr(driver, "prepare_threshold"):  # SQLite: plans are always for the values
+        yield
+        return
+    threshold = driver.prepare_threshold
+    driver.prepare_threshold = None
+    try:
+        yield
+    finally:
+        driver.prepare_threshold = threshold
+
+
 def _drop_if_closed_by_server(dbapi_connection, _record, _proxy) -> None:
     """Instead of pool_pre_ping, whose SELECT 1 cost every request a round trip.
 

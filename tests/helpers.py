@@ -468,6 +468,13 @@ def query_plan(app, statement, parameters) -> list[str]:
         return [row[0] for row in rows]
 
 
+def prepared_statements(app) -> list[str]:
+    """What PostgreSQL holds prepared on the pool's connection (the one a single-threaded
+    test client's requests all run on)."""
+    with app.app_context(), db.engine.connect() as conn:
+        return list(conn.exec_driver_sql("SELECT statement FROM pg_prepared_statements").scalars())
+
+
 def generic_plan(app, statement, parameters, *, explain: str = "EXPLAIN") -> list:
     """The plan PostgreSQL runs `statement` by once it is prepared: psycopg prepares a
     statement after its fifth run on a connection (app/database.py keeps them past a read's

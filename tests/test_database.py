@@ -21,7 +21,7 @@ from app.database import SQLITE_MMAP_SIZE, sqlite_writer
 from app.extensions import db
 from app.models import Task
 from app.tasks.search import is_index_table
-from tests.helpers import add_task, create_user, get_task, login
+from tests.helpers import add_task, create_user, get_task, login, prepared_statements
 
 pytestmark = pytest.mark.security
 
@@ -272,13 +272,6 @@ def test_transaction_pooling_keeps_psycopg_from_preparing_statements(make_app, d
             assert conn.connection.driver_connection.prepare_threshold == threshold
 
 
-def _prepared_statements(app) -> list[str]:
-    """What the server holds prepared on the pool's connection (the one a single-threaded
-    test client's requests all run on)."""
-    with app.app_context(), db.engine.connect() as conn:
-        return list(conn.exec_driver_sql("SELECT statement FROM pg_prepared_statements").scalars())
-
-
 def test_the_lists_statements_stay_prepared_from_one_request_to_the_next(make_app, database_url):
     """psycopg prepares a statement after its fifth run on a connection and forgets them all
     at a ROLLBACK: a read request ends with COMMIT (app/database.py) so the list's statements
@@ -293,7 +286,7 @@ def test_the_lists_statements_stay_prepared_from_one_request_to_the_next(make_ap
     for _ in range(7):
         page = client.get("/tasks")
         assert page.status_code == 200 and b"Water the tomatoes" in page.data
-    prepared = _prepared_statements(app)
+    prepared = prepared_statements(app)
     assert any("FROM tasks" in statement for statement in prepared), prepared
 
     # A request that fails still rolls back, and the statements go with it (psycopg's rule).

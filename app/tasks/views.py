@@ -32,6 +32,7 @@ search (as on a project's list).
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
@@ -49,6 +50,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.util import ClauseAdapter
 
 from app.access import membership_join
+from app.database import planned_for_its_values
 from app.extensions import db
 from app.models import Membership, Project, Task
 from app.tasks import search
@@ -131,7 +133,9 @@ def fetch_view(
     dialect = db.engine.dialect.name
     stmt, params = view_statement(dialect, view, query, today, len(projects))
     params.update({f"project{i}": pid for i, pid in enumerate(projects)})
-    result = connection.execute(stmt, {"user_id": user_id, **params})
+    # A view's search leaves walk-or-index to the planner, which must know the term.
+    with planned_for_its_values(connection) if query.q else contextlib.nullcontext():
+        result = connection.execute(stmt, {"user_id": user_id, **params})
     width = len(LISTED_COLUMNS)
     rows = [ViewedTask(*row[:width], project_id=row[width]) for row in result.all()]
     for row in rows[: query.limit]:

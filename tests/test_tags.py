@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import random
+import re
+from datetime import date, timedelta
+
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Tag, task_tags
+from app.tasks.listing import SORTS
 from tests.helpers import HTMX, add_task, count_queries, get_task, post
 
 
@@ -93,3 +98,47 @@ def test_clicking_a_chip_filters_the_list(app, auth_client):
     assert 'href="/tasks?tag=Errands"' in body
     filtered = auth_client.get("/tasks?tag=Errands").get_data(as_text=True)
     assert "tagged" in filtered and "untagged" not in filtered
+
+
+def _listed_ids(client, params: dict) -> list[int]:
+    """Every row the list shows for these arguments, following "Load more" to the end."""
+    ids: list[int] = []
+    response = client.get("/tasks", query_string=params, headers=HTMX)
+    for _ in range(100):
+        page = response.get_data(as_text=True)
+        ids += [int(i) for i in re.findall(r'<div role="row" id="task-(\d+)"', page)]
+        more = re.search(r'hx-get="([^"]+after=[^"]+)"', page)
+        if not more:
+            return ids
+        response = client.get(more.group(1).replace("&amp;", "&"), headers=HTMX)
+    raise AssertionError("more than 100 pages")
+
+
+def test_a_tag_filter_lists_exactly_the_tagged_tasks_in_the_lists_order(app, auth_client):
+    """Every sort, open and all, in pages of 4: the tagged tasks and no others, in the order
+    the unfiltered list gives them (PostgreSQL reads a tag's page keys first:
+    listing._keys_first; the list without a tag does not)."""
+    rnd = random.Random(7)
+    tagged = set()
+    for i in range(48):
+        tags = [t for t in ("green", "blue") if rnd.random() < 0.4]
+        task_id = add_task(
+            app,
+            title=rnd.choice(["b", "A", "c", "a"]) + f" task {i}",
+            tags=tags,
+            done=rnd.random() < 0.25,
+            priority=rnd.randint(0, 3),
+            due_date=None
+            if rnd.random() < 0.4
+            else date(2031, 1, 1) + timedelta(rnd.randint(0, 5)),
+        )
+        if "green" in tags:
+            tagged.add(task_id)
+    for sort in SORTS:
+        for status in ("open", "all"):
+            whole = _listed_ids(auth_client, {"sort": sort, "status": status, "limit": 200})
+            got = _listed_ids(
+                auth_client, {"sort": sort, "status": status, "tag": "Green", "limit": 4}
+            )
+            assert got == [i for i in whole if i in tagged], (sort, status)
+            assert got, (sort, status)

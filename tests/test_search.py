@@ -138,8 +138,10 @@ def threshold(request, monkeypatch):
         monkeypatch.setattr(search, "PROBE", 4)
         monkeypatch.setattr(search, "WALK_FROM", 1)
     views._first_page.cache_clear()  # statements built with the other threshold
+    views._filters.cache_clear()
     yield request.param
     views._first_page.cache_clear()
+    views._filters.cache_clear()
 
 
 def _terms(rows, rnd: random.Random) -> list[str]:

@@ -22,7 +22,6 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
-    case,
     column,
     func,
     literal_column,
@@ -80,11 +79,16 @@ def condition(dialect: str, pattern, phrase=None) -> ColumnElement[bool]:
     )
     if dialect != "sqlite" or phrase is None:
         return like
-    matches = select(_fts.c.rowid).where(_fts_match(phrase))
-    # Uncorrelated: SQLite counts, and collects the set, once per statement.
-    rare = select(func.count()).select_from(matches.limit(COMMON).subquery()).scalar_subquery()
-    in_index = case((rare < COMMON, Task.id.in_(matches)), else_=True)
-    return and_(in_index, like)
+    # Read from the index once per statement, up to COMMON ids (MATERIALIZED: SQLite would
+    # otherwise run the MATCH again for the count and for the set), then counted and turned
+    # into the set each row is checked against. Up to COMMON ids are all there are (the
+    # term is rare: a row must be among them); COMMON of them say the term is common, and
+    # every row goes on to the LIKE. Counting and collecting with two MATCHes, and choosing
+    # with a CASE, cost 4.4 ms a page of the bench's 1% term; this 2.3 ms (2026-12-04).
+    matches = select(_fts.c.rowid.label("id")).where(_fts_match(phrase)).limit(COMMON)
+    matches = matches.cte("search_matches").prefix_with("MATERIALIZED")
+    common = select(func.count()).select_from(matches).scalar_subquery() >= COMMON
+    return and_(or_(Task.id.in_(select(matches.c.id)), common), like)
 
 
 # PostgreSQL, a project's page (probed_page). The first PROBE rows of the list from the

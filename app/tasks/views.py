@@ -253,8 +253,12 @@ def _first_page(shape: _Shape) -> Select:
     return _build(shape, None, None)
 
 
-def _filters(shape: _Shape) -> list:
-    """The URL's filters (listing._filtered's, as bound parameters) on the arms' table."""
+@lru_cache(maxsize=512)
+def _filters(shape: _Shape) -> tuple:
+    """The URL's filters (listing._filtered's, as bound parameters) on the arms' table.
+
+    The same objects for every arm of a statement: the SQLite search's one read of its index
+    (search.condition's CTE) must be one CTE, not one an arm."""
     where = []
     if shape.search:
         phrase = bindparam("phrase") if shape.search == "indexed" else None
@@ -271,7 +275,7 @@ def _filters(shape: _Shape) -> list:
     }[shape.due]
     for i in range(shape.tags):
         where.append(tagged(shape.dialect, bindparam(f"tag{i}"), f"tag{i}_ids"))
-    return where
+    return tuple(where)
 
 
 def _search_kind(q: str) -> str:

@@ -137,11 +137,12 @@ def threshold(request, monkeypatch):
         monkeypatch.setattr(search, "COMMON", 1)
         monkeypatch.setattr(search, "PROBE", 4)
         monkeypatch.setattr(search, "WALK_FROM", 1)
-    views._first_page.cache_clear()  # statements built with the other threshold
-    views._filters.cache_clear()
+    caches = (views._first_page, views._filters, views._probed_first_page)
+    for cache in caches:  # statements built with the other threshold
+        cache.cache_clear()
     yield request.param
-    views._first_page.cache_clear()
-    views._filters.cache_clear()
+    for cache in caches:
+        cache.cache_clear()
 
 
 def _terms(rows, rnd: random.Random) -> list[str]:

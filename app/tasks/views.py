@@ -152,6 +152,14 @@ def fetch_project(project_id: int, query: ListQuery, today: date) -> TaskPage:
     row: a page cost in proportion to its depth) and the status "all" (one arm for open
     tasks, one for done, instead of sorting all of the project's tasks)."""
     sqlite = db.engine.dialect.name == "sqlite"
+    if not sqlite and query.after is None and _search_kind(query.q) == "indexed":
+        stmt, params = (
+            _probed_first_page(_project_shape(query)),
+            _params("postgresql", query, today),
+        )
+        connection = db.session.connection()
+        result = connection.execute(stmt, {"project_id": project_id, **params})
+        return _page(connection, [ListedTask(*row) for row in result.all()], query)
     if not sqlite or (query.after is None and query.status != "all"):
         return fetch_page(project_id, query, today)
     stmt, params = view_statement("sqlite", "project", query, today)
@@ -251,6 +259,38 @@ def _params(dialect: str, query: ListQuery, today: date) -> dict:
 @lru_cache(maxsize=512)
 def _first_page(shape: _Shape) -> Select:
     return _build(shape, None, None)
+
+
+def _project_shape(query: ListQuery) -> _Shape:
+    return _Shape(
+        "postgresql",
+        "project",
+        query.sort,
+        query.status,
+        "",  # the search is probed_page's, around the other filters
+        len(query.tags),
+        query.priority is not None,
+        query.due,
+        query.limit + 1,
+        0,
+    )
+
+
+@lru_cache(maxsize=256)
+def _probed_first_page(shape: _Shape) -> Select:
+    """PostgreSQL, the first page of a project's search (search.probed_page: what the search-as-
+    you-type asks for on each keystroke), built once per shape with every value a bound
+    parameter (project_id, pattern and _params'), as listing.page_statement builds it anew
+    for a page after a cursor. Building it took about 1 ms a request (its CTEs and arms
+    repeat the filters three times), ten times the list's statement."""
+    listed = select(Task).where(
+        Task.project_id == bindparam("project_id"),
+        Task.deleted_at.is_(None),
+        *{"open": [Task.done.is_(False)], "done": [Task.done.is_(True)], "all": []}[shape.status],
+        *_filters(shape),
+    )
+    keys = _sort_keys(shape.sort)
+    return search.probed_page(listed, keys, shape.limit, LISTED_COLUMNS, bindparam("pattern"))
 
 
 @lru_cache(maxsize=512)

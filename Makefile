@@ -6,7 +6,7 @@ FLASK := $(VENV)/bin/flask
 PORT ?= 5000
 export FLASK_APP := wsgi:app
 
-.PHONY: run dev worker test check-security bench bench-instructions install-valgrind lint format vendor install install-dev migrate-check \
+.PHONY: run dev worker test check-security bench bench-instructions bench-database-cpu install-valgrind lint format vendor install install-dev migrate-check \
 	clean install-wrk screenshots stack stack-stop stack-reload install-stack bench-stack
 
 run: install vendor
@@ -71,6 +71,11 @@ bench-stack: install-dev vendor $(VENV)/.installed-bench install-wrk install-sta
 # BENCH_DB=sqlite.
 bench-instructions: install-dev vendor $(VENV)/.installed-bench install-valgrind
 	$(PY) -m bench.instructions $${BENCH_DB:-postgresql}
+
+# PostgreSQL CPU per request of the bench's pages, in process (bench/database_cpu.py): a quick
+# look between `make bench` runs. ARGS="--seed" fills the bench database first; cases by name.
+bench-database-cpu: install-dev vendor $(VENV)/.installed-bench
+	$(PY) -m bench.database_cpu $(ARGS)
 
 $(VENV)/.installed-bench: bench/requirements.txt requirements.txt | $(PY)
 	$(PY) -m pip install --quiet -r bench/requirements.txt

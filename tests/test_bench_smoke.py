@@ -4,6 +4,7 @@ the plumbing, not speed: every case ran, answered only 2xx, and reported its fig
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -72,3 +73,31 @@ def test_bench_quick_mode_runs_every_case(tmp_path):
     sizes = data["memory"]["tasklane-sqlite"]
     assert len(sizes) == 2 and all(10 < s["anon"] < s["rss"] for s in sizes), sizes
     assert (tmp_path / "results" / f"{data['date']}.md").read_text().startswith("## Tasklane")
+
+
+def test_database_cpu_seeds_and_measures_each_case(postgres_url):
+    """`make bench-database-cpu`: `--seed` fills a database (tiny here) and each case named
+    answers 200 and gets a line with PostgreSQL's and the process's CPU per request."""
+    from bench.database_cpu import meta_path
+    from tests.helpers import new_postgres_database
+
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(new_postgres_database(postgres_url))
+        meta = meta_path(url)
+        stack.callback(meta.unlink, missing_ok=True)
+        env = {**os.environ, "BENCH_DATABASE_URL": url, "BENCH_SIZE": "tiny", "N": "3"}
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.database_cpu", "--seed", "list", "search"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        lines = {line.split()[0]: line.split()[1:] for line in done.stdout.splitlines()[-2:]}
+        assert set(lines) == {"list", "search"}, done.stdout
+        assert all(
+            float(database) > 0 and float(process) > 0 for database, process in lines.values()
+        )
+        assert json.loads(meta.read_text())["search_word"]

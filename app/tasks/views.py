@@ -150,7 +150,11 @@ def fetch_project(project_id: int, query: ListQuery, today: date) -> TaskPage:
     and pieces: a page after a cursor (SQLite does not seek on a row value led by an index
     expression, so `(due_date IS NULL, due_date, id) > (...)` read the project from its first
     row: a page cost in proportion to its depth) and the status "all" (one arm for open
-    tasks, one for done, instead of sorting all of the project's tasks)."""
+    tasks, one for done, instead of sorting all of the project's tasks). A search's first
+    page too, on both databases, from a statement built once per shape with its values
+    bound (PostgreSQL: search.probed_page's; SQLite: the arms'): built anew for each
+    keystroke, the search statement cost 1-1.5 ms of Python a request
+    (`make bench-database-cpu`, 2026-12-04)."""
     sqlite = db.engine.dialect.name == "sqlite"
     if not sqlite and query.after is None and _search_kind(query.q) == "indexed":
         stmt, params = (
@@ -160,7 +164,7 @@ def fetch_project(project_id: int, query: ListQuery, today: date) -> TaskPage:
         connection = db.session.connection()
         result = connection.execute(stmt, {"project_id": project_id, **params})
         return _page(connection, [ListedTask(*row) for row in result.all()], query)
-    if not sqlite or (query.after is None and query.status != "all"):
+    if not sqlite or (query.after is None and query.status != "all" and not query.q):
         return fetch_page(project_id, query, today)
     stmt, params = view_statement("sqlite", "project", query, today)
     connection = db.session.connection()

@@ -447,6 +447,21 @@ def task_row(rnd, project, creator, title, due_days, undated, today, now, **extr
     }
 
 
+def listed_ids(client, path: str, params: dict) -> list[int]:
+    """Every row the list shows for these arguments, following "Load more" to the end."""
+    ids: list[int] = []
+    response = client.get(path, query_string=params, headers=HTMX)
+    for _ in range(200):
+        assert response.status_code == 200, response.get_data(as_text=True)
+        page = response.get_data(as_text=True)
+        ids += [int(i) for i in re.findall(r'<div role="row" id="task-(\d+)"', page)]
+        more = re.search(r'hx-get="([^"]+after=[^"]+)"', page)
+        if not more:
+            return ids
+        response = client.get(more.group(1).replace("&amp;", "&"), headers=HTMX)
+    raise AssertionError("more than 200 pages")
+
+
 def list_statement(app, client, url: str, headers=None):
     """The SQL and parameters of the page query a real request for `url` sends."""
 

@@ -28,6 +28,7 @@ from tests.helpers import (
     inbox_of,
     libpq_url,
     list_statement,
+    listed_ids,
     login,
     post,
     prepared_statements,
@@ -111,21 +112,6 @@ def _expected(rows, q: str, status: str = "all") -> set[int]:
     }
 
 
-def _listed(client, path: str, params: dict) -> list[int]:
-    """Every row the list shows for these arguments, following "Load more" to the end."""
-    ids: list[int] = []
-    response = client.get(path, query_string=params, headers=HTMX)
-    for _ in range(200):
-        assert response.status_code == 200, response.get_data(as_text=True)
-        page = response.get_data(as_text=True)
-        ids += [int(i) for i in re.findall(r'<div role="row" id="task-(\d+)"', page)]
-        more = re.search(r'hx-get="([^"]+after=[^"]+)"', page)
-        if not more:
-            return ids
-        response = client.get(more.group(1).replace("&amp;", "&"), headers=HTMX)
-    raise AssertionError("more than 200 pages")
-
-
 @pytest.fixture(params=["usual", "common"])
 def threshold(request, monkeypatch):
     """SQLite reads the index's matches only for terms rarer than search.COMMON: "common"
@@ -160,7 +146,7 @@ def test_search_finds_exactly_the_substring_matches_on_every_page(app, auth_clie
     rows = _seed_odd(app, rnd)
     for q in _terms(rows, rnd):
         for sort in ("created", "-created", "due", "-priority", "title"):
-            got = _listed(
+            got = listed_ids(
                 auth_client, "/tasks", {"q": q, "sort": sort, "status": "all", "limit": 9}
             )
             assert len(got) == len(set(got)), (q, sort, got)
@@ -186,7 +172,7 @@ def test_views_and_project_pages_search_the_same_way(app, auth_client, threshold
     path = {"all": "/tasks/all", "assigned": "/tasks/assigned"}.get(view) or f"/projects/{work}"
     for q in _terms(rows, rnd):
         for status in ("open", "all"):
-            got = _listed(auth_client, path, {"q": q, "status": status, "limit": 8})
+            got = listed_ids(auth_client, path, {"q": q, "status": status, "limit": 8})
             assert len(got) == len(set(got)), (q, got)
             assert set(got) == _expected(rows, q, status), (view, q, status)
 
@@ -201,7 +187,7 @@ def inbox_of_app(app) -> tuple[int, int]:
 
 def _found(client, q: str) -> set[int]:
     """What a search across all of the user's projects finds."""
-    return set(_listed(client, "/tasks/all", {"q": q, "status": "all"}))
+    return set(listed_ids(client, "/tasks/all", {"q": q, "status": "all"}))
 
 
 def _index_agrees_with_tasks(app) -> None:
@@ -480,7 +466,7 @@ def test_without_pg_trgm_the_migration_warns_and_search_still_answers(
         add_task(limited, title="Something else")
         client = limited.test_client()
         login(client)
-        assert _listed(client, "/tasks", {"q": "ZEPHYR"}) == [found]
+        assert listed_ids(client, "/tasks", {"q": "ZEPHYR"}) == [found]
         with limited.app_context():
             db.engine.dispose()
     finally:

@@ -156,7 +156,7 @@ def _end_reads_with_commit(error: BaseException | None) -> None:
     handler was rolled back by it; what it read afterwards to render the page is all a
     COMMIT then ends.) Behind PgBouncer statements are never prepared and this changes
     nothing but the word that ends the transaction."""
-    if error is not None or not has_request_context() or request.method not in SAFE_METHODS:
+    if error is not None or request.method not in SAFE_METHODS:
         return
     if not db.session.registry.has():
         return

@@ -85,7 +85,7 @@ def test_database_cpu_seeds_and_measures_each_case(postgres_url):
         url = stack.enter_context(new_postgres_database(postgres_url))
         meta = meta_path(url)
         stack.callback(meta.unlink, missing_ok=True)
-        env = {**os.environ, "BENCH_DATABASE_URL": url, "BENCH_SIZE": "tiny", "N": "3"}
+        env = {**os.environ, "BENCH_DATABASE_URL": url, "BENCH_SIZE": "tiny", "N": "50"}
         done = subprocess.run(
             [sys.executable, "-m", "bench.database_cpu", "--seed", "list", "search"],
             cwd=ROOT,

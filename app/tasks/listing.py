@@ -37,6 +37,7 @@ from sqlalchemy import (
 from app.extensions import db
 from app.models import Priority, Tag, Task, task_tags
 from app.tasks import search
+from app.tasks.ordering import ordered
 
 STATUSES = ("open", "done", "all")
 DUE_FILTERS = ("overdue", "today", "week", "none")
@@ -300,13 +301,16 @@ def local_time() -> time:
     return now_for(current_user).time()
 
 
+def status_where(status: str) -> list:
+    """The conditions of the URL's status: open, done or all."""
+    return {"open": [Task.done.is_(False)], "done": [Task.done.is_(True)], "all": []}[status]
+
+
 def _filtered(project_id: int, query: ListQuery, today: date) -> Select:
     """The project's listed tasks with the URL's filters but the search (page_statement's)."""
-    stmt = select(Task).where(Task.project_id == project_id, Task.deleted_at.is_(None))
-    if query.status == "open":
-        stmt = stmt.where(Task.done.is_(False))
-    elif query.status == "done":
-        stmt = stmt.where(Task.done.is_(True))
+    stmt = select(Task).where(
+        Task.project_id == project_id, Task.deleted_at.is_(None), *status_where(query.status)
+    )
     if query.priority is not None:
         stmt = stmt.where(Task.priority == query.priority)
     if query.due == "overdue":
@@ -472,11 +476,7 @@ def page_statement(project_id: int, query: ListQuery, today: date, columns=None)
         return _keys_first(stmt, keys, query.limit + 1, columns)
     if columns is not None:
         stmt = stmt.with_only_columns(*columns)
-    return stmt.order_by(*_ordered(keys)).limit(query.limit + 1)
-
-
-def _ordered(keys) -> list:
-    return [expr.desc() if desc else expr.asc() for expr, desc in keys]
+    return stmt.order_by(*ordered(keys)).limit(query.limit + 1)
 
 
 def _keys_first(listed: Select, keys, limit: int, columns=None) -> Select:
@@ -489,14 +489,14 @@ def _keys_first(listed: Select, keys, limit: int, columns=None) -> Select:
     on the bench's data, 2026-12-04). The outer order is the keys' again; the page comes out
     of the join in that order, so nothing sorts."""
     labels = [expr.label(f"k{i}") for i, (expr, _) in enumerate(keys)]
-    page = listed.with_only_columns(*labels).order_by(*_ordered(keys)).limit(limit)
+    page = listed.with_only_columns(*labels).order_by(*ordered(keys)).limit(limit)
     page = page.subquery("page")
     task_id = page.c[labels[-1].name]  # every sort ends with the id
     outer = [(page.c[label.name], desc) for label, (_, desc) in zip(labels, keys, strict=True)]
     return (
         select(*(columns if columns is not None else (Task,)))
         .join_from(page, Task, Task.id == task_id)
-        .order_by(*_ordered(outer))
+        .order_by(*ordered(outer))
     )
 
 

@@ -32,6 +32,7 @@ from sqlalchemy import (
 )
 
 from app.models import Task, User
+from app.tasks.ordering import ordered
 
 # The FTS5 table (and, on SQLite, its shadow tables tasks_search_data, _idx, _docsize and
 # _config): made by the migration, not by the models.
@@ -134,7 +135,7 @@ def probed_page(listed: Select, order: list, limit: int, columns, pattern) -> Se
         above it sorts), those matching, up to `limit`. The window carries the sort keys, so
         its rows are known to come out in order and the LIMIT stops the read."""
         window = listed.with_only_columns(*inner, *labels, like.label("hit"))
-        window = window.order_by(*_ordered(order))
+        window = window.order_by(*ordered(order))
         window = (window.limit(rows) if rows else window.offset(0)).subquery(name)
         return named(window).where(literal_column("hit")).limit(limit)
 
@@ -161,14 +162,10 @@ def probed_page(listed: Select, order: list, limit: int, columns, pattern) -> Se
         for c in columns
     ]
     keys = [(literal_column(f"arms.{k.name}"), d) for k, (_, d) in zip(labels, order, strict=True)]
-    return select(*out).select_from(arms).order_by(*_ordered(keys)).limit(limit)
+    return select(*out).select_from(arms).order_by(*ordered(keys)).limit(limit)
 
 
 def _element(expr):
     """The Core expression of an ORM attribute (ClauseAdapter adapts only those)."""
     element = getattr(expr, "__clause_element__", None)
     return element() if element else expr
-
-
-def _ordered(order: list) -> list:
-    return [key.desc() if desc else key.asc() for key, desc in order]

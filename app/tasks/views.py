@@ -71,9 +71,11 @@ from app.tasks.listing import (
     fetch_page,
     local_time,
     overdue_condition,
+    status_where,
     tag_ids,
     tagged,
 )
+from app.tasks.ordering import ordered
 
 VIEWS = {
     "today": "Today",
@@ -157,16 +159,13 @@ def fetch_project(project_id: int, query: ListQuery, today: date) -> TaskPage:
     (`make bench-database-cpu`, 2026-12-04)."""
     sqlite = db.engine.dialect.name == "sqlite"
     if not sqlite and query.after is None and _search_kind(query.q) == "indexed":
-        stmt, params = (
-            _probed_first_page(_project_shape(query)),
-            _params("postgresql", query, today),
-        )
-        connection = db.session.connection()
-        result = connection.execute(stmt, {"project_id": project_id, **params})
-        return _page(connection, [ListedTask(*row) for row in result.all()], query)
-    if not sqlite or (query.after is None and query.status != "all" and not query.q):
+        # the search is probed_page's, around the other filters
+        shape = _shape("postgresql", "project", query, "")
+        stmt, params = _probed_first_page(shape), _params("postgresql", query, today)
+    elif sqlite and (query.after is not None or query.status == "all" or query.q):
+        stmt, params = view_statement("sqlite", "project", query, today)
+    else:
         return fetch_page(project_id, query, today)
-    stmt, params = view_statement("sqlite", "project", query, today)
     connection = db.session.connection()
     result = connection.execute(stmt, {"project_id": project_id, **params})
     width = len(LISTED_COLUMNS)
@@ -210,18 +209,7 @@ def view_statement(
     params = _params(dialect, query, today)
     # Only SQLite's statement for Today, Upcoming and All has a shape per project count.
     per_project = dialect == "sqlite" and view in ("today", "upcoming", "all")
-    shape = _Shape(
-        dialect,
-        view,
-        query.sort,
-        query.status,
-        _search_kind(query.q),
-        len(query.tags),
-        query.priority is not None,
-        query.due,
-        query.limit + 1,
-        projects if per_project else 0,
-    )
+    shape = _shape(dialect, view, query, _search_kind(query.q), projects if per_project else 0)
     if query.after is None:
         return _first_page(shape), params
     return _build(shape, query.after, today), params
@@ -265,18 +253,18 @@ def _first_page(shape: _Shape) -> Select:
     return _build(shape, None, None)
 
 
-def _project_shape(query: ListQuery) -> _Shape:
+def _shape(dialect: str, view: str, query: ListQuery, search: str, projects: int = 0) -> _Shape:
     return _Shape(
-        "postgresql",
-        "project",
+        dialect,
+        view,
         query.sort,
         query.status,
-        "",  # the search is probed_page's, around the other filters
+        search,
         len(query.tags),
         query.priority is not None,
         query.due,
         query.limit + 1,
-        0,
+        projects,
     )
 
 
@@ -290,7 +278,7 @@ def _probed_first_page(shape: _Shape) -> Select:
     listed = select(Task).where(
         Task.project_id == bindparam("project_id"),
         Task.deleted_at.is_(None),
-        *{"open": [Task.done.is_(False)], "done": [Task.done.is_(True)], "all": []}[shape.status],
+        *status_where(shape.status),
         *_filters(shape),
     )
     keys = _sort_keys(shape.sort)
@@ -446,10 +434,6 @@ _INDEX_OF_SORT = {
 }
 
 
-def _ordered(order):
-    return [e.desc() if d else e.asc() for e, d in order]
-
-
 def _key_labels(sort: str):
     return [e.label(f"k{i}") for i, (e, _) in enumerate(_sort_keys(sort))]
 
@@ -470,7 +454,7 @@ def _piece_selects(shape: _Shape, after, today, scope, columns, correlate=None):
     out = []
     for done, fixed in _arm_specs(shape.view, shape.sort, shape.status):
         for where, order in _pieces(shape, done, fixed, after, today, scope):
-            stmt = select(*columns).where(*where).order_by(*_ordered(order)).limit(shape.limit)
+            stmt = select(*columns).where(*where).order_by(*ordered(order)).limit(shape.limit)
             if hint:
                 stmt = stmt.with_hint(tasks, hint, "sqlite")
             out.append(stmt.correlate(correlate) if correlate is not None else stmt)
@@ -525,7 +509,7 @@ def _build(shape: _Shape, after, today) -> Select:
         select(*columns)
         .select_from(source.join(outer, outer.c.id.in_(ids)))
         .where(member_where)
-        .order_by(*_ordered(outer_keys))
+        .order_by(*ordered(outer_keys))
         .limit(shape.limit)
     )
 
@@ -563,7 +547,7 @@ def _per_project(shape: _Shape, after, today, keys) -> Select | None:
         ranks = [(arms.c[f"k{i}"], d) for i, (_, d) in enumerate(keys)]
         page = (
             select(arms.c.id, *[k for k, _ in ranks])
-            .order_by(*_ordered(ranks))
+            .order_by(*ordered(ranks))
             .limit(shape.limit)
             .subquery("page")
         )
@@ -573,7 +557,7 @@ def _per_project(shape: _Shape, after, today, keys) -> Select | None:
         select(*COLUMNS)
         .select_from(page.join(tasks, tasks.c.id == page.c.id))
         .where(Task.project_id.in_(live))
-        .order_by(*_ordered([(page.c[f"k{i}"], d) for i, (_, d) in enumerate(keys)]))
+        .order_by(*ordered([(page.c[f"k{i}"], d) for i, (_, d) in enumerate(keys)]))
     )
 
 
@@ -598,7 +582,7 @@ def _merged(shape: _Shape, after, keys, selects):
     order = [(literal_column(f"k{i}"), d) for i, (_, d) in enumerate(keys) if i >= fixed]
     return (
         union_all(*[s.order_by(None).limit(None) for s in selects])
-        .order_by(*_ordered(order))
+        .order_by(*ordered(order))
         .limit(shape.limit)
         .subquery("page")
     )
@@ -625,7 +609,7 @@ def _lateral(shape: _Shape, after, today, keys, scope) -> Select:
         select(arms.c.id, *[arms.c[f"k{i}"] for i in range(len(keys))])
         .select_from(source.join(arms, true()))
         .where(member_where)
-        .order_by(*_ordered([(arms.c[f"k{i}"], d) for i, (_, d) in enumerate(keys)]))
+        .order_by(*ordered([(arms.c[f"k{i}"], d) for i, (_, d) in enumerate(keys)]))
         .limit(shape.limit)
         .subquery("page")
     )
@@ -637,7 +621,7 @@ def _lateral(shape: _Shape, after, today, keys, scope) -> Select:
     return (
         select(*[row.c[c.name] for c in COLUMNS])
         .select_from(page.join(row, true()))
-        .order_by(*_ordered([(page.c[f"k{i}"], d) for i, (_, d) in enumerate(keys)]))
+        .order_by(*ordered([(page.c[f"k{i}"], d) for i, (_, d) in enumerate(keys)]))
     )
 
 
@@ -673,7 +657,7 @@ def _merged_arms(shape: _Shape, after, today, keys, scope) -> Select:
     return (
         select(*[literal_column(c.name, c.type) for c in COLUMNS])
         .select_from(merged)
-        .order_by(*_ordered([(literal_column(f"k{i}"), d) for i, (_, d) in enumerate(keys)]))
+        .order_by(*ordered([(literal_column(f"k{i}"), d) for i, (_, d) in enumerate(keys)]))
         .limit(shape.limit)
     )
 

@@ -58,7 +58,7 @@ def main(argv: list[str]) -> int:
     if "--seed" in argv:
         values = seed(url, settings.size)
         meta.parent.mkdir(exist_ok=True)
-        meta.write_text(json.dumps({k: v for k, v in values.items() if isinstance(v, str | int)}))
+        meta.write_text(json.dumps(values, default=str))  # bench.instructions --reuse reads it
     if not meta.exists():
         raise SystemExit("no seed to measure: run with --seed first")
     cases = _cases(json.loads(meta.read_text()))

@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from urllib.parse import quote_plus
 
 from bench.settings import Settings
 
@@ -38,6 +39,13 @@ WARMUP = 60
 PAGES = {
     "shared": ("member", "/projects/{shared_project}"),
     "today_20": ("p20", "/tasks/today"),
+}
+# More of the bench's pages, counted when named (`--pages`): on the full data set (`--full`)
+# they show what search and the tag filter cost at 100,000 tasks, SQLite's work included.
+MORE_PAGES = {
+    "project_1": ("member", "/projects/{solo_project}"),
+    "search": ("a", "/tasks?q={search_word}"),
+    "tag_due": ("a", "/tasks?tag={tag}&sort=due"),
 }
 
 
@@ -48,9 +56,9 @@ def _child(db: str, kind: str, case: str, requests: int, meta_path: str) -> None
     settings = Settings.from_env()
     url = settings.database_url(db)
     ctx = cases.DbContext.create(db, url, json.loads(Path(meta_path).read_text()))
-    ids = ctx.meta["toggle_ids"]
+    ids = ctx.meta.get("toggle_ids", [])
     app = ctx.app if kind == "tasklane" else ctx.raw_app
-    user, path = PAGES.get(case, ("a", "/tasks"))
+    user, path = {**PAGES, **MORE_PAGES}.get(case, ("a", "/tasks"))
     client = ctx.client(app, user)
     headers = {"HX-Request": "true", "X-CSRFToken": ctx.csrf["a"]}
     ctx.reset_pools()
@@ -61,8 +69,10 @@ def _child(db: str, kind: str, case: str, requests: int, meta_path: str) -> None
             f"/tasks/{ids[i % len(ids)]}/toggle", headers=headers, data={"done": done}
         )
 
+    values = {k: quote_plus(str(v)) for k, v in ctx.meta.items() if isinstance(v, str | int)}
+
     def page(_i: int):
-        return client.get(path.format(**ctx.meta))
+        return client.get(path.format(**values))
 
     run = toggle if case == "toggle" else page
 
@@ -119,15 +129,40 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["--child"]:
         _child(argv[1], argv[2], argv[3], int(argv[4]), argv[5])
         return 0
+    flags = [a for a in argv if a.startswith("--")]
+    argv = [a for a in argv if not a.startswith("--")]
     db = argv[0] if argv else "postgresql"
     toggles = int(argv[1]) if len(argv) > 1 else 200
-    from bench.seed import seed
-
+    chosen = [c for f in flags if f.startswith("--pages=") for c in f[8:].split(",") if c]
+    unknown = set(chosen) - {"toggle", "list", *PAGES, *MORE_PAGES}
+    if unknown:
+        raise SystemExit(f"bench.instructions: unknown pages {sorted(unknown)}")
     url = Settings.from_env().database_url(db)
     with tempfile.TemporaryDirectory() as tmp:
-        meta_path = Path(tmp) / "meta.json"
-        meta_path.write_text(json.dumps(seed(url, "tiny"), default=str))
+        if "--reuse" in flags:  # the data an earlier `make bench-database-cpu ARGS=--seed` left
+            from bench.database_cpu import meta_path
+
+            meta_path = meta_path(url)
+            if not meta_path.exists():
+                raise SystemExit("no seed to reuse: make bench-database-cpu ARGS=--seed first")
+        else:
+            from bench.seed import seed
+
+            meta_path = Path(tmp) / "meta.json"
+            size = "full" if "--full" in flags else "tiny"
+            meta_path.write_text(json.dumps(seed(url, size), default=str))
         pages = max(toggles // 10, 1)
+        if chosen:  # Tasklane alone, each page against the list
+            counted = {
+                case: _count(db, "tasklane", case, pages, str(meta_path), Path(tmp) / "t.out")
+                for case in dict.fromkeys(["list", *chosen])
+            }
+            for case, count in counted.items():
+                print(
+                    f"{db}: {case} {count:,} instructions per request; "
+                    f"list / {case} = {counted['list'] / count:.2f}"
+                )
+            return 0
         counted = {}
         for case, requests in (("toggle", toggles), ("list", pages)):
             counts = {

@@ -103,12 +103,25 @@ def main() -> int:
         if settings.warmup:
             for case in all_cases:
                 measure(case, by_db.get(case.db), table[case.server], settings, settings.warmup)
+        by_name = {case.name: case for case in all_cases}
+        beside = report.ceilings_beside([ctx.db for ctx in contexts])
         rounds = []
         for r in range(settings.rounds):
             shift = r % len(all_cases)
             order = all_cases[shift:] + all_cases[:shift]
             results = {}
             for case in order:
+                # Each ceiling a goal compares this case with is measured again just before
+                # it, so that the ratio's two runs are seconds apart, not a round apart.
+                for name in beside.get(case.name, ()):
+                    ceiling = by_name[name]
+                    results[report.beside_key(name, case.name)] = measure(
+                        ceiling,
+                        by_db.get(ceiling.db),
+                        table[ceiling.server],
+                        settings,
+                        settings.seconds,
+                    )
                 ctx = by_db.get(case.db)
                 results[case.name] = measure(
                     case, ctx, table[case.server], settings, settings.seconds

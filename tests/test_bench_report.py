@@ -126,3 +126,27 @@ def test_resident_size_is_read_from_proc():
     assert 5 < sizes["anon"] < sizes["rss"]
     assert abs(sizes["anon"] + sizes["file"] + sizes["shmem"] - sizes["rss"]) < 0.01
     assert servers.memory_mb(2**22 + 1) is None  # above Linux's largest pid: no process
+
+
+def test_a_goal_ratio_takes_the_ceiling_measured_just_before_the_case():
+    """The round's own list run was fast (14 ms), the machine slower when search ran (20 ms),
+    and the list measured just before search slow too (18 ms): the ratio is 18 / 20, not
+    14 / 20. Results without such a run (older files) fall back to the round's own."""
+    data = _results(search_ms=20.0)
+    beside = report.beside_key("pg:list", "pg:search")
+    assert "pg:list" in report.ceilings_beside(["pg"])["pg:search"]
+    slow_list = {**data["rounds"][0]["results"]["pg:list"], "total_cpu_ms_per_request": 18.0}
+    for rnd in data["rounds"]:
+        rnd["results"] = {**rnd["results"], beside: slow_list}
+    report.summarise(data)
+    assert _goal(data, "?q= search within 1.5")["cpu"]["median"] == 18 / 20
+    assert data["summary"]["cases"]["pg:list"]["total_cpu_ms_per_request"]["median"] == 14.0
+    assert _goal(_results(search_ms=20.0), "?q= search within 1.5")["cpu"]["median"] == 14 / 20
+
+
+def test_only_goal_ratios_of_one_database_get_a_ceiling_beside_them():
+    beside = report.ceilings_beside(["pg", "sqlite"])
+    assert beside["sqlite:today_20"] == ["sqlite:list"]
+    assert beside["pg:list"] == ["pg:raw_page", "pg:sweep_1k"]
+    assert "pg:raw_page" not in beside  # "raw page / bare" judges nothing
+    assert all(c.split(":")[0] == case.split(":")[0] for case, cs in beside.items() for c in cs)

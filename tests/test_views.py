@@ -293,3 +293,31 @@ def test_a_rows_project_chip_draws_a_palette_colour_by_class_and_another_by_svg(
     assert "<svg" not in chips["Palette"]
     assert 'class="task-project"' in chips["Own"] and 'fill="#123456"' in chips["Own"]
     assert 'class="task-project tag-c8"' in chips["Plain"] and "<svg" not in chips["Plain"]
+
+
+def test_the_navigation_draws_a_palette_colour_by_class_and_a_renamed_chip_follows(
+    app, auth_client
+):
+    """The project list beside the tasks: a palette colour is a class on the link, a colour
+    picked by hand an SVG dot. A row's chip is made once per (link, name, colour): a renamed
+    or recoloured project shows its new name and colour at once, escaped."""
+    from app.palette import PALETTE, PALETTE_CLASS
+
+    palette = add_project(app, name="Palette", colour=PALETTE[4])
+    own = add_project(app, name="Own", colour="#123456")
+    add_task(app, project_id=palette, title="Chipped", due_date=app_today(app))
+    page = auth_client.get("/tasks/today").get_data(as_text=True)
+    nav = page.split('aria-label="Projects"', 1)[1].split("</nav>", 1)[0]
+    link = re.compile(r'(<a[^>]*href="/projects/(\d+)"[^>]*>.*?</a>)', re.S)
+    links = {int(pid): html for html, pid in link.findall(nav)}
+    assert f'class="{PALETTE_CLASS[PALETTE[4]]}"' in links[palette]
+    assert "<svg" not in links[palette]
+    assert "<svg" in links[own] and 'fill="#123456"' in links[own]
+    assert f'class="task-project tag-c4" href="/projects/{palette}">Palette</a>' in page
+    with app.app_context():
+        project = db.session.get(Project, palette)
+        project.name, project.colour = "<b>Renamed</b>", "#abcdef"
+        db.session.commit()
+    page = auth_client.get("/tasks/today").get_data(as_text=True)
+    assert ">Palette</a>" not in page and "<b>Renamed</b>" not in page
+    assert 'fill="#abcdef"/></svg>&lt;b&gt;Renamed&lt;/b&gt;</a>' in page

@@ -15,6 +15,7 @@ Standalone (no app imports): bench/raw.py loads it by path to render the same ro
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 
@@ -104,20 +105,24 @@ def row_maker(
     """
     select_and_done, edit_and_delete = controls_maker(row_url)
 
-    def project_chip(project) -> str:
-        url = escape(
-            row_url("tasks.index")
-            if project.id == inbox_id()
-            else row_url("projects.show", project.id)
-        )
-        css = palette_class.get(project.colour)
+    @lru_cache(maxsize=4096)
+    def chip(url: str, name: str, colour: str) -> str:
+        # A view's 50 rows show a few projects: each chip is made once (as palette's tag
+        # chips are), keyed by its link too, so a different application root makes its own.
+        url = escape(url)
+        css = palette_class.get(colour)
         if css:
-            return f'<a class="task-project {css}" href="{url}">{escape(project.name)}</a>'
+            return f'<a class="task-project {css}" href="{url}">{escape(name)}</a>'
         return (
             f'<a class="task-project" href="{url}"><svg class="chip-dot" aria-hidden="true"'
             f' width="10" height="10" viewBox="0 0 10 10"><circle cx="5" cy="5" r="5"'
-            f' fill="{escape(project.colour)}"/></svg>{escape(project.name)}</a>'
+            f' fill="{escape(colour)}"/></svg>{escape(name)}</a>'
         )
+
+    def project_chip(project) -> str:
+        if project.id == inbox_id():
+            return chip(row_url("tasks.index"), project.name, project.colour)
+        return chip(row_url("projects.show", project.id), project.name, project.colour)
 
     def task_row(task, role, today) -> Markup:
         i = int(task.id)  # digits only: safe in the markup as it is

@@ -189,9 +189,10 @@ class _Builder:
             )
         )
 
-    def tags(self, owner_id: int, count: int) -> list[tuple[int, str]]:
+    def tags(self, owner_id: int, count: int, first: int = 0) -> list[tuple[int, str]]:
+        """`count` tags of `owner_id`'s, named from the `first`th of TAG_WORDS on."""
         made = []
-        for i in range(count):
+        for i in range(first, first + count):
             name = TAG_WORDS[i % len(TAG_WORDS)] + ("" if i < len(TAG_WORDS) else str(i))
             tag_id = self.next_tag_id
             self.next_tag_id += 1
@@ -317,7 +318,10 @@ def _shared_project(b: _Builder, member: int, fillers: list[int]) -> tuple[int, 
     members += [(u, VIEWER) for u in viewers]
     assert len(members) == SHARED_MEMBERS
     project_id = b.project("Team", members)
-    tags = [t for t, _ in b.tags(owner, 25) + b.tags(member, 25)]
+    # Tags of two owners, of different names: a task never holds two tags of one name
+    # (tagging.keep_or_resolve_tags keeps the one it has, bulk tagging skips it), and with
+    # the same 25 names from each owner a task could be seeded with "writing" twice.
+    tags = [t for t, _ in b.tags(owner, 25) + b.tags(member, 25, first=25)]
     writers = [owner, member, *admins, *editors]
     b.tasks(owner, b.size.tasks_shared, tags, 3, project_id=project_id, members=writers)
     # And one of their own that nobody else is in: the same page with one member.

@@ -150,3 +150,18 @@ def test_only_goal_ratios_of_one_database_get_a_ceiling_beside_them():
     assert beside["pg:list"] == ["pg:raw_page", "pg:sweep_1k"]
     assert "pg:raw_page" not in beside  # "raw page / bare" judges nothing
     assert all(c.split(":")[0] == case.split(":")[0] for case, cs in beside.items() for c in cs)
+
+
+def test_the_seed_never_gives_a_task_two_tags_of_one_name():
+    """As the product never does (a shared task keeps the tag of a name it has): with the
+    shared project's owner and member seeded the same 25 names, tasks held "writing" twice
+    and the shared page drew both chips."""
+    from collections import Counter
+    from datetime import UTC, date, datetime
+
+    from bench.seed import SIZES, generate
+
+    data = generate(SIZES["tiny"], "not-a-hash", datetime.now(UTC), date.today())
+    name_of = {tag[0]: tag[3] for tag in data.tags}
+    per_task = Counter((task_id, name_of[tag_id]) for task_id, tag_id in data.task_tags)
+    assert data.task_tags and max(per_task.values()) == 1

@@ -165,3 +165,15 @@ def test_the_seed_never_gives_a_task_two_tags_of_one_name():
     name_of = {tag[0]: tag[3] for tag in data.tags}
     per_task = Counter((task_id, name_of[tag_id]) for task_id, tag_id in data.task_tags)
     assert data.task_tags and max(per_task.values()) == 1
+
+
+def test_every_goal_of_one_database_has_its_ceiling_measured_beside_it():
+    """A goal added to the report without its ratio in _GOAL_RATIOS would be judged on the
+    round's own, distant, run of its ceiling."""
+    data = _results()
+    ratios = [g["ratio"] for g in data["summary"]["goals"] if "ratio" in g]
+    assert "pg: search / list" in ratios and "pg: shared project / list" in ratios
+    beside = report.ceilings_beside(["pg"])
+    for label, case, ceiling in report._ratio_defs(["pg"]):
+        if label in ratios:
+            assert ceiling in beside.get(case, []), label

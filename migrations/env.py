@@ -49,11 +49,10 @@ def get_metadata():
 
 
 def include_name(name, type_, parent_names):
-    """Leave SQLite's search index tables (an FTS5 table and its shadow tables, made by a
-    migration, described by no model) out of autogenerate's comparison."""
-    from app.tasks.search import is_index_table
+    """Leave out what migrations make and no model describes (app/unmodelled.py)."""
+    from app import unmodelled
 
-    return not (type_ == "table" and is_index_table(name))
+    return unmodelled.include_name(name, type_, parent_names)
 
 
 def run_migrations_offline():

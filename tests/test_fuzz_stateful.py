@@ -6,7 +6,8 @@ missing ids, deletes, undo, tag renames and deletes, and quick adds of renamed t
 Single requests miss what only an order of actions reaches (edit then tick a repeating task,
 bulk after delete, rename a tag then quick-add it). After every step: no 5xx was answered;
 the other user's rows and task-tag links are exactly as they were; the list shows exactly the
-user's live tasks; the tags page's counts are the database's.
+user's live tasks; the tags page's counts are the database's; on PostgreSQL, every task's
+copy of its tag ids (tasks.tag_ids, the tag filter's) is its task-tag links.
 
 FUZZ_STATEFUL_EXAMPLES sequences of FUZZ_STATEFUL_STEPS steps per database (a CI run takes
 about a minute a database); the steps, requests and 5xx are counted into the security figures.
@@ -308,6 +309,17 @@ class TaskSequences(RuleBasedStateMachine):
             o=self.ada,
         )
         assert shown == {tag_id: (open_, total) for tag_id, open_, total in counted}
+
+    @invariant()
+    def the_tag_filters_copy_is_task_tags(self):
+        """PostgreSQL's tasks.tag_ids, which the tag filter reads, holds each task's links."""
+        if self.app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+            return
+        links = {task_id: set() for task_id, _ids in self._sql("SELECT id, tag_ids FROM tasks")}
+        for task_id, tag_id in self._sql("SELECT task_id, tag_id FROM task_tags"):
+            links[task_id].add(tag_id)
+        copies = {task_id: set(ids) for task_id, ids in self._sql("SELECT id, tag_ids FROM tasks")}
+        assert copies == links
 
 
 def test_sequences_of_actions_by_two_users(make_app, database_url):

@@ -61,6 +61,7 @@ def initials(name: str) -> str:
     return "".join(word[0] for word in words[:2]).upper() if words else "?"
 
 
+@lru_cache(maxsize=1024)  # a page shows a few people many times
 def assignee_badge(name: str) -> str:
     """Who is assigned: their initials, with the full name as the accessible text."""
     who = escape(name)

@@ -101,8 +101,8 @@ def test_clicking_a_chip_filters_the_list(app, auth_client):
 
 def test_a_tag_filter_lists_exactly_the_tagged_tasks_in_the_lists_order(app, auth_client):
     """Every sort, open and all, in pages of 4: the tagged tasks and no others, in the order
-    the unfiltered list gives them (PostgreSQL reads a tag's page keys first:
-    listing._keys_first; the list without a tag does not)."""
+    the unfiltered list gives them (PostgreSQL checks each task's copy of its tag ids,
+    tasks.tag_ids: listing.tagged; SQLite joins task_tags)."""
     rnd = random.Random(7)
     tagged = set()
     for i in range(48):

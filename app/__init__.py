@@ -143,7 +143,7 @@ def configure_templates(app: Flask) -> None:
 
     from app import access, static_files, template_filters
     from app.models import Priority, Role
-    from app.palette import PALETTE_CLASS, chips_maker
+    from app.palette import chips_maker, dot, svg_dot
     from app.tasks.dates import due_mark, priority_marks
     from app.tasks.row_controls import row_maker
     from app.urls import row_url, tag_url
@@ -155,7 +155,8 @@ def configure_templates(app: Flask) -> None:
     app.jinja_env.globals["can_edit"] = access.can_edit
     app.jinja_env.globals["row_url"] = row_url
     app.jinja_env.globals["tag_url"] = tag_url
-    app.jinja_env.globals["PALETTE_CLASS"] = PALETTE_CLASS
+    app.jinja_env.globals["colour_dot"] = dot
+    app.jinja_env.globals["svg_dot"] = svg_dot
     app.jinja_env.globals["chips"] = chips_maker(tag_url)
     app.jinja_env.globals["task_row"] = row_maker(
         row_url,
@@ -164,7 +165,7 @@ def configure_templates(app: Flask) -> None:
         priority_mark=priority_marks(Priority),
         time_of_day=template_filters.time_of_day,
         can_edit=access.can_edit,
-        palette_class=PALETTE_CLASS,
+        dot=dot,
         inbox_id=lambda: current_user.inbox_id,
     )
 

@@ -1,15 +1,17 @@
-"""The colours Tasklane picks for new tags, and the stylesheet's class for each.
+"""The colours Tasklane picks for new tags, and how any colour's dot is drawn.
 
 Standalone (no app imports): bench/raw.py loads it by path to render the same rows.
-A tag chip of a palette colour carries the class (`.tag-c0`...`.tag-c8` in static/css/app.css
-draw its dot); a colour picked by hand keeps an SVG dot, since the CSP refuses inline styles.
-The chips themselves are made here (chips_maker), for every page that shows them.
+One rule for every dot (a tag's chip, a row's project, the project list): a palette colour
+is a class (`.tag-c0`...`.tag-c8`; static/css/app.css draws the dot), any other colour an
+SVG dot, since the CSP refuses inline styles (dot()). The tag chips are made here
+(chips_maker), for every page that shows them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import lru_cache
+from typing import NamedTuple
 
 from markupsafe import Markup
 
@@ -22,16 +24,35 @@ DEFAULT_COLOUR = "#6b7280"
 PALETTE_CLASS = {colour: f"tag-c{i}" for i, colour in enumerate((*PALETTE, DEFAULT_COLOUR))}
 
 
+class Dot(NamedTuple):
+    css: str  # the palette colour's class, or ""
+    svg: Markup  # another colour's SVG dot, or ""
+
+
+@lru_cache(maxsize=1024)
+def svg_dot(colour: str, size: int) -> Markup:
+    """A dot of `colour`, `size` pixels wide, drawn whatever the colour (a page's heading)."""
+    return Markup(
+        '<svg class="chip-dot" aria-hidden="true" width="{0}" height="{0}" viewBox="0 0 {0} {0}">'
+        '<circle cx="{1}" cy="{1}" r="{1}" fill="{2}"/></svg>'
+    ).format(size, size // 2, colour)
+
+
+@lru_cache(maxsize=1024)
+def dot(colour: str, size: int) -> Dot:
+    """How a link's dot of `colour` is drawn: the palette colour's class for the link, or
+    an SVG dot to put in it."""
+    css = PALETTE_CLASS.get(colour)
+    return Dot(css, Markup("")) if css else Dot("", svg_dot(colour, size))
+
+
 @lru_cache(maxsize=4096)
 def _chip(url: str, name: str, colour: str) -> Markup:
     # Keyed by the link too, so a different application root makes its own chip.
-    css = PALETTE_CLASS.get(colour)
-    if css:
-        return Markup('<a class="chip {}" href="{}">{}</a>').format(css, url, name)
-    return Markup(
-        '<a class="chip" href="{}"><svg class="chip-dot" aria-hidden="true" width="8" height="8"'
-        ' viewBox="0 0 8 8"><circle cx="4" cy="4" r="4" fill="{}"/></svg>{}</a>'
-    ).format(url, colour, name)
+    css, svg = dot(colour, 8)
+    return Markup('<a class="{}" href="{}">{}{}</a>').format(
+        f"chip {css}" if css else "chip", url, svg, name
+    )
 
 
 def chips_maker(tag_url: Callable[[str], str]) -> Callable[[Iterable], Markup]:

@@ -538,7 +538,8 @@ def create_app(database_url: str | None = None, secret_key: str | None = None) -
         Priority=Priority,
         Role=Role,
         can_edit=can_edit,
-        PALETTE_CLASS=palette.PALETTE_CLASS,
+        colour_dot=palette.dot,
+        svg_dot=palette.svg_dot,
         # As app/template_filters.time_of_day (rows due today at a time ask for it).
         time_of_day=lambda: timezones.now_for(g.raw_user).time(),
     )
@@ -554,7 +555,7 @@ def create_app(database_url: str | None = None, secret_key: str | None = None) -
         priority_mark=app.jinja_env.globals["PRIORITY_MARK"],
         time_of_day=app.jinja_env.globals["time_of_day"],
         can_edit=can_edit,
-        palette_class=palette.PALETTE_CLASS,
+        dot=palette.dot,
         inbox_id=lambda: g.raw_user.inbox_id,
     )
     app.add_template_filter(dates.due_state, "due_state")

@@ -295,6 +295,56 @@ def test_a_rows_project_chip_draws_a_palette_colour_by_class_and_another_by_svg(
     assert 'class="task-project tag-c8"' in chips["Plain"] and "<svg" not in chips["Plain"]
 
 
+def test_a_tag_a_rows_project_and_the_navigation_draw_a_colour_the_same_way(app, auth_client):
+    """One rule for every dot (app/palette.dot): a palette colour is its class on the link
+    and no SVG; a colour picked by hand is an SVG dot of that colour (tags 8 px, projects 10)
+    and no palette class, in a tag chip, a row's project chip and the project list alike."""
+    from app.models import Tag
+    from app.palette import PALETTE, PALETTE_CLASS
+
+    palette = add_project(app, name="Palette", colour=PALETTE[3])
+    own = add_project(app, name="Own", colour="#123456")
+    task = add_task(app, project_id=own, title="Dotted", due_date=app_today(app), tags=["a", "b"])
+    with app.app_context():
+        tags = {tag.name: tag for tag in db.session.scalars(select(Tag))}
+        tags["a"].colour, tags["b"].colour = PALETTE[3], "#123456"
+        db.session.commit()
+    add_task(app, project_id=palette, title="Plain", due_date=app_today(app))
+    page = auth_client.get("/tasks/today").get_data(as_text=True)
+    row = page.split(f'id="task-{task}"', 1)[1].split('role="row"', 1)[0]
+    nav = page.split('aria-label="Projects"', 1)[1].split("</nav>", 1)[0]
+    css = PALETTE_CLASS[PALETTE[3]]
+    svg = '<svg class="chip-dot" aria-hidden="true" width="{0}" height="{0}"'
+    drawn = {
+        "tag, palette": (
+            re.search(r'<a class="chip[^"]*" href="[^"]*">(?:<svg.*?</svg>)?a</a>', row),
+            8,
+        ),
+        "tag, own": (
+            re.search(r'<a class="chip[^"]*" href="[^"]*">(?:<svg.*?</svg>)?b</a>', row),
+            8,
+        ),
+        "project, own": (re.search(r'<a class="task-project[^"]*"[^>]*>.*?Own</a>', row), 10),
+        "project, palette": (
+            re.search(r'<a class="task-project[^"]*"[^>]*>(?:<svg.*?</svg>)?Palette</a>', page),
+            10,
+        ),
+        "navigation, own": (re.search(rf'<a[^>]*href="/projects/{own}".*?</a>', nav, re.S), 10),
+        "navigation, palette": (
+            re.search(rf'<a[^>]*href="/projects/{palette}".*?</a>', nav, re.S),
+            10,
+        ),
+    }
+    for name, (found, size) in drawn.items():
+        assert found, name
+        html = found.group(0)
+        if "palette" in name:
+            assert css in html.split(">", 1)[0] and "<svg" not in html, (name, html)
+        else:
+            assert svg.format(size) in html and 'fill="#123456"' in html, (name, html)
+            assert "tag-c" not in html, (name, html)
+
+
 def test_the_navigation_draws_a_palette_colour_by_class_and_a_renamed_chip_follows(
     app, auth_client
 ):

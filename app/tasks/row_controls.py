@@ -80,7 +80,7 @@ def row_maker(
     priority_mark: dict,
     time_of_day: Callable,
     can_edit: Callable[[int | None], bool],
-    palette_class: dict[str, str],
+    dot: Callable,
     inbox_id: Callable[[], int],
 ) -> Callable:
     """The template global `task_row(task, role, today)`: a task's row in the list.
@@ -99,8 +99,8 @@ def row_maker(
     - viewers see the task, not the controls they cannot use (`can_edit`). `role` is the
       user's role in the task's project, which whoever renders the row passes; a row of a
       view across projects (app/tasks/views.ViewedTask) carries its own, and its project,
-      whose chip links to it (the Inbox's to the list) with its colour's dot: a palette
-      colour is a class, another an SVG dot, as the CSP refuses inline styles.
+      whose chip links to it (the Inbox's to the list) with its colour's dot (`dot`:
+      palette.dot, the one rule for a colour's dot).
     `task` is a ListedTask, a ViewedTask or a mapped Task (a single row's swap).
     `inbox_id()` is the signed-in user's Inbox, asked only for a row that shows a project.
     """
@@ -110,15 +110,9 @@ def row_maker(
     def chip(url: str, name: str, colour: str) -> str:
         # A view's 50 rows show a few projects: each chip is made once (as palette's tag
         # chips are), keyed by its link too, so a different application root makes its own.
-        url = escape(url)
-        css = palette_class.get(colour)
-        if css:
-            return f'<a class="task-project {css}" href="{url}">{escape(name)}</a>'
-        return (
-            f'<a class="task-project" href="{url}"><svg class="chip-dot" aria-hidden="true"'
-            f' width="10" height="10" viewBox="0 0 10 10"><circle cx="5" cy="5" r="5"'
-            f' fill="{escape(colour)}"/></svg>{escape(name)}</a>'
-        )
+        css, svg = dot(colour, 10)
+        css = f"task-project {css}" if css else "task-project"
+        return f'<a class="{css}" href="{escape(url)}">{svg}{escape(name)}</a>'
 
     def project_chip(project) -> str:
         if project.id == inbox_id():

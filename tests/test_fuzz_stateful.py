@@ -315,10 +315,10 @@ class TaskSequences(RuleBasedStateMachine):
         """PostgreSQL's tasks.tag_ids, which the tag filter reads, holds each task's links."""
         if self.app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
             return
-        links = {task_id: set() for task_id, _ids in self._sql("SELECT id, tag_ids FROM tasks")}
+        copies = {task_id: set(ids) for task_id, ids in self._sql("SELECT id, tag_ids FROM tasks")}
+        links = {task_id: set() for task_id in copies}
         for task_id, tag_id in self._sql("SELECT task_id, tag_id FROM task_tags"):
             links[task_id].add(tag_id)
-        copies = {task_id: set(ids) for task_id, ids in self._sql("SELECT id, tag_ids FROM tasks")}
         assert copies == links
 
 

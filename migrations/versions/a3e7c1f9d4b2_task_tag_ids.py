@@ -92,6 +92,7 @@ def upgrade():
         " WITH (gin_pending_list_limit = 64) WHERE deleted_at IS NULL"
     )
 
+
 def downgrade():
     if op.get_bind().dialect.name != "postgresql":
         return

@@ -252,6 +252,45 @@ def test_the_index_follows_edits_deletes_bulk_changes_and_raw_updates(app, auth_
     _index_agrees_with_tasks(app)
 
 
+def _in_project(client, project_id: int | None, q: str) -> set[int]:
+    path = f"/projects/{project_id}" if project_id else "/tasks"
+    return set(listed_ids(client, path, {"q": q, "status": "all"}))
+
+
+@pytest.mark.parametrize("term", ["zephyr", "ze"], ids=["indexed", "like"])
+def test_a_project_search_finds_its_own_tasks_and_follows_moves(app, auth_client, term):
+    """On SQLite a project's search reads the index for that project alone (its entries are
+    keyed by project): each project finds its own matches, none of another project's or
+    another user's, and a task moved by the bulk bar, the editor or a raw UPDATE is found
+    in its new project and not in its old one."""
+    create_user(app, email="eve@example.com", name="Eve")
+    theirs = add_task(app, "eve@example.com", title="Zephyr of Eve's")
+    work, home = add_project(app, name="Work"), add_project(app, name="Home")
+    inbox = add_task(app, title="Inbox zephyr")
+    at_work = [add_task(app, title=f"Zephyr {n} at work", project_id=work) for n in range(3)]
+    at_home = add_task(app, title="Plain", notes="a zephyr at home", project_id=home)
+    assert _in_project(auth_client, None, term) == {inbox}
+    assert _in_project(auth_client, work, term) == set(at_work)
+    assert _in_project(auth_client, home, term) == {at_home}
+    assert theirs not in _found(auth_client, term)
+
+    bulk = {"action": "move", "project": str(home), "ids": [str(at_work[0])]}
+    assert post(auth_client, "/tasks/bulk", bulk).status_code == 303
+    task = get_task(app, at_work[1])
+    edited = {"title": task.title, "priority": "0", "version": str(task.version)}
+    edited["project_id"] = str(home)
+    assert post(auth_client, f"/tasks/{task.id}", edited).status_code == 303
+    with app.app_context():
+        db.session.execute(update(Task).where(Task.id == inbox).values(project_id=work))
+        db.session.commit()
+    assert [get_task(app, i).project_id for i in at_work] == [home, home, work]
+    assert _in_project(auth_client, None, term) == set()
+    assert _in_project(auth_client, work, term) == {at_work[2], inbox}
+    assert _in_project(auth_client, home, term) == {at_home, at_work[0], at_work[1]}
+    assert _found(auth_client, term) == {inbox, at_home, *at_work}
+    _index_agrees_with_tasks(app)
+
+
 def test_the_migration_fills_the_index_from_existing_tasks(app, user):
     """Downgrade below the search index, add tasks, upgrade: they are found."""
     from flask_migrate import downgrade
@@ -368,9 +407,11 @@ def _read_from_the_index(app, path, plan):
             assert re.search(index_cond, plan), plan
             assert re.search(r"CTE Scan on hits " + _RAN, plan), plan
     else:
-        # The matching ids are collected once from the FTS5 table; the list index is then
-        # read in order, each row checked against them.
-        assert re.search(r"SCAN tasks_search VIRTUAL TABLE INDEX \d+:M", plan), plan
+        # The matching ids are collected once from the FTS5 table (a project's page: the
+        # range of rowids that is its tasks', ">" and "<" in FTS5's index string); the list
+        # index is then read in order, each row checked against them.
+        fts = r"SCAN tasks_search VIRTUAL TABLE INDEX \d+:M\d*" + ("><" if path == "/tasks" else "")
+        assert re.search(fts + "\n", plan + "\n"), plan
         assert "LIST SUBQUERY" in plan and "ix_tasks_list_due" in plan, plan
         assert "SCAN tasks\n" not in plan + "\n", plan
 

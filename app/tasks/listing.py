@@ -481,7 +481,7 @@ def page_statement(project_id: int, query: ListQuery, today: date, columns=None)
             stmt, keys, query.limit + 1, columns or LISTED_COLUMNS, terms["pattern"]
         )
     if terms:
-        stmt = stmt.where(search.condition(dialect, **terms))
+        stmt = stmt.where(search.condition(dialect, **terms, project=project_id))
     if columns is not None:
         stmt = stmt.with_only_columns(*columns)
     return stmt.order_by(*ordered(keys)).limit(query.limit + 1)

@@ -13,13 +13,16 @@ metacharacters escaped; the indexes only find the candidates sooner:
 - SQLite cannot index LIKE '%term%'. There the FTS5 trigram table tasks_search narrows the
   rows to the task ids whose title or notes contain the term's trigrams (case folded): a
   superset of the LIKE's matches, which the LIKE then checks. A trigram query needs three
-  characters, so shorter terms are the LIKE alone (they match most tasks anyway).
+  characters, so shorter terms are the LIKE alone (they match most tasks anyway). The
+  index's rowid is the task's key, (project_id << 32) | id (migration f6c2a8d4e1b7), so a
+  project's page reads only its project's matches, a range of rowids.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
     and_,
     column,
@@ -28,26 +31,31 @@ from sqlalchemy import (
     or_,
     select,
     table,
+    type_coerce,
     union_all,
 )
 
 from app.models import Task, User
 from app.tasks.ordering import ordered
 
-# The FTS5 table (and, on SQLite, its shadow tables tasks_search_data, _idx, _docsize and
-# _config): made by the migration, not by the models.
+# The FTS5 table (and its shadow tables tasks_search_data, _idx, _docsize and _config, and
+# the view tasks_search_source it indexes): made by the migrations, not by the models.
 SQLITE_TABLE = "tasks_search"
 _fts = table(SQLITE_TABLE, column("rowid"))
 _fts_match = literal_column(SQLITE_TABLE).op("MATCH")
 MIN_INDEXED = 3  # characters: the trigram tokenizer matches nothing shorter
+# The index's rowid: a task's project in the high bits, its id in the low (KEY_BITS) ones.
+KEY_BITS = 32
+_ID_MASK = (1 << KEY_BITS) - 1
 
-# Up to this many tasks in the whole database containing the term, SQLite reads their ids
-# from the index into a set and the list checks each row against it (cheap); beyond it the
-# term is common, most rows match, and the list's LIKE finds a page sooner than collecting
-# every match would. Measured on the bench's data (326,000 tasks, 100,000 in the listed
-# project; README, "Performance"): "zephyr" (3,320 matches) went from 12-15 ms to 1.5-2 ms,
-# a term that matches nothing from 200-280 ms to 6-20 ms (the list is still read, each row
-# a cheap check), and "report" (19,000 matches: the LIKE) from ~1 ms to ~2 ms, the count.
+# Up to this many tasks containing the term (in the listed project; across projects, in the
+# whole database), SQLite reads their ids from the index into a set and the list checks each
+# row against it (cheap); beyond it the term is common, most rows match, and the list's
+# LIKE finds a page sooner than collecting every match would. Measured on the bench's data
+# (326,000 tasks, 100,000 in the listed project; README, "Performance"): "zephyr" (3,320
+# matches) went from 12-15 ms to 1.5-2 ms, a term that matches nothing from 200-280 ms to
+# 6-20 ms (the list is still read, each row a cheap check), and "report" (19,000 matches:
+# the LIKE) from ~1 ms to ~2 ms, the count.
 COMMON = 5_000
 
 
@@ -71,9 +79,11 @@ def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def condition(dialect: str, pattern, phrase=None) -> ColumnElement[bool]:
+def condition(dialect: str, pattern, phrase=None, project=None) -> ColumnElement[bool]:
     """Tasks whose title or notes contain the search term: `pattern` and `phrase` are the
-    values of terms() or bound parameters standing for them (phrase None: no index term)."""
+    values of terms() or bound parameters standing for them (phrase None: no index term).
+    `project` (an id or a bound parameter; None: any project) is the one project the caller
+    lists: on SQLite the index is then read for that project's rows alone."""
     like = or_(
         func.lower(Task.title).like(pattern, escape="\\"),
         func.lower(Task.notes).like(pattern, escape="\\"),
@@ -86,7 +96,14 @@ def condition(dialect: str, pattern, phrase=None) -> ColumnElement[bool]:
     # term is rare: a row must be among them); COMMON of them say the term is common, and
     # every row goes on to the LIKE. Counting and collecting with two MATCHes, and choosing
     # with a CASE, cost 4.4 ms a page of the bench's 1% term; this 2.3 ms (2026-12-04).
-    matches = select(_fts.c.rowid.label("id")).where(_fts_match(phrase)).limit(COMMON)
+    # A project's tasks are the rowids from project << KEY_BITS up: FTS5 seeks to the range
+    # in each term's list and reads no other project's matches (2.3 ms a page of the bench's
+    # 1% term before, 1.45 ms with it: migration f6c2a8d4e1b7).
+    found = _fts_match(phrase)
+    if project is not None:
+        low = type_coerce(project, Integer).op("<<")(KEY_BITS)
+        found = and_(found, _fts.c.rowid.between(low, low + _ID_MASK))
+    matches = select(_fts.c.rowid.op("&")(_ID_MASK).label("id")).where(found).limit(COMMON)
     matches = matches.cte("search_matches").prefix_with("MATERIALIZED")
     common = select(func.count()).select_from(matches).scalar_subquery() >= COMMON
     return and_(or_(Task.id.in_(select(matches.c.id)), common), like)

@@ -294,7 +294,8 @@ def _filters(shape: _Shape) -> tuple:
     where = []
     if shape.search:
         phrase = bindparam("phrase") if shape.search == "indexed" else None
-        where.append(search.condition(shape.dialect, bindparam("pattern"), phrase))
+        project = bindparam("project_id") if shape.view == "project" else None
+        where.append(search.condition(shape.dialect, bindparam("pattern"), phrase, project))
     if shape.prioritised:
         where.append(Task.priority == bindparam("priority"))
     day, week_end = bindparam("today"), bindparam("week_end")

@@ -14,8 +14,9 @@ SQLite: an FTS5 table with the trigram tokenizer (SQLite 3.34+) over tasks' titl
 notes, an external-content table (it stores only the index; the text stays in tasks), kept
 in step by triggers on insert, delete and update of title or notes, and filled from the
 existing rows here. A batch migration that rebuilds `tasks` drops its triggers: such a
-migration must create them again, as SQLITE_TRIGGERS below (tests/test_search.py fails
-otherwise: the index no longer follows writes).
+migration must create them again, as f6c2a8d4e1b7's TRIGGERS (which key the index by project
+and replace SQLITE_TRIGGERS below; tests/test_search.py fails otherwise: the index no longer
+follows writes).
 
 Revision ID: c8e2f4a6b1d9
 Revises: b2d6f8a4c1e9

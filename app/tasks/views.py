@@ -50,7 +50,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.util import ClauseAdapter
 
 from app.access import membership_join
-from app.database import planned_for_its_values
+from app.database import one_plan_for_every_value, planned_for_its_values
 from app.extensions import db
 from app.models import Membership, Project, Task
 from app.tasks import search
@@ -158,7 +158,8 @@ def fetch_project(project_id: int, query: ListQuery, today: date) -> TaskPage:
     keystroke, the search statement cost 1-1.5 ms of Python a request
     (`make bench-database-cpu`, 2026-12-04)."""
     sqlite = db.engine.dialect.name == "sqlite"
-    if not sqlite and query.after is None and _search_kind(query.q) == "indexed":
+    probed = not sqlite and query.after is None and _search_kind(query.q) == "indexed"
+    if probed:
         # the search is probed_page's, around the other filters
         shape = _shape("postgresql", "project", query, "")
         stmt, params = _probed_first_page(shape), _params("postgresql", query, today)
@@ -167,9 +168,11 @@ def fetch_project(project_id: int, query: ListQuery, today: date) -> TaskPage:
     else:
         return fetch_page(project_id, query, today)
     connection = db.session.connection()
-    result = connection.execute(stmt, {"project_id": project_id, **params})
+    # probed_page's statement decides as it runs, so one plan serves every term
+    with one_plan_for_every_value(connection) if probed else contextlib.nullcontext():
+        rows = connection.execute(stmt, {"project_id": project_id, **params}).all()
     width = len(LISTED_COLUMNS)
-    return _page(connection, [ListedTask(*row[:width]) for row in result.all()], query)
+    return _page(connection, [ListedTask(*row[:width]) for row in rows], query)
 
 
 def _page(connection, rows: list[ListedTask], query: ListQuery) -> TaskPage:

@@ -200,29 +200,6 @@ def planned_for_its_values(connection):
         driver.prepare_threshold = threshold
 
 
-@contextlib.contextmanager
-def one_plan_for_every_value(connection):
-    """Statements prepared on `connection` (a SQLAlchemy Connection) inside keep one generic
-    plan (plan_cache_mode = force_generic_plan, until the block ends: SET LOCAL, so at the
-    latest with the transaction).
-
-    For a statement that chooses its own way as it runs (search.probed_page: a probe's count
-    gates each arm), PostgreSQL's estimate of a generic plan stays far above a custom one's,
-    so it planned every run anew: 0 generic plans in 25 runs (pg_prepared_statements), and
-    planning cost 0.7-0.9 ms of the statement's 4.1-4.3 ms of PostgreSQL CPU on the bench's
-    data (psycopg, 300 prepared runs, alternated: 3.4 ms with the generic plan). The plan
-    tests read such a statement's generic plan too (tests/helpers.generic_plan). Nothing is
-    prepared where psycopg's prepare_threshold is None (PgBouncer's transaction pooling):
-    then each run is planned for its values and nothing is set."""
-    driver = connection.connection.driver_connection
-    if getattr(driver, "prepare_threshold", None) is None:  # SQLite too: no plan cache
-        yield
-        return
-    connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
-    yield  # a failed statement ends the transaction, and the setting with it
-    connection.exec_driver_sql("SET LOCAL plan_cache_mode = DEFAULT")
-
-
 def _drop_if_closed_by_server(dbapi_connection, _record, _proxy) -> None:
     """Instead of pool_pre_ping, whose SELECT 1 cost every request a round trip.
 

@@ -416,28 +416,6 @@ def _read_from_the_index(app, path, plan):
         assert "SCAN tasks\n" not in plan + "\n", plan
 
 
-def test_a_projects_search_keeps_one_plan_and_the_setting_ends_with_it(app, auth_client):
-    """PostgreSQL: a project's search statement (search.probed_page) decides as it runs, so
-    once psycopg prepares it PostgreSQL keeps one generic plan for it instead of planning
-    every term anew (database.one_plan_for_every_value); the setting ends with the statement.
-    Each term's page still holds exactly its matches."""
-    if db_name(app) != "postgresql":
-        pytest.skip("SQLite keeps no plans")
-    ids = {add_task(app, title=f"Zephyr {n}") for n in range(3)}
-    ids |= {add_task(app, title=f"Plain {n}") for n in range(3)}
-    for n in range(9):  # past psycopg's prepare_threshold (5)
-        q = ["zephyr", "plain", "zep"][n % 3]
-        assert len(listed_ids(auth_client, "/tasks", {"q": q})) == 3, q
-    with app.app_context(), db.engine.connect() as conn:
-        plans = conn.exec_driver_sql(
-            "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
-            " WHERE statement LIKE '%%probe%%'"
-        ).all()
-        setting = conn.exec_driver_sql("SHOW plan_cache_mode").scalar()
-    assert len(plans) == 1 and plans[0].generic_plans >= 4 and plans[0].custom_plans == 0, plans
-    assert setting == "auto"
-
-
 @pytest.mark.parametrize("term", ["task", "halfway"])
 def test_a_common_term_walks_the_list_index_in_order(app, auth_client, searchable, term):
     """Every title holds "task", half of them "halfway": a page is the first rows of the

@@ -50,7 +50,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.util import ClauseAdapter
 
 from app.access import membership_join
-from app.database import one_plan_for_every_value, planned_for_its_values
+from app.database import planned_for_its_values
 from app.extensions import db
 from app.models import Membership, Project, Task
 from app.tasks import search
@@ -158,8 +158,7 @@ def fetch_project(project_id: int, query: ListQuery, today: date) -> TaskPage:
     keystroke, the search statement cost 1-1.5 ms of Python a request
     (`make bench-database-cpu`, 2026-12-04)."""
     sqlite = db.engine.dialect.name == "sqlite"
-    probed = not sqlite and query.after is None and _search_kind(query.q) == "indexed"
-    if probed:
+    if not sqlite and query.after is None and _search_kind(query.q) == "indexed":
         # the search is probed_page's, around the other filters
         shape = _shape("postgresql", "project", query, "")
         stmt, params = _probed_first_page(shape), _params("postgresql", query, today)
@@ -168,11 +167,9 @@ def fetch_project(project_id: int, query: ListQuery, today: date) -> TaskPage:
     else:
         return fetch_page(project_id, query, today)
     connection = db.session.connection()
-    # probed_page's statement decides as it runs, so one plan serves every term
-    with one_plan_for_every_value(connection) if probed else contextlib.nullcontext():
-        rows = connection.execute(stmt, {"project_id": project_id, **params}).all()
+    result = connection.execute(stmt, {"project_id": project_id, **params})
     width = len(LISTED_COLUMNS)
-    return _page(connection, [ListedTask(*row[:width]) for row in rows], query)
+    return _page(connection, [ListedTask(*row[:width]) for row in result.all()], query)
 
 
 def _page(connection, rows: list[ListedTask], query: ListQuery) -> TaskPage:

@@ -123,7 +123,7 @@ def threshold(request, monkeypatch):
         monkeypatch.setattr(search, "COMMON", 1)
         monkeypatch.setattr(search, "PROBE", 4)
         monkeypatch.setattr(search, "WALK_FROM", 1)
-    caches = (views._first_page, views._filters, views._probed_first_page)
+    caches = (views._first_page, views._page_after, views._filters, views._probed_first_page)
     for cache in caches:  # statements built with the other threshold
         cache.cache_clear()
     yield request.param

@@ -20,7 +20,7 @@ from app.extensions import db
 from app.models import Membership, Project, Role, Task, utcnow
 from app.tasks import views
 from app.tasks.listing import SORTS, STATUSES, ListQuery, _sort_keys
-from app.tasks.views import VIEWS, fetch_view
+from app.tasks.views import VIEWS, fetch_view, view_statement
 from tests.helpers import (
     HTMX,
     add_member,
@@ -117,16 +117,36 @@ def test_each_view_pages_through_exactly_its_tasks_in_every_order(
             if db.engine.dialect.name != "sqlite":
                 pytest.skip("SQLite's statement for many projects")
         monkeypatch.setattr(views, "MAX_SQLITE_ARMS", 0)
-        views._first_page.cache_clear()
-        monkeypatch.setattr(
-            views, "_first_page", functools.lru_cache(views._first_page.__wrapped__)
-        )
+        for name in ("_first_page", "_page_after"):  # statements built with the usual limit
+            cached = getattr(views, name)
+            monkeypatch.setattr(views, name, functools.lru_cache(cached.__wrapped__))
     projects = _world(app)
     for sort in SORTS:
         for status in STATUSES:
             expected = _naive(app, view, sort, status, projects)
             assert _paged(app, view, sort, status, limit=3) == expected, (sort, status)
     assert _naive(app, view, "due", "all", projects), "the data gives the view some tasks"
+
+
+@pytest.mark.parametrize("view", ["project", "assigned", "all"])
+def test_a_page_after_a_cursor_is_built_once_for_every_cursor_of_its_form(app, view):
+    """The cursor's values are bound: two cursors with the same flags and NULLs share one
+    statement (the pages they read are test_each_view_pages_through_exactly_its_tasks..'s),
+    an undated cursor has pieces of its own."""
+    today = app_today(app)
+    with app.app_context():
+        dialect = db.engine.dialect.name
+
+        def statement(after):
+            return view_statement(dialect, view, ListQuery(after=after), today, projects=3)
+
+        dated, values = statement((False, today, 10))
+        later, later_values = statement((False, today + timedelta(days=3), 99))
+        undated, undated_values = statement((True, None, 10))
+    assert dated is later and undated is not dated
+    assert values["after1"] == today and values["after2"] == 10
+    assert later_values["after1"] == today + timedelta(days=3) and later_values["after2"] == 99
+    assert "after1" not in undated_values and undated_values["after2"] == 10
 
 
 def test_views_leave_out_archived_left_and_deleted_projects_tasks(app, auth_client):

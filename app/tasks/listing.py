@@ -36,6 +36,7 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.sql.elements import BindParameter
 
 from app.extensions import db
 from app.models import Priority, Tag, Task, task_tags
@@ -272,7 +273,40 @@ def _not_before(term: _Term):
     return term.expr <= value if term.desc else term.expr >= value
 
 
+def cursor_form(sort: str, after: tuple) -> tuple[tuple, dict]:
+    """A cursor split in two: its form, what decides which pieces follow it (its flags and its
+    NULLs, kept; every other value replaced by BOUND), and those other values, the parameters
+    after0, after1, .. of a statement built from bound_cursor(sort, form). So a page after a
+    cursor is built once per form, not per cursor (views._page_after)."""
+    form, values = [], {}
+    for i, ((expr, _), value) in enumerate(zip(_sort_keys(sort), after, strict=True)):
+        if value is None or _is_flag(expr):
+            form.append(value)
+        else:
+            form.append(BOUND)
+            values[f"after{i}"] = value
+    return tuple(form), values
+
+
+BOUND = "bound"  # in a cursor's form: a value bound as a parameter
+
+
+def bound_cursor(sort: str, form: tuple) -> tuple:
+    """The cursor a statement is built for from cursor_form's `form`: each BOUND value a
+    parameter of the key's type (the raw priority for -priority, as cursors keep it)."""
+    return tuple(
+        bindparam(f"after{i}", type_=Task.priority.type if expr is _minus_priority else expr.type)
+        if value is BOUND
+        else value
+        for i, ((expr, _), value) in enumerate(zip(_sort_keys(sort), form, strict=True))
+    )
+
+
 def _comparable(expr, value):
+    if isinstance(value, BindParameter):  # bound_cursor's parameters: typed already
+        if expr is _title_key:
+            return func.lower(value)
+        return -value if expr is _minus_priority else value
     if expr is _title_key:
         return func.lower(value)
     if expr is _minus_priority:

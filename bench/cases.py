@@ -244,6 +244,26 @@ def build(settings: Settings, contexts: list[DbContext]) -> list[Case]:
             ),
             Case(f"{d}:sweep_1k", d, tl, "tasklane", "/tasks", user="a1k", about="1,000 tasks"),
             Case(f"{d}:sweep_10k", d, tl, "tasklane", "/tasks", user="a10k", about="10,000 tasks"),
+            # The search at the sweep's sizes (the 100,000-task one is the "search" case): the
+            # chart draws the two side by side. Every user's titles hold the word at 1%.
+            Case(
+                f"{d}:search_1k",
+                d,
+                tl,
+                "tasklane",
+                f"/tasks?q={quote_plus(meta['search_word'])}",
+                user="a1k",
+                about="search ?q=, 1,000 tasks",
+            ),
+            Case(
+                f"{d}:search_10k",
+                d,
+                tl,
+                "tasklane",
+                f"/tasks?q={quote_plus(meta['search_word'])}",
+                user="a10k",
+                about="search ?q=, 10,000 tasks",
+            ),
             Case(
                 f"{d}:shared",
                 d,

@@ -410,8 +410,47 @@ def write(data: dict, directory: Path) -> list[Path]:
     return paths
 
 
+# The chart's panels: (x axis, x values, {series: the cases measured at those values}).
+SWEEPS = [
+    (
+        "tasks of the user (page of 50)",
+        [1_000, 10_000, 100_000],
+        {
+            "list": ["sweep_1k", "sweep_10k", "list"],
+            "search": ["search_1k", "search_10k", "search"],
+        },
+    ),
+    (
+        "page size (user with 100k tasks)",
+        [10, 50, 200],
+        {"list": ["limit_10", "list", "limit_200"]},
+    ),
+]
+
+
+def sweep_series(data: dict, metric: str) -> list[tuple[str, list[int], dict]]:
+    """The chart's panels as numbers: per panel its x axis, x values and {"<db> <series>":
+    [(median, min, max) per x value]}, for `metric` of the summary's cases. A series whose
+    cases a run did not have (results from before the search sweep) is left out."""
+    s = data["summary"]["cases"]
+    dbs = sorted({c["db"] for c in data["cases"].values() if c["db"]})
+    panels = []
+    for xlabel, xs, series in SWEEPS:
+        if data["settings"]["size"] != "full" and xs[-1] == 100_000:
+            xlabel += " [tiny data]"
+        lines = {}
+        for d in dbs:
+            for name, cases in series.items():
+                if all(f"{d}:{n}" in s for n in cases):
+                    stats = [s[f"{d}:{n}"][metric] for n in cases]
+                    lines[f"{d} {name}"] = [(x["median"], x["min"], x["max"]) for x in stats]
+        panels.append((xlabel, xs, lines))
+    return panels
+
+
 def chart_sweep(data: dict, path: Path) -> Path | None:
-    """Req/s and CPU per request against data size and page size, per database."""
+    """Req/s and CPU per request of the list and the search against data size, and of the
+    list against page size, per database."""
     try:
         import matplotlib
     except ImportError:
@@ -420,33 +459,29 @@ def chart_sweep(data: dict, path: Path) -> Path | None:
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
-    s = data["summary"]["cases"]
-    dbs = sorted({c["db"] for c in data["cases"].values() if c["db"]})
-    sweeps = [
-        (
-            "tasks of the user (page of 50)",
-            [1_000, 10_000, 100_000],
-            ["sweep_1k", "sweep_10k", "list"],
-        ),
-        ("page size (user with 100k tasks)", [10, 50, 200], ["limit_10", "list", "limit_200"]),
-    ]
-    if data["settings"]["size"] != "full":
-        sweeps[0] = (sweeps[0][0] + " [tiny data]", *sweeps[0][1:])
+    metrics = (
+        ("rps", "requests/s"),
+        ("total_cpu_ms_per_request", "CPU ms / request (server + PostgreSQL)"),
+    )
     fig, axes = plt.subplots(2, 2, figsize=(10, 7), constrained_layout=True)
-    for col, (xlabel, xs, names) in enumerate(sweeps):
-        for row, (metric, ylabel) in enumerate(
-            (
-                ("rps", "requests/s"),
-                ("total_cpu_ms_per_request", "CPU ms / request (server + PostgreSQL)"),
-            )
-        ):
+    for row, (metric, ylabel) in enumerate(metrics):
+        for col, (xlabel, xs, lines) in enumerate(sweep_series(data, metric)):
             ax = axes[row][col]
-            for d in dbs:
-                st = [s[f"{d}:{n}"][metric] for n in names]
-                med = [x["median"] for x in st]
-                low = [x["median"] - x["min"] for x in st]
-                high = [x["max"] - x["median"] for x in st]
-                ax.errorbar(xs, med, yerr=[low, high], marker="o", capsize=4, label=d)
+            for label, points in lines.items():
+                med = [m for m, _, _ in points]
+                low = [m - lo for m, lo, _ in points]
+                high = [hi - m for m, _, hi in points]
+                style = "--" if label.endswith("search") else "-"
+                marker = "s" if label.endswith("search") else "o"
+                ax.errorbar(
+                    xs,
+                    med,
+                    yerr=[low, high],
+                    marker=marker,
+                    linestyle=style,
+                    capsize=4,
+                    label=label,
+                )
             ax.set_xscale("log")
             ax.set_xticks(xs, [f"{x:,}" for x in xs])
             ax.set_xlabel(xlabel)
@@ -454,7 +489,7 @@ def chart_sweep(data: dict, path: Path) -> Path | None:
             ax.set_ylim(bottom=0)
             ax.grid(alpha=0.3)
             ax.legend()
-    fig.suptitle(f"Tasklane list: scale sweep, {data['date']} (median, bars = range)")
+    fig.suptitle(f"Tasklane list and search: scale sweep, {data['date']} (median, bars = range)")
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path

@@ -21,10 +21,13 @@ RESULT = {
 PROBED = ["toggle", "sweep_1k", "sweep_10k", "project_1", "shared", "today_1", "today_20"]
 
 
-def _results(*, search_ms=20.0, tag_ms=20.0, rows=(10, 200), row_bytes=900, memory=None):
+def _results(
+    *, search_ms=20.0, tag_ms=20.0, rows=(10, 200), row_bytes=900, memory=None, sweep=None
+):
     """One PostgreSQL run of two rounds: the list at 14 ms of CPU a request (11.5 server +
-    2.5 PostgreSQL), search and the tag filter at `search_ms` and `tag_ms` in all."""
-    totals = {"list": 14.0, "search": search_ms, "tag_due": tag_ms}
+    2.5 PostgreSQL), search and the tag filter at `search_ms` and `tag_ms` in all; `sweep`:
+    the search's cases at 1,000 and 10,000 tasks, {name: ms}, which older runs lack."""
+    totals = {"list": 14.0, "search": search_ms, "tag_due": tag_ms, **(sweep or {})}
     cases = {
         f"pg:{name}": {"about": name, "db": "pg", "body_bytes": 4_000, "queries": 4}
         for name in [*totals, *PROBED]
@@ -82,6 +85,20 @@ def test_search_and_the_tag_filter_are_judged_by_total_cpu_against_the_list():
     [line] = [line for line in table.splitlines() if line.startswith("| ?q= search")]
     assert "(PostgreSQL) | ≥ 0.67 | 0.70 (" in line and line.endswith("| pass |"), line
     assert "| pg: tag filter by due / list |" in table
+
+
+def test_the_chart_draws_the_search_beside_the_list_at_each_data_size():
+    data = _results(search_ms=20.0, sweep={"search_1k": 16.0, "search_10k": 18.0})
+    [(sizes, xs, lines), (pages, _, page_lines)] = report.sweep_series(
+        data, "total_cpu_ms_per_request"
+    )
+    assert sizes.startswith("tasks of the user") and xs == [1_000, 10_000, 100_000]
+    assert [m for m, _, _ in lines["pg search"]] == [16.0, 18.0, 20.0]
+    assert [m for m, _, _ in lines["pg list"]] == [14.0, 14.0, 14.0]
+    assert pages.startswith("page size") and list(page_lines) == ["pg list"]
+    # A run from before the search's sweep: its chart has the list alone.
+    [(_, _, old), _] = report.sweep_series(_results(), "total_cpu_ms_per_request")
+    assert list(old) == ["pg list"]
 
 
 def test_a_row_is_the_difference_between_pages_of_200_and_10_rows():

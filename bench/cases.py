@@ -154,6 +154,7 @@ def build(settings: Settings, contexts: list[DbContext]) -> list[Case]:
     cases = [Case("bare", None, "bare", "bare", "/", user=None, about="bare Flask route")]
     for ctx in contexts:
         d, meta = ctx.db, ctx.meta
+        search = f"/tasks?q={quote_plus(meta['search_word'])}"  # user A's, and the sweep's
         tl, rw = f"tasklane-{d}", f"raw-{d}"
         toggle = {"method": "POST", "htmx": True, "lua": "toggle", "resets": True}
         toggle["form"] = {"done": "1"}
@@ -183,7 +184,7 @@ def build(settings: Settings, contexts: list[DbContext]) -> list[Case]:
                 d,
                 tl,
                 "tasklane",
-                f"/tasks?q={quote_plus(meta['search_word'])}",
+                search,
                 about="search ?q= (1% of titles)",
             ),
             Case(
@@ -251,7 +252,7 @@ def build(settings: Settings, contexts: list[DbContext]) -> list[Case]:
                 d,
                 tl,
                 "tasklane",
-                f"/tasks?q={quote_plus(meta['search_word'])}",
+                search,
                 user="a1k",
                 about="search ?q=, 1,000 tasks",
             ),
@@ -260,7 +261,7 @@ def build(settings: Settings, contexts: list[DbContext]) -> list[Case]:
                 d,
                 tl,
                 "tasklane",
-                f"/tasks?q={quote_plus(meta['search_word'])}",
+                search,
                 user="a10k",
                 about="search ?q=, 10,000 tasks",
             ),

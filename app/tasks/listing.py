@@ -273,6 +273,9 @@ def _not_before(term: _Term):
     return term.expr <= value if term.desc else term.expr >= value
 
 
+BOUND = "bound"  # in a cursor's form: a value bound as a parameter
+
+
 def cursor_form(sort: str, after: tuple) -> tuple[tuple, dict]:
     """A cursor split in two: its form, what decides which pieces follow it (its flags and its
     NULLs, kept; every other value replaced by BOUND), and those other values, the parameters
@@ -288,9 +291,6 @@ def cursor_form(sort: str, after: tuple) -> tuple[tuple, dict]:
     return tuple(form), values
 
 
-BOUND = "bound"  # in a cursor's form: a value bound as a parameter
-
-
 def bound_cursor(sort: str, form: tuple) -> tuple:
     """The cursor a statement is built for from cursor_form's `form`: each BOUND value a
     parameter of the key's type (the raw priority for -priority, as cursors keep it)."""
@@ -303,12 +303,10 @@ def bound_cursor(sort: str, form: tuple) -> tuple:
 
 
 def _comparable(expr, value):
-    if isinstance(value, BindParameter):  # bound_cursor's parameters: typed already
-        if expr is _title_key:
-            return func.lower(value)
-        return -value if expr is _minus_priority else value
     if expr is _title_key:
         return func.lower(value)
+    if isinstance(value, BindParameter):  # bound_cursor's parameters: typed already
+        return -value if expr is _minus_priority else value
     if expr is _minus_priority:
         return literal(-value, Task.priority.type)
     if _is_flag(expr):

@@ -14,8 +14,9 @@ without it, the database must hold an earlier `--seed`'s data. BENCH_DB=sqlite m
 SQLite bench database and the process alone (SQLite runs in it).
 
 Cases: list, shared, project_1, today_20, search, tag_due (the `make bench` cases of the
-same names). The machine's speed moves these figures from run to run; compare cases run
-together, or a change against its parent run back to back.
+same names), and list_all and search_all (the list and its search with status "all"). The
+machine's speed moves these figures from run to run; compare cases run together, or a
+change against its parent run back to back.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ def _cases(meta: dict) -> dict[str, tuple[str, str]]:
         "today_20": ("p20", "/tasks/today"),
         "search": ("a", f"/tasks?q={quote_plus(meta['search_word'])}"),
         "tag_due": ("a", f"/tasks?tag={quote_plus(meta['tag'])}&sort=due"),
+        "list_all": ("a", "/tasks?status=all"),
+        "search_all": ("a", f"/tasks?q={quote_plus(meta['search_word'])}&status=all"),
     }
 
 

@@ -34,7 +34,6 @@ from tests.helpers import (
     prepared_statements,
     query_plan,
     seed_big_list,
-    sent_statement,
 )
 
 # Characters LIKE and FTS5 treat specially, quotes, and text whose lower() is the same in
@@ -314,17 +313,6 @@ def test_the_migration_fills_the_index_from_existing_tasks(app, user):
 # ---- the plans -----------------------------------------------------------------------------
 
 
-def _search_statement(app, client, url):
-    """The page query a search sends (it counts the index's matches on SQLite, which
-    list_statement would take for the project list's count)."""
-
-    def page_query(statement: str) -> bool:
-        page = "count(*)" not in statement or "tasks_search" in statement or "probe" in statement
-        return bool(re.search(r"FROM tasks\b", statement)) and "LIMIT" in statement and page
-
-    return sent_statement(app, client, url, page_query, HTMX)
-
-
 @pytest.fixture
 def searchable(app, auth_client):
     """test_list_plans' 20,000 tasks, 0.2% of them with "zephyr" in the title and half with
@@ -381,7 +369,7 @@ _RAN = r"\(actual rows=\d+ loops=\d+\)"
 )
 def test_a_rare_term_is_read_from_the_search_index(app, auth_client, searchable, path, status):
     url = f"{path}?q=zephyr&status={status}"
-    statement, parameters = _search_statement(app, auth_client, url)
+    statement, parameters = list_statement(app, auth_client, url, HTMX)
     plans = [_run_plan(app, statement, parameters)]
     if db_name(app) == "postgresql" and path == "/tasks":
         # As prepared, once PostgreSQL keeps one plan for every term (generic_plan): a
@@ -403,18 +391,27 @@ def test_a_rare_term_is_read_from_the_search_index(app, auth_client, searchable,
 def _read_from_the_index(app, path, status, plan):
     if db_name(app) == "postgresql":
         # A project's open tasks are read from the index of open tasks alone (no done task
-        # found only to be thrown away); done or all of them, from the index of every task.
-        index = "ix_tasks_search_open" if status == "open" else "ix_tasks_search"
+        # found only to be thrown away); done ones from the index of every task; "all" as
+        # two pages, open and done (search.probed_statuses), each from its own index.
+        indexes = {
+            "open": ["ix_tasks_search_open"],
+            "done": ["ix_tasks_search"],
+            "all": ["ix_tasks_search_open", "ix_tasks_search"],
+        }[status]
         if path == "/tasks/all":
-            index = "ix_tasks_search(_open)?"  # across projects: the planner's choice
-        assert re.search(rf"Bitmap Index Scan on {index} " + _RAN, plan), plan
+            indexes = ["ix_tasks_search(_open)?"]  # across projects: the planner's choice
+        for index in indexes:
+            assert re.search(rf"Bitmap Index Scan on {index} " + _RAN, plan), plan
         assert "Seq Scan on tasks" not in plan, plan
         if path == "/tasks":
             # The first rows of the list held too few matches (the probe ran), so the index's
             # matches, this project's only, were read and sorted.
-            index_cond = rf"Scan on {index} " + _RAN + r"\n\s+Index Cond: \(\(project_id = "
-            assert re.search(index_cond, plan), plan
-            assert re.search(r"CTE Scan on hits " + _RAN, plan), plan
+            for index in indexes:
+                cond = rf"Scan on {index} " + _RAN + r"\n\s+Index Cond: \(\(project_id = "
+                assert re.search(cond, plan), plan
+            hits = {"open": ["hits"], "done": ["hits"], "all": ["open_hits", "done_hits"]}
+            for cte in hits[status]:
+                assert re.search(rf"CTE Scan on {cte} " + _RAN, plan), plan
     else:
         # The matching ids are collected once from the FTS5 table (a project's page: the
         # range of rowids that is its tasks', ">" and "<" in FTS5's index string); the list
@@ -430,7 +427,7 @@ def test_a_common_term_walks_the_list_index_in_order(app, auth_client, searchabl
     """Every title holds "task", half of them "halfway": a page is the first rows of the
     list index, read in order. On PostgreSQL the first rows of the list (the probe) fill the
     page, and the index's read of every match never runs."""
-    statement, parameters = _search_statement(app, auth_client, f"/tasks?q={term}")
+    statement, parameters = list_statement(app, auth_client, f"/tasks?q={term}", HTMX)
     plans = [_run_plan(app, statement, parameters)]
     if db_name(app) == "postgresql":
         ran = "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF)"

@@ -150,22 +150,26 @@ def fetch_view(
 def fetch_project(project_id: int, query: ListQuery, today: date) -> TaskPage:
     """One page of one project's list (the caller has checked the user may see it).
 
-    listing.fetch_page's one statement, but for two cases on SQLite, which it reads as arms
-    and pieces: a page after a cursor (SQLite does not seek on a row value led by an index
-    expression, so `(due_date IS NULL, due_date, id) > (...)` read the project from its first
-    row: a page cost in proportion to its depth) and the status "all" (one arm for open
-    tasks, one for done, instead of sorting all of the project's tasks). A search's first
-    page too, on both databases, from a statement built once per shape with its values
-    bound (PostgreSQL: search.probed_page's; SQLite: the arms'): built anew for each
-    keystroke, the search statement cost 1-1.5 ms of Python a request
-    (`make bench-database-cpu`, 2026-12-04)."""
-    sqlite = db.engine.dialect.name == "sqlite"
-    if not sqlite and query.after is None and _search_kind(query.q) == "indexed":
+    listing.fetch_page's one statement, but read as arms and pieces in two cases: the status
+    "all" on both databases (one arm for open tasks, one for done: the list indexes lead
+    with `done`, so one ORDER BY over both sorted all of the project's tasks, 39 ms a page of
+    the bench's 100,000 on PostgreSQL), and on SQLite a page after a cursor (SQLite does not
+    seek on a row value led by an index expression, so `(due_date IS NULL, due_date, id) >
+    (...)` read the project from its first row: a page cost in proportion to its depth). A
+    search's first page too, on both databases, from a statement built once per shape with
+    its values bound (PostgreSQL: search.probed_page's, or probed_statuses' for "all";
+    SQLite: the arms'): built anew for each keystroke, the search statement cost 1-1.5 ms
+    of Python a request (`make bench-database-cpu`, 2026-12-04)."""
+    dialect = db.engine.dialect.name
+    indexed = _search_kind(query.q) == "indexed"
+    if dialect == "postgresql" and indexed:
+        if query.after is not None:  # built per cursor (listing.page_statement)
+            return fetch_page(project_id, query, today)
         # the search is probed_page's, around the other filters
         shape = _shape("postgresql", "project", query, "")
         stmt, params = _probed_first_page(shape), _params("postgresql", query, today)
-    elif sqlite and (query.after is not None or query.status == "all" or query.q):
-        stmt, params = view_statement("sqlite", "project", query, today)
+    elif query.status == "all" or (dialect == "sqlite" and (query.after is not None or query.q)):
+        stmt, params = view_statement(dialect, "project", query, today)
     else:
         return fetch_page(project_id, query, today)
     connection = db.session.connection()
@@ -297,7 +301,8 @@ def _probed_first_page(shape: _Shape) -> Select:
         *_filters(shape),
     )
     keys = _sort_keys(shape.sort)
-    return search.probed_page(listed, keys, shape.limit, LISTED_COLUMNS, bindparam("pattern"))
+    probed = search.probed_statuses if shape.status == "all" else search.probed_page
+    return probed(listed, keys, shape.limit, LISTED_COLUMNS, bindparam("pattern"))
 
 
 @lru_cache(maxsize=512)

@@ -176,6 +176,33 @@ def _end_reads_with_commit(error: BaseException | None) -> None:
 
 
 @contextlib.contextmanager
+def one_plan_for_every_value(connection):
+    """Statements run on `connection` (a SQLAlchemy Connection) inside, once psycopg has
+    prepared them, run by PostgreSQL's one generic plan, never planned again for each run's
+    values: for a statement that chooses its way as it runs (a project's search,
+    search.probed_page), where no estimate of a value decides.
+
+    PostgreSQL chooses by itself between planning every run for its values and keeping one
+    generic plan, by their estimated costs, and for the probed search that choice followed
+    ANALYZE's sample: custom plans after 3 of 6 ANALYZEs of the bench's data, each run then
+    planned anew (0.5-0.6 ms of PostgreSQL CPU a keystroke: the statement is large), the
+    generic plan after the others. The generic plan is the one it already ran half the
+    time; the tests check it on every search plan test (tests/helpers.generic_plan).
+    SET LOCAL lasts to the end of the transaction, so it is set back after the block (an
+    error rolls the transaction back, and the setting with it). On the driver's connection:
+    through SQLAlchemy the two SETs cost about 0.25 ms of Python, a third of the saving.
+    Never prepared (SQLite; PgBouncer's transaction pooling): nothing to keep, nothing set.
+    """
+    driver = connection.connection.driver_connection
+    if getattr(driver, "prepare_threshold", None) is None:
+        yield
+        return
+    driver.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+    yield
+    driver.execute("SET LOCAL plan_cache_mode = DEFAULT")
+
+
+@contextlib.contextmanager
 def planned_for_its_values(connection):
     """Statements run on `connection` (a SQLAlchemy Connection) inside are never prepared.
 

@@ -50,7 +50,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.util import ClauseAdapter
 
 from app.access import membership_join
-from app.database import planned_for_its_values
+from app.database import one_plan_for_every_value, planned_for_its_values
 from app.extensions import db
 from app.models import Membership, Project, Task
 from app.tasks import search
@@ -161,21 +161,22 @@ def fetch_project(project_id: int, query: ListQuery, today: date) -> TaskPage:
     SQLite: the arms'): built anew for each keystroke, the search statement cost 1-1.5 ms
     of Python a request (`make bench-database-cpu`, 2026-12-04)."""
     dialect = db.engine.dialect.name
-    indexed = _search_kind(query.q) == "indexed"
-    if dialect == "postgresql" and indexed:
-        if query.after is not None:  # built per cursor (listing.page_statement)
-            return fetch_page(project_id, query, today)
-        # the search is probed_page's, around the other filters
-        shape = _shape("postgresql", "project", query, "")
-        stmt, params = _probed_first_page(shape), _params("postgresql", query, today)
+    connection = db.session.connection()
+    if dialect == "postgresql" and _search_kind(query.q) == "indexed":
+        # probed: the statement chooses walk or index as it runs, so one plan serves all
+        with one_plan_for_every_value(connection):
+            if query.after is not None:  # built per cursor (listing.page_statement)
+                return fetch_page(project_id, query, today)
+            shape = _shape("postgresql", "project", query, "")
+            params = {"project_id": project_id, **_params("postgresql", query, today)}
+            rows = connection.execute(_probed_first_page(shape), params).all()
     elif query.status == "all" or (dialect == "sqlite" and (query.after is not None or query.q)):
         stmt, params = view_statement(dialect, "project", query, today)
+        rows = connection.execute(stmt, {"project_id": project_id, **params}).all()
     else:
         return fetch_page(project_id, query, today)
-    connection = db.session.connection()
-    result = connection.execute(stmt, {"project_id": project_id, **params})
     width = len(LISTED_COLUMNS)
-    return _page(connection, [ListedTask(*row[:width]) for row in result.all()], query)
+    return _page(connection, [ListedTask(*row[:width]) for row in rows], query)
 
 
 def _page(connection, rows: list[ListedTask], query: ListQuery) -> TaskPage:

@@ -538,7 +538,7 @@ def test_a_projects_search_keeps_one_plan_once_prepared_on_postgresql(app, auth_
     (its sixth run on a connection) PostgreSQL runs its one generic plan and never plans it
     again for a term (database.one_plan_for_every_value): left to itself, it kept planning
     every keystroke anew after some ANALYZEs (custom plans, 0.5-0.6 ms each) and not after
-    others. The first page and the next, and the setting ends with the statement."""
+    others. The first page and the next (the setting's end: the test below)."""
     if db_name(app) != "postgresql":
         pytest.skip("PostgreSQL's plan cache")
     for i in range(60):
@@ -557,7 +557,7 @@ def test_a_projects_search_keeps_one_plan_once_prepared_on_postgresql(app, auth_
     assert len(probed) == 2, plans  # the first page's statement and the next page's
     for generic, custom in probed:
         assert generic >= 1 and custom == 0, plans
-    # the request's other statements are left to PostgreSQL's own choice
+    # the request's other statements are still prepared, as before
     assert any("probe" not in sql for _, _, sql in plans), plans
 
 

@@ -509,8 +509,8 @@ def page_statement(project_id: int, query: ListQuery, today: date, columns=None)
     terms = search.terms(query.q) if query.q else None
     if dialect == "postgresql" and terms["phrase"] is not None:
         # the statement, not the planner's estimate, chooses walk or index (search.PROBE)
-        probed = search.probed_statuses if query.status == "all" else search.probed_page
-        return probed(stmt, keys, query.limit + 1, columns or LISTED_COLUMNS, terms["pattern"])
+        columns = columns or LISTED_COLUMNS
+        return search.probed(query.status, stmt, keys, query.limit + 1, columns, terms["pattern"])
     if terms:
         stmt = stmt.where(search.condition(dialect, **terms, project=project_id))
     if columns is not None:

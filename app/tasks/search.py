@@ -200,6 +200,13 @@ def probed_page(
     return select(*out).select_from(union).order_by(*ordered(ranks)).limit(limit)
 
 
+def probed(status: str, listed: Select, order: list, limit: int, columns, pattern) -> Select:
+    """PostgreSQL, a project's page of an indexed search with the URL's `status`: probed_page
+    for open or done tasks, probed_statuses for both (the one choice its callers share)."""
+    page = probed_statuses if status == "all" else probed_page
+    return page(listed, order, limit, columns, pattern)
+
+
 def probed_statuses(listed: Select, order: list, limit: int, columns, pattern) -> Select:
     """PostgreSQL, status "all": probed_page's first `limit` rows of the open tasks and of the
     done ones, merged. The list indexes lead with `done`, so no index reads open and done

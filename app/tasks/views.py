@@ -302,8 +302,8 @@ def _probed_first_page(shape: _Shape) -> Select:
         *_filters(shape),
     )
     keys = _sort_keys(shape.sort)
-    probed = search.probed_statuses if shape.status == "all" else search.probed_page
-    return probed(listed, keys, shape.limit, LISTED_COLUMNS, bindparam("pattern"))
+    pattern = bindparam("pattern")
+    return search.probed(shape.status, listed, keys, shape.limit, LISTED_COLUMNS, pattern)
 
 
 @lru_cache(maxsize=512)
